@@ -1,0 +1,105 @@
+# numa-gpu: libnumagpu, the numa-gpu CLI and the SPANK plugin numa_gpu.so.
+#   make          build everything
+#   make check    install deps (apt-get, as root), build, run every test
+#   make demo     install deps, build, run a local Slurm cluster and show it
+#   make bench    benchmarks (ratios measured side by side)
+
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+WARN     = -std=c11 -Wall -Wextra -Werror
+PKGS     = hwloc numa
+INC      = -Ilib
+LIBS     = -lhwloc -lnuma
+B        = build
+PREFIX  ?= /usr/local
+VERSION  = 0.1.0
+
+LIB_SRC  = lib/util.c lib/topo.c lib/gpu.c lib/plan.c lib/output.c lib/apply.c lib/step.c
+LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
+ASAN_OBJ = $(LIB_SRC:lib/%.c=$(B)/asan/%.o)
+UNIT_SRC = $(filter-out tests/unit/t.c,$(wildcard tests/unit/test_*.c))
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+ASAN_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/asan-tests/%)
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+.PHONY: all deps check demo bench clean install unit unit-asan check-cli check-slurm check-numa
+
+all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu \
+     $(B)/numa_gpu.so $(B)/mkfakeroot $(B)/memhelper $(UNIT_BIN)
+
+# --- dependencies: everything from Debian's apt, installed only if missing.
+deps:
+	@sh tests/deps.sh
+
+$(B)/lib/%.o: lib/%.c lib/numagpu.h lib/internal.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -fPIC $(INC) -c $< -o $@
+
+$(B)/asan/%.o: lib/%.c lib/numagpu.h lib/internal.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SANFLAGS) -fPIC $(INC) -c $< -o $@
+
+$(B)/libnumagpu.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(B)/libnumagpu.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libnumagpu.so.0 -o $@ $^ $(LIBS)
+
+$(B)/numagpu.pc: lib/numagpu.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+$(B)/numa-gpu: contrib/numa-gpu.c $(B)/libnumagpu.a
+	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
+
+# The plugin links libnumagpu statically: slurmstepd loads one self-contained .so.
+$(B)/numa_gpu.so: spank/numa_gpu.c $(LIB_SRC) lib/numagpu.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -fvisibility=hidden $(INC) \
+	    spank/numa_gpu.c $(LIB_SRC) -o $@ $(LIBS)
+
+$(B)/mkfakeroot: tests/unit/mkfakeroot.c $(B)/libnumagpu.a
+	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
+
+$(B)/memhelper: tests/memhelper.c
+	$(CC) $(WARN) $(CFLAGS) $< -o $@ -lnuma -lpthread
+
+$(B)/tests/%: tests/unit/%.c tests/unit/t.h $(B)/libnumagpu.a
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) $(INC) -Itests/unit $< -o $@ $(B)/libnumagpu.a $(LIBS)
+
+$(B)/asan-tests/%: tests/unit/%.c tests/unit/t.h $(ASAN_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SANFLAGS) $(INC) -Itests/unit $< -o $@ $(ASAN_OBJ) $(LIBS)
+
+unit: $(UNIT_BIN) $(B)/mkfakeroot
+	@sh tests/run-unit.sh $(B)/tests
+
+unit-asan: $(ASAN_BIN) $(B)/mkfakeroot
+	@sh tests/run-unit.sh $(B)/asan-tests
+
+check: deps
+	@$(MAKE) --no-print-directory all $(ASAN_BIN)
+	@bash tests/run-all.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/slurm/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bash bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/lib/slurm
+	install -m 644 $(B)/libnumagpu.a lib/numagpu.h -t $(DESTDIR)$(PREFIX)/lib
+	mv $(DESTDIR)$(PREFIX)/lib/numagpu.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(B)/libnumagpu.so $(DESTDIR)$(PREFIX)/lib/libnumagpu.so.0
+	ln -sf libnumagpu.so.0 $(DESTDIR)$(PREFIX)/lib/libnumagpu.so
+	install -m 644 $(B)/numagpu.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(B)/numa-gpu $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(B)/numa_gpu.so $(DESTDIR)$(PREFIX)/lib/slurm/
+
+clean:
+	rm -rf $(B)

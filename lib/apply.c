@@ -1,0 +1,166 @@
+/* Apply one rank's plan to the calling process: memory policy through
+ * libnuma's set_mempolicy(2) wrapper (errors come back as errno, nothing is
+ * printed), CPU affinity through sched_setaffinity(2); then read back what
+ * the kernel actually did. All-or-nothing: a failure restores the old state. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <numaif.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+#define MAX_NODES 1024
+#define MASK_WORDS (MAX_NODES / (8 * sizeof(unsigned long)))
+#define MAX_CPUS 8192
+
+static void to_nodemask(hwloc_const_bitmap_t b, unsigned long *mask)
+{
+    memset(mask, 0, MASK_WORDS * sizeof(unsigned long));
+    int i;
+    hwloc_bitmap_foreach_begin(i, b) {
+        if (i < MAX_NODES)
+            mask[(unsigned)i / (8 * sizeof(unsigned long))] |=
+                1UL << ((unsigned)i % (8 * sizeof(unsigned long)));
+    } hwloc_bitmap_foreach_end();
+}
+
+static void from_nodemask(const unsigned long *mask, hwloc_bitmap_t b)
+{
+    hwloc_bitmap_zero(b);
+    for (unsigned i = 0; i < MAX_NODES; i++)
+        if (mask[i / (8 * sizeof(unsigned long))] & (1UL << (i % (8 * sizeof(unsigned long)))))
+            hwloc_bitmap_set(b, i);
+}
+
+static ng_mempol from_mpol(int mode)
+{
+    switch (mode & ~(MPOL_F_NUMA_BALANCING)) {
+    case MPOL_BIND: return NG_POL_BIND;
+    case MPOL_PREFERRED: case MPOL_PREFERRED_MANY: return NG_POL_PREFERRED;
+    case MPOL_INTERLEAVE: return NG_POL_INTERLEAVE;
+    default: return NG_POL_NONE;
+    }
+}
+
+static int get_affinity(int pid, hwloc_bitmap_t out)
+{
+    size_t sz = CPU_ALLOC_SIZE(MAX_CPUS);
+    cpu_set_t *set = CPU_ALLOC(MAX_CPUS);
+    if (!set)
+        return -1;
+    CPU_ZERO_S(sz, set);
+    int rc = sched_getaffinity(pid, sz, set);
+    hwloc_bitmap_zero(out);
+    for (int i = 0; rc == 0 && i < MAX_CPUS; i++)
+        if (CPU_ISSET_S(i, sz, set))
+            hwloc_bitmap_set(out, (unsigned)i);
+    CPU_FREE(set);
+    return rc;
+}
+
+static int set_affinity(hwloc_const_bitmap_t cpus)
+{
+    size_t sz = CPU_ALLOC_SIZE(MAX_CPUS);
+    cpu_set_t *set = CPU_ALLOC(MAX_CPUS);
+    if (!set)
+        return -1;
+    CPU_ZERO_S(sz, set);
+    int i;
+    hwloc_bitmap_foreach_begin(i, cpus) {
+        if (i < MAX_CPUS)
+            CPU_SET_S((unsigned)i, sz, set);
+    } hwloc_bitmap_foreach_end();
+    int rc = sched_setaffinity(0, sz, set);
+    CPU_FREE(set);
+    return rc;
+}
+
+void ng_effective_clear(ng_effective *eff)
+{
+    hwloc_bitmap_free(eff->cpus);
+    hwloc_bitmap_free(eff->mems);
+    eff->cpus = eff->mems = NULL;
+}
+
+int ng_effective_read(int pid, ng_effective *eff, char *err, size_t errlen)
+{
+    eff->cpus = hwloc_bitmap_alloc();
+    eff->mems = hwloc_bitmap_alloc();
+    eff->policy = NG_POL_NONE;
+    if (get_affinity(pid, eff->cpus) < 0)
+        return ng_err(err, errlen, "sched_getaffinity(%d): %s", pid, strerror(errno));
+    if (pid != 0)
+        return 0; /* get_mempolicy only sees the calling thread */
+    unsigned long mask[MASK_WORDS];
+    int mode = 0;
+    memset(mask, 0, sizeof(mask));
+    if (get_mempolicy(&mode, mask, MAX_NODES, NULL, 0) < 0)
+        return ng_err(err, errlen, "get_mempolicy: %s", strerror(errno));
+    eff->policy = from_mpol(mode);
+    from_nodemask(mask, eff->mems);
+    return 0;
+}
+
+static long set_policy(ng_mempol pol, hwloc_const_bitmap_t mems)
+{
+    unsigned long mask[MASK_WORDS];
+    to_nodemask(mems, mask);
+    switch (pol) {
+    case NG_POL_BIND:
+        return set_mempolicy(MPOL_BIND, mask, MAX_NODES);
+    case NG_POL_INTERLEAVE:
+        return set_mempolicy(MPOL_INTERLEAVE, mask, MAX_NODES);
+    case NG_POL_PREFERRED:
+        if (hwloc_bitmap_weight(mems) > 1) {
+            /* Kernel >= 5.15; older kernels say EINVAL: prefer the first. */
+            if (set_mempolicy(MPOL_PREFERRED_MANY, mask, MAX_NODES) == 0)
+                return 0;
+            hwloc_bitmap_t first = hwloc_bitmap_alloc();
+            hwloc_bitmap_only(first, (unsigned)hwloc_bitmap_first(mems));
+            to_nodemask(first, mask);
+            hwloc_bitmap_free(first);
+        }
+        return set_mempolicy(MPOL_PREFERRED, mask, MAX_NODES);
+    default:
+        return 0;
+    }
+}
+
+int ng_apply(const ng_topo *t, const ng_rank_plan *rp, ng_effective *eff,
+             char *err, size_t errlen)
+{
+    (void)t;
+    char cb[4096], mb[1024];
+    if (hwloc_bitmap_iszero(rp->cpus))
+        return ng_err(err, errlen, "rank %d: empty cpu set in plan", rp->rank);
+    /* Save what we may have to restore. */
+    unsigned long oldmask[MASK_WORDS];
+    int oldmode = 0;
+    memset(oldmask, 0, sizeof(oldmask));
+    hwloc_bitmap_t oldcpus = hwloc_bitmap_alloc();
+    if (get_mempolicy(&oldmode, oldmask, MAX_NODES, NULL, 0) < 0 ||
+        get_affinity(0, oldcpus) < 0) {
+        hwloc_bitmap_free(oldcpus);
+        return ng_err(err, errlen, "cannot read current placement: %s", strerror(errno));
+    }
+    if (set_policy(rp->policy, rp->mems) < 0) {
+        int e = errno;
+        hwloc_bitmap_free(oldcpus);
+        return ng_err(err, errlen, "set_mempolicy(%s, nodes %s): %s",
+                      ng_mempol_name(rp->policy), ng_list_str(rp->mems, mb, sizeof(mb)),
+                      strerror(e));
+    }
+    if (set_affinity(rp->cpus) < 0) {
+        int e = errno;
+        set_mempolicy(oldmode, oldmode == MPOL_DEFAULT ? NULL : oldmask, MAX_NODES);
+        hwloc_bitmap_free(oldcpus);
+        return ng_err(err, errlen, "sched_setaffinity(cpus %s): %s",
+                      ng_list_str(rp->cpus, cb, sizeof(cb)), strerror(e));
+    }
+    hwloc_bitmap_free(oldcpus);
+    if (eff)
+        return ng_effective_read(0, eff, err, errlen);
+    return 0;
+}

@@ -1,0 +1,273 @@
+/*
+ * libnumagpu: place GPU ranks on their GPUs' NUMA domain.
+ *
+ * One header, one concept per section (in the spirit of hwloc):
+ *   topology    load / save a machine description (live or hwloc XML)
+ *   accelerators  GPU-like PCI devices and their NUMA locality
+ *   gpu ids     turn what a job sees (GRES index, CUDA/ROCR/ZE env, UUID,
+ *               PCI bus id) into PCI bus ids
+ *   plan        pure function: (topology, allowed sets, GPUs per rank, mode)
+ *               -> cpus, mems and memory policy per rank, with a reason
+ *   apply       put one rank's plan into effect on the calling process
+ *   output      text and JSON renderings shared by the CLI and the plugin
+ *
+ * No Slurm dependency. All sets are hwloc bitmaps of OS indexes.
+ * Functions that can fail return 0 on success and -1 on failure, with a
+ * one-line message in the caller's buffer (char *err, size_t errlen).
+ */
+#ifndef NUMAGPU_H
+#define NUMAGPU_H
+
+#include <stddef.h>
+#include <hwloc.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NG_ERRLEN 512
+#define NG_BUSID_LEN 16 /* "0000:5f:00.0" + NUL */
+
+/* ---------------------------------------------------------------- topology */
+
+typedef struct ng_topo ng_topo;
+
+/* Load an hwloc XML file (xml_path != NULL) or discover the live machine.
+ * PCI devices and OS devices are kept; disallowed CPUs/nodes are kept too so
+ * a topology exported inside a restricted cpuset still shows where GPUs are. */
+ng_topo *ng_topo_load(const char *xml_path, char *err, size_t errlen);
+/* Write the topology as XML (atomically: temp file + rename). */
+int ng_topo_save(const ng_topo *t, const char *path, char *err, size_t errlen);
+void ng_topo_free(ng_topo *t);
+hwloc_topology_t ng_topo_hwloc(const ng_topo *t);
+/* Where it came from: the XML path, or "live". */
+const char *ng_topo_source(const ng_topo *t);
+
+/* CPUs and memory nodes the topology says may be used (a restricted export
+ * carries its cpuset here). Owned by the topology, do not free. */
+hwloc_const_bitmap_t ng_topo_allowed_cpus(const ng_topo *t);
+hwloc_const_bitmap_t ng_topo_allowed_mems(const ng_topo *t);
+
+/* Distance from NUMA node a to b (OS indexes): hwloc's latency matrix when
+ * the topology has one, otherwise derived from the depth of the nodes'
+ * common ancestor (10 same node, larger = farther). */
+unsigned ng_topo_node_distance(const ng_topo *t, unsigned a, unsigned b);
+
+/* -------------------------------------------------------------- accelerators */
+
+typedef enum { NG_LOC_KNOWN = 0, NG_LOC_UNKNOWN = 1 } ng_locality;
+
+typedef struct {
+    char busid[NG_BUSID_LEN];   /* normalized "dddd:bb:dd.f" */
+    unsigned vendor_id, device_id, class_id;
+    const char *vendor;         /* "NVIDIA", "AMD", "Intel" or "other" */
+    char osdevs[128];           /* names hwloc gave it: "cuda0,nvml0" */
+    ng_locality locality;
+    hwloc_bitmap_t nodes;       /* local NUMA nodes, empty when unknown */
+    hwloc_bitmap_t near_cpus;   /* cpuset of nearest non-I/O ancestor
+                                   (finer than NUMA: an L3, a Group) */
+} ng_accel;
+
+/* Locality of any PCI device by bus id, whatever its class or vendor. */
+int ng_accel_lookup(const ng_topo *t, const char *busid, ng_accel *out,
+                    char *err, size_t errlen);
+/* All GPU-like devices (display/3D/processing-accelerator class from a GPU
+ * vendor, or any device with a GPU/co-processor OS device), in PCI order. */
+int ng_accel_list(const ng_topo *t, ng_accel **out, int *n);
+void ng_accel_clear(ng_accel *a);
+void ng_accel_list_free(ng_accel *a, int n);
+
+/* ------------------------------------------------------------------ gpu ids */
+
+/* Filesystem roots (tests point them at generated fake trees). */
+typedef struct {
+    const char *procfs;  /* default "/proc" */
+    const char *sysfs;   /* default "/sys" */
+    const char *gpu_map; /* admin map file "KEY BUSID" per line, or NULL */
+    int pci_order;       /* admin opt-in: index N = N-th accelerator in PCI
+                            order when nothing else identifies it */
+} ng_roots;
+
+/* How to read an index: a Slurm GRES index / device minor, or an ordinal of
+ * a vendor runtime (CUDA, ROCm, Level Zero). */
+typedef enum { NG_IDX_GRES, NG_IDX_CUDA, NG_IDX_ROCM, NG_IDX_ZE } ng_idx_kind;
+
+/* Normalize a PCI bus id ("5f:00.0", "00000000:5F:00.0") into out.
+ * Returns 0 if id is a bus id, -1 if not. */
+int ng_busid_parse(const char *id, char out[NG_BUSID_LEN]);
+
+/* Resolve one id (index, GPU-/MIG- UUID, bus id) to a PCI bus id. */
+int ng_gpu_resolve(const ng_topo *t, const ng_roots *r, ng_idx_kind kind,
+                   const char *id, char busid[NG_BUSID_LEN], char *err,
+                   size_t errlen);
+
+/* The GPUs of a task, read from its environment: SLURM_STEP_GPUS, then
+ * SLURM_JOB_GPUS (GRES indexes), then CUDA_VISIBLE_DEVICES,
+ * ROCR_VISIBLE_DEVICES, HIP_VISIBLE_DEVICES, ZE_AFFINITY_MASK,
+ * GPU_DEVICE_ORDINAL. getenv_fn lets the plugin read the job's env.
+ * On success *busids is a malloc'ed array of *n bus ids (n may be 0) and
+ * *source names the variable used (static string, "" when none). */
+typedef const char *(*ng_getenv_fn)(const char *name, void *ctx);
+int ng_gpu_from_env(const ng_topo *t, const ng_roots *r, ng_getenv_fn fn,
+                    void *ctx, char (**busids)[NG_BUSID_LEN], int *n,
+                    const char **source, char *err, size_t errlen);
+/* Resolve a comma-separated list (as in CUDA_VISIBLE_DEVICES); duplicates
+ * are dropped. what names the source in error messages. */
+int ng_gpu_parse_list(const ng_topo *t, const ng_roots *r, ng_idx_kind kind,
+                      const char *what, const char *val,
+                      char (**busids)[NG_BUSID_LEN], int *n, char *err,
+                      size_t errlen);
+
+/* ---------------------------------------------------------------------- plan */
+
+typedef enum {
+    NG_MODE_OFF = 0, NG_MODE_PREFER, NG_MODE_STRICT, NG_MODE_INTERLEAVE,
+    NG_MODE_EXPLAIN
+} ng_mode;
+#define NG_MODE_NAMES "off|prefer|strict|interleave|explain"
+int ng_mode_parse(const char *s, ng_mode *out);
+const char *ng_mode_name(ng_mode m);
+
+typedef enum {
+    NG_POL_NONE = 0, NG_POL_BIND, NG_POL_PREFERRED, NG_POL_INTERLEAVE
+} ng_mempol;
+const char *ng_mempol_name(ng_mempol p);
+
+typedef enum {
+    NG_V_LOCAL = 0,  /* cores and memory on the GPUs' node(s) */
+    NG_V_PARTIAL,    /* some of it: a GPU node or its memory not allowed */
+    NG_V_REMOTE,     /* GPUs' node unusable: nearest allowed node instead */
+    NG_V_UNKNOWN,    /* firmware gives no locality for a GPU */
+    NG_V_NOGPU,      /* no GPUs: CPU-only NUMA spreading */
+    NG_V_OVERCOMMIT  /* more ranks than CPUs: ranks share CPUs */
+} ng_verdict;
+const char *ng_verdict_name(ng_verdict v);
+
+typedef struct {
+    int ngpus;
+    char (*busids)[NG_BUSID_LEN];
+} ng_rank_gpus;
+
+typedef struct {
+    int rank;
+    int ngpus;
+    ng_accel *gpus;           /* resolved locality of each GPU */
+    hwloc_bitmap_t home;      /* NUMA nodes the rank belongs to */
+    hwloc_bitmap_t cpus;      /* PUs (OS indexes) */
+    hwloc_bitmap_t mems;      /* memory nodes (OS indexes) */
+    ng_mempol policy;
+    ng_verdict verdict;
+    int infeasible;           /* strict mode refuses this rank */
+    int omp_threads;
+    char omp_places[1024];    /* "{0,56},{1,57}" one place per core */
+    char reason[512];
+} ng_rank_plan;
+
+typedef struct {
+    ng_mode mode;
+    int nranks;
+    ng_rank_plan *ranks;
+    int ok;                   /* 0: strict mode refuses the plan */
+    char error[NG_ERRLEN];    /* first refusal, for the user */
+} ng_plan;
+
+/* The planner: a pure function of its arguments. allowed_cpus/allowed_mems
+ * may be NULL (= the topology's allowed sets); they are intersected with the
+ * topology's. Returns -1 only on bad input (err says why); an infeasible
+ * strict plan returns 0 with plan->ok == 0. */
+int ng_plan_compute(const ng_topo *t, hwloc_const_bitmap_t allowed_cpus,
+                    hwloc_const_bitmap_t allowed_mems, int nranks,
+                    const ng_rank_gpus *gpus, ng_mode mode, ng_plan *plan,
+                    char *err, size_t errlen);
+void ng_plan_free(ng_plan *plan);
+
+/* -------------------------------------------------------------------- apply */
+
+typedef struct {
+    hwloc_bitmap_t cpus;      /* effective, read back from the kernel */
+    hwloc_bitmap_t mems;
+    ng_mempol policy;
+} ng_effective;
+
+/* Bind the calling process (all its threads' future children) to the rank's
+ * cpus and memory policy, then read back what the kernel did into eff (may
+ * be NULL). On failure nothing is left half-applied: the previous affinity
+ * and policy are restored. */
+int ng_apply(const ng_topo *t, const ng_rank_plan *rp, ng_effective *eff,
+             char *err, size_t errlen);
+/* Read the calling process's (pid 0) or another process's affinity and
+ * the caller's memory policy. */
+int ng_effective_read(int pid, ng_effective *eff, char *err, size_t errlen);
+void ng_effective_clear(ng_effective *eff);
+
+/* --------------------------------------------------------------------- step */
+
+/* The GPUs of every local rank of a step, as the plugin and `numa-gpu exec`
+ * see them. Every local task builds the same step, so all compute the same
+ * plan and ranks sharing a node get disjoint cores. */
+typedef struct {
+    int nranks;
+    ng_rank_gpus *ranks;
+    int self;            /* the calling task's local rank, -1 if none */
+    char source[64];     /* where the GPU ids came from */
+} ng_step;
+
+/* --gpus "0,1:2,3": ids by ',', ranks by ':' (a ':' inside a PCI bus id is
+ * part of the id). ntasks > groups adds ranks without GPUs. */
+int ng_step_from_spec(const ng_topo *t, const ng_roots *r, const char *spec,
+                      int ntasks, ng_step *st, char *err, size_t errlen);
+/* ntasks ranks, rank i gets GRES indexes i*k .. i*k+k-1. */
+int ng_step_from_count(const ng_topo *t, const ng_roots *r, int ntasks, int k,
+                       ng_step *st, char *err, size_t errlen);
+/* From a task's environment. step_gpus (may be NULL) is the step's whole GPU
+ * list on this node as GRES indexes, when known (the plugin reads it before
+ * tasks start).
+ * ntasks <= 0 / local_rank < 0: read LOCAL_WORLD_SIZE/LOCAL_RANK (torchrun),
+ * OMPI_COMM_WORLD_LOCAL_SIZE/_RANK, SLURM_STEP_NUM_TASKS.../SLURM_LOCALID.
+ * The step's GPUs are split in equal consecutive chunks over the ranks; the
+ * calling task's row is always the GPUs its own environment names. */
+int ng_step_from_env(const ng_topo *t, const ng_roots *r, ng_getenv_fn fn,
+                     void *ctx, const char *step_gpus, int ntasks,
+                     int local_rank, ng_step *st, char *err, size_t errlen);
+const char *ng_step_getenv_process(const char *name, void *ctx);
+void ng_step_free(ng_step *st);
+
+/* Apply rank `self` of plan p to the calling task, verify it by reading the
+ * kernel's view back, and export NUMA_GPU_NODE, NUMA_GPU_CPUS and (only if
+ * unset) OMP_NUM_THREADS, OMP_PLACES, OMP_PROC_BIND through setenv_fn.
+ * strict: any refusal or mismatch returns -1 and nothing stays applied.
+ * prefer/interleave: problems are warnings; the task runs unbound if the
+ * placement could not be applied. explain/off: nothing is applied.
+ * Messages go to log_fn (level 0 info, 1 warning, 2 error). */
+typedef int (*ng_setenv_fn)(const char *name, const char *val, int overwrite,
+                            void *ctx);
+typedef void (*ng_log_fn)(int level, const char *msg, void *ctx);
+typedef struct {
+    ng_getenv_fn getenv_fn;
+    ng_setenv_fn setenv_fn;
+    ng_log_fn log_fn;
+    void *ctx;
+    int verbose;
+} ng_task_io;
+int ng_task_apply(const ng_topo *t, const ng_plan *p, int self,
+                  const ng_task_io *io, ng_effective *eff, char *err,
+                  size_t errlen);
+
+/* ------------------------------------------------------------------- output */
+
+/* Linux cpulist syntax ("0-3,8") of a bitmap into buf. */
+char *ng_list_str(hwloc_const_bitmap_t b, char *buf, size_t len);
+/* Parse a Linux cpulist ("0-3,8,10-11"); -1 on syntax error. */
+int ng_list_parse(const char *s, hwloc_bitmap_t out);
+
+/* Render: one JSON object per line / a table / plain-words explanation.
+ * Each returns a malloc'ed string. */
+char *ng_plan_json_line(const ng_plan *p, int rank);
+char *ng_plan_table(const ng_plan *p);
+char *ng_plan_explain(const ng_topo *t, const ng_plan *p);
+char *ng_accel_json_line(const ng_accel *a);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,119 @@
+/* Renderings of accelerators and plans: JSON lines (a stable interface),
+ * tables and plain-words explanations. Shared by the CLI and the plugin. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+#define SCHEMA 1
+
+static void json_node_array(ng_buf *b, hwloc_const_bitmap_t s)
+{
+    int i, first = 1;
+    ng_buf_add(b, "[");
+    hwloc_bitmap_foreach_begin(i, s) {
+        ng_buf_add(b, "%s%d", first ? "" : ",", i);
+        first = 0;
+    } hwloc_bitmap_foreach_end();
+    ng_buf_add(b, "]");
+}
+
+char *ng_accel_json_line(const ng_accel *a)
+{
+    ng_buf b = { 0 };
+    char cb[1024];
+    ng_buf_add(&b, "{\"schema\":%d,\"pci_busid\":\"%s\",\"vendor\":\"%s\","
+               "\"vendor_id\":\"0x%04x\",\"device_id\":\"0x%04x\",\"class\":\"0x%04x\","
+               "\"osdevs\":", SCHEMA, a->busid, a->vendor, a->vendor_id,
+               a->device_id, a->class_id);
+    ng_buf_json_str(&b, a->osdevs);
+    ng_buf_add(&b, ",\"numa_nodes\":");
+    json_node_array(&b, a->nodes);
+    ng_buf_add(&b, ",\"locality\":\"%s\",\"near_cpus\":\"%s\"}",
+               a->locality == NG_LOC_KNOWN ? "known" : "unknown",
+               ng_list_str(a->near_cpus, cb, sizeof(cb)));
+    return ng_buf_take(&b);
+}
+
+char *ng_plan_json_line(const ng_plan *p, int r)
+{
+    const ng_rank_plan *rp = &p->ranks[r];
+    ng_buf b = { 0 };
+    char cb[4096], mb[1024], hb[1024];
+    ng_buf_add(&b, "{\"schema\":%d,\"rank\":%d,\"mode\":\"%s\",\"gpus\":[", SCHEMA,
+               rp->rank, ng_mode_name(p->mode));
+    hwloc_bitmap_t gn = hwloc_bitmap_alloc();
+    for (int g = 0; g < rp->ngpus; g++) {
+        ng_buf_add(&b, "%s\"%s\"", g ? "," : "", rp->gpus[g].busid);
+        hwloc_bitmap_or(gn, gn, rp->gpus[g].nodes);
+    }
+    ng_buf_add(&b, "],\"gpu_nodes\":");
+    json_node_array(&b, gn);
+    hwloc_bitmap_free(gn);
+    ng_buf_add(&b, ",\"home\":\"%s\",\"cpus\":\"%s\",\"mems\":\"%s\",\"policy\":\"%s\","
+               "\"verdict\":\"%s\",\"strict_ok\":%s,\"omp_num_threads\":%d,"
+               "\"omp_places\":",
+               ng_list_str(rp->home, hb, sizeof(hb)), ng_list_str(rp->cpus, cb, sizeof(cb)),
+               ng_list_str(rp->mems, mb, sizeof(mb)), ng_mempol_name(rp->policy),
+               ng_verdict_name(rp->verdict), rp->infeasible ? "false" : "true",
+               rp->omp_threads);
+    ng_buf_json_str(&b, rp->omp_places);
+    ng_buf_add(&b, ",\"reason\":");
+    ng_buf_json_str(&b, rp->reason);
+    ng_buf_add(&b, "}");
+    return ng_buf_take(&b);
+}
+
+char *ng_plan_table(const ng_plan *p)
+{
+    ng_buf b = { 0 };
+    char cb[4096], mb[1024];
+    ng_buf_add(&b, "%-5s %-30s %-24s %-8s %-11s %s\n", "RANK", "GPUS", "CPUS", "MEMS",
+               "POLICY", "VERDICT");
+    for (int r = 0; r < p->nranks; r++) {
+        const ng_rank_plan *rp = &p->ranks[r];
+        char gl[512] = "-";
+        for (int g = 0; g < rp->ngpus; g++) {
+            size_t u = g ? strlen(gl) : 0;
+            snprintf(gl + u, sizeof(gl) - u, "%s%s", g ? "," : "", rp->gpus[g].busid);
+        }
+        ng_buf_add(&b, "%-5d %-30s %-24s %-8s %-11s %s\n", rp->rank, gl,
+                   ng_list_str(rp->cpus, cb, sizeof(cb)), ng_list_str(rp->mems, mb, sizeof(mb)),
+                   ng_mempol_name(rp->policy), ng_verdict_name(rp->verdict));
+    }
+    if (!p->ok)
+        ng_buf_add(&b, "error: %s\n", p->error);
+    return ng_buf_take(&b);
+}
+
+char *ng_plan_explain(const ng_topo *t, const ng_plan *p)
+{
+    ng_buf b = { 0 };
+    char cb[4096], mb[1024];
+    hwloc_topology_t h = ng_topo_hwloc(t);
+    ng_buf_add(&b, "topology %s: %d NUMA nodes (%d with CPUs), %d cores, %d PUs; "
+               "allowed cpus %s, mems %s\n", ng_topo_source(t),
+               hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_NUMANODE), ng_topo_cpu_node_count(t),
+               hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_CORE),
+               hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_PU),
+               ng_list_str(ng_topo_allowed_cpus(t), cb, sizeof(cb)),
+               ng_list_str(ng_topo_allowed_mems(t), mb, sizeof(mb)));
+    ng_buf_add(&b, "mode %s: %s\n", ng_mode_name(p->mode),
+               p->mode == NG_MODE_STRICT ? "memory bound to the GPU's node; a rank whose "
+               "GPU node is not usable fails"
+               : p->mode == NG_MODE_INTERLEAVE ? "memory interleaved over the rank's nodes"
+               : p->mode == NG_MODE_OFF ? "nothing is applied"
+               : "memory preferred on the GPU's node; unusable nodes fall back to the "
+                 "nearest allowed one with a warning");
+    for (int r = 0; r < p->nranks; r++) {
+        const ng_rank_plan *rp = &p->ranks[r];
+        ng_buf_add(&b, "rank %d [%s]: %s\n", rp->rank, ng_verdict_name(rp->verdict),
+                   rp->reason);
+        ng_buf_add(&b, "  OMP_NUM_THREADS=%d OMP_PLACES=%s OMP_PROC_BIND=close\n",
+                   rp->omp_threads, rp->omp_places);
+    }
+    if (!p->ok)
+        ng_buf_add(&b, "error: %s\n", p->error);
+    return ng_buf_take(&b);
+}

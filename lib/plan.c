@@ -1,0 +1,528 @@
+/* The planner: (topology, allowed cpus/mems, GPUs per rank, mode) -> per-rank
+ * cpus, memory nodes, memory policy, verdict and reason. Pure: it reads only
+ * its arguments, so every placement decision is unit-testable here.
+ *
+ * Rules, in order:
+ *  1. A rank's home is the set of NUMA nodes with CPUs that its GPUs are local
+ *     to (memory-only nodes never become a CPU home).
+ *  2. A home with no allowed CPUs is replaced by the nearest allowed node
+ *     (hwloc distances) -> verdict remote; a partly usable home -> partial;
+ *     GPUs without locality -> unknown. strict refuses all three.
+ *  3. Ranks without GPUs (or with unknown locality) spread evenly over the
+ *     nodes no GPU rank uses, or over all nodes if none is left.
+ *  4. Each node's allowed cores are split evenly between the ranks whose home
+ *     includes it: whole cores first (SMT siblings only when ranks outnumber
+ *     cores), a rank's share taken first under its GPU's nearest cache/group.
+ *  5. Memory: home nodes within the allowed mems, policy from the mode.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+static const char *mode_names[] = { "off", "prefer", "strict", "interleave", "explain" };
+
+int ng_mode_parse(const char *s, ng_mode *out)
+{
+    for (int i = 0; i < (int)(sizeof(mode_names) / sizeof(mode_names[0])); i++)
+        if (s && strcmp(s, mode_names[i]) == 0) {
+            *out = (ng_mode)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *ng_mode_name(ng_mode m)
+{
+    return (unsigned)m < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[m] : "?";
+}
+
+const char *ng_mempol_name(ng_mempol p)
+{
+    static const char *n[] = { "none", "bind", "preferred", "interleave" };
+    return (unsigned)p < 4 ? n[p] : "?";
+}
+
+const char *ng_verdict_name(ng_verdict v)
+{
+    static const char *n[] = { "local", "partial", "remote", "unknown", "nogpu", "overcommit" };
+    return (unsigned)v < 6 ? n[v] : "?";
+}
+
+typedef struct {
+    hwloc_obj_t obj;
+    unsigned os;
+    int has_cpus;          /* the node has CPUs at all (not memory-only) */
+    hwloc_bitmap_t cpus;   /* its allowed PUs */
+    int used;              /* some GPU rank calls it home */
+} node_info;
+
+typedef struct {
+    const ng_topo *t;
+    hwloc_topology_t h;
+    hwloc_bitmap_t cpus, mems;   /* allowed */
+    int nnodes;
+    node_info *nodes;
+} ctx;
+
+static node_info *node_by_os(ctx *c, unsigned os)
+{
+    for (int i = 0; i < c->nnodes; i++)
+        if (c->nodes[i].os == os)
+            return &c->nodes[i];
+    return NULL;
+}
+
+/* Nearest node among candidates to any node of from; -1 if none. */
+static int nearest(ctx *c, hwloc_const_bitmap_t from, hwloc_const_bitmap_t cand,
+                   unsigned *dist_out)
+{
+    int best = -1;
+    unsigned bd = ~0u;
+    int i, j;
+    hwloc_bitmap_foreach_begin(j, cand) {
+        unsigned d = ~0u;
+        hwloc_bitmap_foreach_begin(i, from) {
+            unsigned x = ng_topo_node_distance(c->t, (unsigned)i, (unsigned)j);
+            if (x < d)
+                d = x;
+        } hwloc_bitmap_foreach_end();
+        if (hwloc_bitmap_iszero(from))
+            d = 0;
+        if (d < bd) {
+            bd = d;
+            best = j;
+        }
+    } hwloc_bitmap_foreach_end();
+    if (dist_out)
+        *dist_out = bd;
+    return best;
+}
+
+static void usable_nodes(ctx *c, hwloc_bitmap_t out)
+{
+    hwloc_bitmap_zero(out);
+    for (int i = 0; i < c->nnodes; i++)
+        if (!hwloc_bitmap_iszero(c->nodes[i].cpus))
+            hwloc_bitmap_set(out, c->nodes[i].os);
+}
+
+static void append_reason(ng_rank_plan *rp, const char *fmt, const char *a,
+                          const char *b)
+{
+    size_t off = strlen(rp->reason);
+    snprintf(rp->reason + off, sizeof(rp->reason) - off, fmt, a, b);
+}
+
+/* Rules 1-2 for a rank with GPUs. Returns -1 on a GPU not in the topology. */
+static int place_gpu_rank(ctx *c, ng_rank_plan *rp, const ng_rank_gpus *g,
+                          char *err, size_t errlen)
+{
+    rp->ngpus = g->ngpus;
+    rp->gpus = calloc((size_t)g->ngpus, sizeof(ng_accel));
+    if (!rp->gpus)
+        return ng_err(err, errlen, "out of memory");
+    hwloc_bitmap_t want = hwloc_bitmap_alloc(), usable = hwloc_bitmap_alloc();
+    int unknown = 0;
+    char buf[256];
+    for (int i = 0; i < g->ngpus; i++) {
+        if (ng_accel_lookup(c->t, g->busids[i], &rp->gpus[i], err, errlen) < 0) {
+            rp->ngpus = i;
+            hwloc_bitmap_free(want);
+            hwloc_bitmap_free(usable);
+            return -1;
+        }
+        if (rp->gpus[i].locality == NG_LOC_UNKNOWN)
+            unknown++;
+        int n;
+        hwloc_bitmap_foreach_begin(n, rp->gpus[i].nodes) {
+            node_info *ni = node_by_os(c, (unsigned)n);
+            if (ni && ni->has_cpus)
+                hwloc_bitmap_set(want, (unsigned)n);
+        } hwloc_bitmap_foreach_end();
+    }
+    usable_nodes(c, usable);
+    hwloc_bitmap_t home = rp->home;
+    hwloc_bitmap_and(home, want, usable);
+    size_t off = 0;
+    if (unknown == g->ngpus) {
+        rp->verdict = NG_V_UNKNOWN;
+        rp->infeasible = 1;
+        snprintf(rp->reason, sizeof(rp->reason), "no PCI locality known for %s "
+                 "(firmware gives none); placed like a rank without GPUs",
+                 g->ngpus == 1 ? rp->gpus[0].busid : "its GPUs");
+        hwloc_bitmap_zero(home);
+    } else if (hwloc_bitmap_iszero(home)) {
+        unsigned d;
+        int n = nearest(c, want, usable, &d);
+        rp->verdict = NG_V_REMOTE;
+        rp->infeasible = 1;
+        off += (size_t)snprintf(rp->reason, sizeof(rp->reason), "GPU node(s) %s "
+                                "have no allowed CPUs; nearest allowed node %d "
+                                "(distance %u) instead",
+                                ng_list_str(want, buf, sizeof(buf)), n, d);
+        if (n >= 0)
+            hwloc_bitmap_set(home, (unsigned)n);
+    } else {
+        int partial = unknown > 0 || !hwloc_bitmap_isequal(home, want);
+        rp->verdict = partial ? NG_V_PARTIAL : NG_V_LOCAL;
+        rp->infeasible = partial;
+        char hb[256];
+        off += (size_t)snprintf(rp->reason, sizeof(rp->reason), "GPU%s %s local to "
+                                "NUMA node %s",
+                                g->ngpus > 1 ? "s" : "",
+                                g->ngpus == 1 ? rp->gpus[0].busid : "",
+                                ng_list_str(want, hb, sizeof(hb)));
+        if (partial)
+            snprintf(rp->reason + off, sizeof(rp->reason) - off, "; only node %s "
+                     "usable%s", ng_list_str(home, buf, sizeof(buf)),
+                     unknown ? ", some GPUs have no known locality" : "");
+    }
+    if (g->ngpus > 1 && rp->verdict != NG_V_UNKNOWN) {
+        /* Name every GPU in the reason when there are several. */
+        char list[256] = "";
+        for (int i = 0; i < g->ngpus; i++) {
+            size_t u = strlen(list);
+            snprintf(list + u, sizeof(list) - u, "%s%s", i ? "," : "", rp->gpus[i].busid);
+        }
+        append_reason(rp, " [%s]%s", list, "");
+    }
+    hwloc_bitmap_free(want);
+    hwloc_bitmap_free(usable);
+    return 0;
+}
+
+/* Rule 3: CPU-only (and unknown-locality) ranks, spread evenly. */
+static void place_spread_ranks(ctx *c, ng_plan *p)
+{
+    hwloc_bitmap_t free_nodes = hwloc_bitmap_alloc();
+    usable_nodes(c, free_nodes);
+    for (int i = 0; i < c->nnodes; i++)
+        if (c->nodes[i].used)
+            hwloc_bitmap_clr(free_nodes, c->nodes[i].os);
+    if (hwloc_bitmap_iszero(free_nodes))
+        usable_nodes(c, free_nodes);
+    int nfree = hwloc_bitmap_weight(free_nodes), count = 0, k = 0;
+    for (int r = 0; r < p->nranks; r++)
+        if (hwloc_bitmap_iszero(p->ranks[r].home))
+            count++;
+    for (int r = 0; r < p->nranks; r++) {
+        ng_rank_plan *rp = &p->ranks[r];
+        if (!hwloc_bitmap_iszero(rp->home))
+            continue;
+        int which = (int)((long)k++ * nfree / count);
+        int n = hwloc_bitmap_first(free_nodes);
+        for (int s = 0; s < which; s++)
+            n = hwloc_bitmap_next(free_nodes, n);
+        hwloc_bitmap_set(rp->home, (unsigned)n);
+        if (rp->verdict == NG_V_NOGPU)
+            snprintf(rp->reason, sizeof(rp->reason), "no GPUs; spread over NUMA "
+                     "nodes: node %d", n);
+    }
+    hwloc_bitmap_free(free_nodes);
+}
+
+/* The allowed PUs of node ni grouped by core ("units"), in hwloc order.
+ * Machines whose topology has no Core level use PUs as units. */
+static int node_units(ctx *c, node_info *ni, hwloc_bitmap_t **units)
+{
+    hwloc_obj_type_t ut = hwloc_get_type_depth(c->h, HWLOC_OBJ_CORE) >= 0
+        ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
+    int max = hwloc_get_nbobjs_by_type(c->h, ut), n = 0;
+    *units = calloc((size_t)(max ? max : 1), sizeof(hwloc_bitmap_t));
+    if (!*units)
+        return 0;
+    hwloc_obj_t o = NULL;
+    while ((o = hwloc_get_next_obj_by_type(c->h, ut, o))) {
+        if (!hwloc_bitmap_intersects(o->cpuset, ni->cpus))
+            continue;
+        (*units)[n] = hwloc_bitmap_alloc();
+        hwloc_bitmap_and((*units)[n], o->cpuset, ni->cpus);
+        n++;
+    }
+    return n;
+}
+
+/* Rule 4 on one node: split its units among the sharing ranks. Returns 1 if
+ * the ranks outnumber the node's PUs (they then share PUs). */
+static int split_node(ctx *c, node_info *ni, ng_plan *p, int *sharers, int k,
+                      int *smt)
+{
+    hwloc_bitmap_t *units;
+    int nu = node_units(c, ni, &units), over = 0;
+    int npu = hwloc_bitmap_weight(ni->cpus);
+    if (k > nu) {
+        /* More ranks than cores: SMT siblings become the units, core-major
+         * so a rank's PUs stay on as few cores as possible. */
+        *smt = 1;
+        for (int u = 0; u < nu; u++)
+            hwloc_bitmap_free(units[u]);
+        free(units);
+        units = calloc((size_t)npu, sizeof(hwloc_bitmap_t));
+        nu = 0;
+        hwloc_obj_t o = NULL;
+        while (units && (o = hwloc_get_next_obj_by_type(c->h, HWLOC_OBJ_PU, o)))
+            if (hwloc_bitmap_isset(ni->cpus, o->os_index))
+                hwloc_bitmap_only(units[nu++] = hwloc_bitmap_alloc(), o->os_index);
+    }
+    if (!units)
+        return 0;
+    if (k > nu) {
+        over = 1;
+        for (int s = 0; s < k; s++)
+            hwloc_bitmap_or(p->ranks[sharers[s]].cpus, p->ranks[sharers[s]].cpus,
+                            units[s % nu]);
+    } else {
+        char *taken = calloc((size_t)nu, 1);
+        int *quota = calloc((size_t)k, sizeof(int));
+        for (int s = 0; s < k; s++)
+            quota[s] = nu / k + (s < nu % k);
+        /* Pass 1: units under the rank's GPUs' nearest non-I/O ancestor,
+         * when that is finer than the node (an L3, a Group). */
+        for (int s = 0; s < k && taken && quota; s++) {
+            ng_rank_plan *rp = &p->ranks[sharers[s]];
+            hwloc_bitmap_t near = hwloc_bitmap_alloc();
+            for (int g = 0; g < rp->ngpus; g++)
+                if (rp->gpus[g].locality == NG_LOC_KNOWN)
+                    hwloc_bitmap_or(near, near, rp->gpus[g].near_cpus);
+            hwloc_bitmap_and(near, near, ni->cpus);
+            if (!hwloc_bitmap_iszero(near) && !hwloc_bitmap_isequal(near, ni->cpus))
+                for (int u = 0; u < nu && quota[s] > 0; u++)
+                    if (!taken[u] && hwloc_bitmap_isincluded(units[u], near)) {
+                        taken[u] = 1;
+                        quota[s]--;
+                        hwloc_bitmap_or(rp->cpus, rp->cpus, units[u]);
+                    }
+            hwloc_bitmap_free(near);
+        }
+        /* Pass 2: the rest, in topology order. */
+        for (int s = 0, u = 0; s < k && taken && quota; s++)
+            for (; quota[s] > 0 && u < nu; u++)
+                if (!taken[u]) {
+                    taken[u] = 1;
+                    quota[s]--;
+                    hwloc_bitmap_or(p->ranks[sharers[s]].cpus,
+                                    p->ranks[sharers[s]].cpus, units[u]);
+                }
+        free(taken);
+        free(quota);
+    }
+    for (int u = 0; u < nu; u++)
+        hwloc_bitmap_free(units[u]);
+    free(units);
+    return over;
+}
+
+/* OMP_PLACES: one place per core of the rank ("{0,56},{1,57}"). */
+static void omp_places(ctx *c, ng_rank_plan *rp)
+{
+    size_t off = 0;
+    int places = 0;
+    rp->omp_places[0] = '\0';
+    hwloc_bitmap_t seen = hwloc_bitmap_alloc();
+    int pu;
+    hwloc_bitmap_foreach_begin(pu, rp->cpus) {
+        if (hwloc_bitmap_isset(seen, (unsigned)pu))
+            continue;
+        hwloc_obj_t o = hwloc_get_pu_obj_by_os_index(c->h, (unsigned)pu);
+        hwloc_obj_t core = o ? hwloc_get_ancestor_obj_by_type(c->h, HWLOC_OBJ_CORE, o) : NULL;
+        hwloc_bitmap_t place = hwloc_bitmap_alloc();
+        if (core)
+            hwloc_bitmap_and(place, core->cpuset, rp->cpus);
+        else
+            hwloc_bitmap_only(place, (unsigned)pu);
+        hwloc_bitmap_or(seen, seen, place);
+        /* OpenMP places list PUs explicitly: "{0,56}". */
+        char lb[256];
+        size_t w = 0;
+        int x;
+        lb[0] = '\0';
+        hwloc_bitmap_foreach_begin(x, place) {
+            if (w < sizeof(lb) - 12)
+                w += (size_t)snprintf(lb + w, sizeof(lb) - w, "%s%d", w ? "," : "", x);
+        } hwloc_bitmap_foreach_end();
+        int n = snprintf(rp->omp_places + off, sizeof(rp->omp_places) - off, "%s{%s}",
+                         places ? "," : "", lb);
+        hwloc_bitmap_free(place);
+        if (n < 0 || (size_t)n >= sizeof(rp->omp_places) - off) {
+            snprintf(rp->omp_places, sizeof(rp->omp_places), "cores");
+            break;
+        }
+        off += (size_t)n;
+        places++;
+    } hwloc_bitmap_foreach_end();
+    hwloc_bitmap_free(seen);
+    rp->omp_threads = places;
+}
+
+/* Rule 5 and the final wording. */
+static void finish_rank(ctx *c, ng_plan *p, ng_rank_plan *rp)
+{
+    char cb[256], mb[256];
+    hwloc_bitmap_and(rp->mems, rp->home, c->mems);
+    if (hwloc_bitmap_iszero(rp->mems)) {
+        hwloc_bitmap_t cand = hwloc_bitmap_alloc(), with_cpus = hwloc_bitmap_alloc();
+        for (int i = 0; i < c->nnodes; i++)
+            if (c->nodes[i].has_cpus)
+                hwloc_bitmap_set(with_cpus, c->nodes[i].os);
+        hwloc_bitmap_and(cand, c->mems, with_cpus);
+        if (hwloc_bitmap_iszero(cand))
+            hwloc_bitmap_copy(cand, c->mems);
+        int n = nearest(c, rp->home, cand, NULL);
+        if (n >= 0)
+            hwloc_bitmap_only(rp->mems, (unsigned)n);
+        if (rp->verdict == NG_V_LOCAL) {
+            rp->verdict = NG_V_PARTIAL;
+            rp->infeasible = 1;
+        }
+        append_reason(rp, "; memory of node %s%s not allowed, using nearest allowed",
+                      ng_list_str(rp->home, cb, sizeof(cb)), "");
+        hwloc_bitmap_free(cand);
+        hwloc_bitmap_free(with_cpus);
+    }
+    switch (p->mode) {
+    case NG_MODE_STRICT: rp->policy = NG_POL_BIND; break;
+    case NG_MODE_INTERLEAVE: rp->policy = NG_POL_INTERLEAVE; break;
+    case NG_MODE_OFF: rp->policy = NG_POL_NONE; break;
+    default: rp->policy = NG_POL_PREFERRED; break;
+    }
+    omp_places(c, rp);
+    append_reason(rp, "; cpus %s, memory %s", ng_list_str(rp->cpus, cb, sizeof(cb)),
+                  "");
+    size_t off = strlen(rp->reason);
+    snprintf(rp->reason + off, sizeof(rp->reason) - off, "%s %s",
+             ng_mempol_name(rp->policy), ng_list_str(rp->mems, mb, sizeof(mb)));
+    if (rp->infeasible && p->mode == NG_MODE_STRICT && p->ok) {
+        p->ok = 0;
+        snprintf(p->error, sizeof(p->error), "rank %d: %s (strict mode refuses; "
+                 "use --numa-gpu=prefer to run on the nearest allowed node)",
+                 rp->rank, rp->reason);
+    } else if (rp->infeasible && p->mode != NG_MODE_STRICT) {
+        off = strlen(rp->reason);
+        snprintf(rp->reason + off, sizeof(rp->reason) - off, "; warning: not fully local");
+    }
+}
+
+static int init_ctx(ctx *c, const ng_topo *t, hwloc_const_bitmap_t cpus,
+                    hwloc_const_bitmap_t mems, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof(*c));
+    c->t = t;
+    c->h = ng_topo_hwloc(t);
+    c->cpus = hwloc_bitmap_dup(ng_topo_allowed_cpus(t));
+    c->mems = hwloc_bitmap_dup(ng_topo_allowed_mems(t));
+    if (cpus)
+        hwloc_bitmap_and(c->cpus, c->cpus, cpus);
+    if (mems)
+        hwloc_bitmap_and(c->mems, c->mems, mems);
+    c->nnodes = hwloc_get_nbobjs_by_type(c->h, HWLOC_OBJ_NUMANODE);
+    c->nodes = calloc((size_t)(c->nnodes ? c->nnodes : 1), sizeof(node_info));
+    if (!c->nodes)
+        return ng_err(err, errlen, "out of memory");
+    for (int i = 0; i < c->nnodes; i++) {
+        node_info *ni = &c->nodes[i];
+        ni->obj = hwloc_get_obj_by_type(c->h, HWLOC_OBJ_NUMANODE, (unsigned)i);
+        ni->os = ni->obj->os_index;
+        ni->has_cpus = !hwloc_bitmap_iszero(ni->obj->cpuset);
+        ni->cpus = hwloc_bitmap_alloc();
+        hwloc_bitmap_and(ni->cpus, ni->obj->cpuset, c->cpus);
+    }
+    char b[256];
+    if (hwloc_bitmap_iszero(c->cpus))
+        return ng_err(err, errlen, "no allowed CPUs in the topology (allowed cpus "
+                      "'%s')", cpus ? ng_list_str(cpus, b, sizeof(b)) : "");
+    if (hwloc_bitmap_iszero(c->mems))
+        return ng_err(err, errlen, "no allowed memory node in the topology (allowed "
+                      "mems '%s')", mems ? ng_list_str(mems, b, sizeof(b)) : "");
+    return 0;
+}
+
+static void free_ctx(ctx *c)
+{
+    for (int i = 0; i < c->nnodes && c->nodes; i++)
+        hwloc_bitmap_free(c->nodes[i].cpus);
+    free(c->nodes);
+    hwloc_bitmap_free(c->cpus);
+    hwloc_bitmap_free(c->mems);
+}
+
+int ng_plan_compute(const ng_topo *t, hwloc_const_bitmap_t allowed_cpus,
+                    hwloc_const_bitmap_t allowed_mems, int nranks,
+                    const ng_rank_gpus *gpus, ng_mode mode, ng_plan *p,
+                    char *err, size_t errlen)
+{
+    memset(p, 0, sizeof(*p));
+    if (nranks < 1 || nranks > 65536)
+        return ng_err(err, errlen, "number of ranks %d out of range (1..65536)", nranks);
+    ctx c;
+    if (init_ctx(&c, t, allowed_cpus, allowed_mems, err, errlen) < 0) {
+        free_ctx(&c);
+        return -1;
+    }
+    p->mode = mode;
+    p->ok = 1;
+    p->nranks = nranks;
+    p->ranks = calloc((size_t)nranks, sizeof(ng_rank_plan));
+    int rc = p->ranks ? 0 : ng_err(err, errlen, "out of memory");
+    for (int r = 0; r < nranks && rc == 0; r++) {
+        ng_rank_plan *rp = &p->ranks[r];
+        rp->rank = r;
+        rp->home = hwloc_bitmap_alloc();
+        rp->cpus = hwloc_bitmap_alloc();
+        rp->mems = hwloc_bitmap_alloc();
+        if (gpus && gpus[r].ngpus > 0)
+            rc = place_gpu_rank(&c, rp, &gpus[r], err, errlen);
+        else
+            rp->verdict = NG_V_NOGPU;
+        int n;
+        hwloc_bitmap_foreach_begin(n, rp->home) {
+            node_by_os(&c, (unsigned)n)->used = 1;
+        } hwloc_bitmap_foreach_end();
+    }
+    if (rc == 0) {
+        place_spread_ranks(&c, p);
+        int *sharers = malloc(sizeof(int) * (size_t)nranks);
+        for (int i = 0; i < c.nnodes && sharers; i++) {
+            int k = 0, smt = 0;
+            for (int r = 0; r < nranks; r++)
+                if (hwloc_bitmap_isset(p->ranks[r].home, c.nodes[i].os))
+                    sharers[k++] = r;
+            if (k == 0 || split_node(&c, &c.nodes[i], p, sharers, k, &smt) == 0) {
+                for (int s = 0; s < k && smt; s++)
+                    append_reason(&p->ranks[sharers[s]], "; %s ranks share node's "
+                                  "cores (SMT siblings split)%s", "more", "");
+                continue;
+            }
+            for (int s = 0; s < k; s++) {
+                ng_rank_plan *rp = &p->ranks[sharers[s]];
+                rp->verdict = NG_V_OVERCOMMIT;
+                rp->infeasible = 1;
+                append_reason(rp, "; %s ranks than allowed CPUs on this node: "
+                              "ranks share CPUs%s", "more", "");
+            }
+        }
+        free(sharers);
+        for (int r = 0; r < nranks; r++)
+            finish_rank(&c, p, &p->ranks[r]);
+    }
+    free_ctx(&c);
+    if (rc < 0)
+        ng_plan_free(p);
+    return rc;
+}
+
+void ng_plan_free(ng_plan *p)
+{
+    for (int r = 0; p->ranks && r < p->nranks; r++) {
+        ng_rank_plan *rp = &p->ranks[r];
+        hwloc_bitmap_free(rp->home);
+        hwloc_bitmap_free(rp->cpus);
+        hwloc_bitmap_free(rp->mems);
+        for (int g = 0; g < rp->ngpus; g++)
+            ng_accel_clear(&rp->gpus[g]);
+        free(rp->gpus);
+    }
+    free(p->ranks);
+    memset(p, 0, sizeof(*p));
+}

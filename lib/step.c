@@ -1,0 +1,301 @@
+/* A step's ranks and their GPUs, built from a --gpus spec, a count, or a
+ * task's environment; and the task-side apply that the SPANK plugin and
+ * `numa-gpu exec` share (one code path for both). */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+void ng_step_free(ng_step *st)
+{
+    for (int i = 0; st->ranks && i < st->nranks; i++)
+        free(st->ranks[i].busids);
+    free(st->ranks);
+    memset(st, 0, sizeof(*st));
+}
+
+static int step_alloc(ng_step *st, int n, char *err, size_t errlen)
+{
+    memset(st, 0, sizeof(*st));
+    st->self = -1;
+    st->ranks = calloc((size_t)n, sizeof(ng_rank_gpus));
+    if (!st->ranks)
+        return ng_err(err, errlen, "out of memory");
+    st->nranks = n;
+    return 0;
+}
+
+/* Append one resolved id to rank g. */
+static int rank_add(ng_rank_gpus *g, const char busid[NG_BUSID_LEN])
+{
+    for (int i = 0; i < g->ngpus; i++)
+        if (strcmp(g->busids[i], busid) == 0)
+            return 0;
+    char (*nb)[NG_BUSID_LEN] = realloc(g->busids, (size_t)(g->ngpus + 1) * NG_BUSID_LEN);
+    if (!nb)
+        return -1;
+    g->busids = nb;
+    memcpy(g->busids[g->ngpus++], busid, NG_BUSID_LEN);
+    return 0;
+}
+
+/* Next id of a spec: a PCI bus id (which may contain ':') or up to , : / */
+static size_t spec_token(const char *p, char *tok, size_t len)
+{
+    const char *dot = strchr(p, '.');
+    if (dot && isxdigit((unsigned char)dot[1]) && (size_t)(dot + 2 - p) < len) {
+        char b[NG_BUSID_LEN];
+        size_t n = (size_t)(dot + 2 - p);
+        memcpy(tok, p, n);
+        tok[n] = '\0';
+        if (!strpbrk(tok, ",/") && ng_busid_parse(tok, b) == 0)
+            return n;
+    }
+    size_t n = strcspn(p, ",:/");
+    if (n >= len)
+        n = len - 1;
+    memcpy(tok, p, n);
+    tok[n] = '\0';
+    return strcspn(p, ",:/");
+}
+
+int ng_step_from_spec(const ng_topo *t, const ng_roots *r, const char *spec,
+                      int ntasks, ng_step *st, char *err, size_t errlen)
+{
+    int groups = 1;
+    if (!spec || !*spec)
+        return ng_err(err, errlen, "empty --gpus list");
+    /* Count groups with the same tokenizer the parse uses. */
+    char tok[256];
+    for (const char *p = spec; *p;) {
+        p += spec_token(p, tok, sizeof(tok));
+        if (*p == ':' || *p == '/')
+            groups++;
+        if (*p)
+            p++;
+    }
+    if (ntasks > 0 && ntasks < groups)
+        return ng_err(err, errlen, "--gpus '%s' names %d ranks but --ntasks is %d",
+                      spec, groups, ntasks);
+    if (step_alloc(st, ntasks > groups ? ntasks : groups, err, errlen) < 0)
+        return -1;
+    snprintf(st->source, sizeof(st->source), "--gpus");
+    int g = 0;
+    for (const char *p = spec;;) {
+        size_t n = spec_token(p, tok, sizeof(tok));
+        char b[NG_BUSID_LEN], e[NG_ERRLEN];
+        if (n == 0 || ng_gpu_resolve(t, r, NG_IDX_GRES, tok, b, e, sizeof(e)) < 0) {
+            ng_err(err, errlen, "--gpus '%s': %s", spec,
+                   n == 0 ? "empty GPU id (expected ids separated by ',' and ranks by ':')" : e);
+            ng_step_free(st);
+            return -1;
+        }
+        if (rank_add(&st->ranks[g], b) < 0) {
+            ng_step_free(st);
+            return ng_err(err, errlen, "out of memory");
+        }
+        p += n;
+        if (*p == '\0')
+            break;
+        if (*p == ':' || *p == '/')
+            g++;
+        p++;
+    }
+    return 0;
+}
+
+int ng_step_from_count(const ng_topo *t, const ng_roots *r, int ntasks, int k,
+                       ng_step *st, char *err, size_t errlen)
+{
+    if (step_alloc(st, ntasks, err, errlen) < 0)
+        return -1;
+    snprintf(st->source, sizeof(st->source), "--gpus-per-task");
+    for (int i = 0; i < ntasks; i++)
+        for (int j = 0; j < k; j++) {
+            char id[32], b[NG_BUSID_LEN];
+            snprintf(id, sizeof(id), "%d", i * k + j);
+            if (ng_gpu_resolve(t, r, NG_IDX_GRES, id, b, err, errlen) < 0 ||
+                rank_add(&st->ranks[i], b) < 0) {
+                ng_step_free(st);
+                return -1;
+            }
+        }
+    return 0;
+}
+
+const char *ng_step_getenv_process(const char *name, void *ctx)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+static int env_int(ng_getenv_fn fn, void *ctx, const char *const *names, int dflt)
+{
+    for (int i = 0; names[i]; i++) {
+        const char *v = fn(names[i], ctx);
+        char *end;
+        if (!v || !*v)
+            continue;
+        errno = 0;
+        long x = strtol(v, &end, 10);
+        if (!errno && *end == '\0' && x >= 0 && x <= 65536)
+            return (int)x;
+    }
+    return dflt;
+}
+
+int ng_step_from_env(const ng_topo *t, const ng_roots *r, ng_getenv_fn fn,
+                     void *ctx, const char *step_gpus, int ntasks,
+                     int local_rank, ng_step *st, char *err, size_t errlen)
+{
+    static const char *const size_vars[] = { "LOCAL_WORLD_SIZE",
+        "OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", NULL };
+    static const char *const rank_vars[] = { "LOCAL_RANK",
+        "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID", NULL };
+    if (ntasks <= 0)
+        ntasks = env_int(fn, ctx, size_vars, 1);
+    if (local_rank < 0)
+        local_rank = env_int(fn, ctx, rank_vars, 0);
+    if (ntasks < 1)
+        ntasks = 1;
+    if (local_rank >= ntasks)
+        return ng_err(err, errlen, "local rank %d is not below the number of local "
+                      "tasks %d", local_rank, ntasks);
+    char (*own)[NG_BUSID_LEN] = NULL, (*all)[NG_BUSID_LEN] = NULL;
+    int nown = 0, nall = 0;
+    const char *src;
+    if (ng_gpu_from_env(t, r, fn, ctx, &own, &nown, &src, err, errlen) < 0)
+        return -1;
+    if (step_gpus && *step_gpus &&
+        ng_gpu_parse_list(t, r, NG_IDX_GRES, "step GPUs", step_gpus, &all, &nall,
+                          err, errlen) < 0) {
+        free(own);
+        return -1;
+    }
+    if (!all) {           /* every task sees the same list (torchrun, --gpus) */
+        all = own;
+        nall = nown;
+    }
+    int rc = step_alloc(st, ntasks, err, errlen);
+    st->self = local_rank;
+    snprintf(st->source, sizeof(st->source), "%s", *src ? src : "no GPU variables");
+    /* Equal consecutive chunks when the list divides evenly; otherwise every
+     * rank but ours is left without a known GPU. */
+    int k = nall >= ntasks && nall % ntasks == 0 ? nall / ntasks : 0;
+    for (int i = 0; rc == 0 && i < ntasks; i++)
+        for (int j = 0; j < k && i != local_rank; j++)
+            if (rank_add(&st->ranks[i], all[i * k + j]) < 0)
+                rc = ng_err(err, errlen, "out of memory");
+    /* Our row: our own GPUs when our env narrows them (per-task binding),
+     * else our chunk of the shared list. */
+    int narrowed = all != own && nown > 0;
+    for (int j = 0; rc == 0 && j < (narrowed ? nown : k); j++)
+        if (rank_add(&st->ranks[local_rank], narrowed ? own[j] : all[local_rank * k + j]) < 0)
+            rc = ng_err(err, errlen, "out of memory");
+    if (all != own)
+        free(all);
+    free(own);
+    if (rc < 0)
+        ng_step_free(st);
+    return rc;
+}
+
+/* ------------------------------------------------------------ task apply */
+
+static void say(const ng_task_io *io, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(const ng_task_io *io, int level, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (io && io->log_fn)
+        io->log_fn(level, msg, io->ctx);
+}
+
+static void export_env(const ng_task_io *io, const ng_rank_plan *rp)
+{
+    if (!io || !io->setenv_fn)
+        return;
+    char b[4096], n[32];
+    io->setenv_fn("NUMA_GPU_NODE", ng_list_str(rp->home, b, sizeof(b)), 1, io->ctx);
+    io->setenv_fn("NUMA_GPU_CPUS", ng_list_str(rp->cpus, b, sizeof(b)), 1, io->ctx);
+    io->setenv_fn("NUMA_GPU_MEMS", ng_list_str(rp->mems, b, sizeof(b)), 1, io->ctx);
+    io->setenv_fn("NUMA_GPU_VERDICT", ng_verdict_name(rp->verdict), 1, io->ctx);
+    snprintf(n, sizeof(n), "%d", rp->omp_threads);
+    io->setenv_fn("OMP_NUM_THREADS", n, 0, io->ctx);
+    io->setenv_fn("OMP_PLACES", rp->omp_places, 0, io->ctx);
+    io->setenv_fn("OMP_PROC_BIND", "close", 0, io->ctx);
+}
+
+/* Effective placement matches the plan: same cpus, same policy, memory
+ * nodes within the planned ones (preferred may fall back to one node). */
+static int matches(const ng_rank_plan *rp, const ng_effective *e)
+{
+    if (!hwloc_bitmap_isequal(rp->cpus, e->cpus) || rp->policy != e->policy)
+        return 0;
+    if (rp->policy == NG_POL_NONE)
+        return 1;
+    return !hwloc_bitmap_iszero(e->mems) && hwloc_bitmap_isincluded(e->mems, rp->mems);
+}
+
+int ng_task_apply(const ng_topo *t, const ng_plan *p, int self,
+                  const ng_task_io *io, ng_effective *eff, char *err,
+                  size_t errlen)
+{
+    if (self < 0 || self >= p->nranks)
+        return ng_err(err, errlen, "task %d is not in the plan (%d ranks)", self, p->nranks);
+    const ng_rank_plan *rp = &p->ranks[self];
+    int strict = p->mode == NG_MODE_STRICT;
+    char cb[4096], mb[1024], eb[4096], emb[1024], e[NG_ERRLEN];
+    if (p->mode == NG_MODE_OFF)
+        return 0;
+    if (p->mode == NG_MODE_EXPLAIN) {
+        char *s = ng_plan_explain(t, p);
+        for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n"))
+            say(io, 0, "numa-gpu explain (task %d): %s", self, line);
+        free(s);
+        return 0;
+    }
+    if (rp->infeasible && strict)
+        return ng_err(err, errlen, "task %d: %s (strict mode refuses; "
+                      "--numa-gpu=prefer runs it on the nearest allowed node)", self,
+                      rp->reason);
+    if (rp->infeasible)
+        say(io, 1, "numa-gpu: task %d: %s", self, rp->reason);
+    ng_effective local = { 0 };
+    ng_effective *ef = eff ? eff : &local;
+    if (ng_apply(t, rp, ef, e, sizeof(e)) < 0) {
+        ng_effective_clear(ef);
+        if (strict)
+            return ng_err(err, errlen, "task %d: %s", self, e);
+        say(io, 1, "numa-gpu: task %d: %s; running unbound", self, e);
+        return 0;
+    }
+    if (!matches(rp, ef)) {
+        ng_err(e, sizeof(e), "task %d: kernel gave cpus %s mems %s policy %s, planned "
+               "cpus %s mems %s policy %s", self, ng_list_str(ef->cpus, eb, sizeof(eb)),
+               ng_list_str(ef->mems, emb, sizeof(emb)), ng_mempol_name(ef->policy),
+               ng_list_str(rp->cpus, cb, sizeof(cb)), ng_list_str(rp->mems, mb, sizeof(mb)),
+               ng_mempol_name(rp->policy));
+        if (strict) {
+            if (!eff)
+                ng_effective_clear(&local);
+            return ng_err(err, errlen, "%s", e);
+        }
+        say(io, 1, "numa-gpu: %s", e);
+    }
+    export_env(io, rp);
+    if (io && io->verbose)
+        say(io, 0, "numa-gpu: task %d [%s] gpus %d -> cpus %s, mem %s %s", self,
+            ng_verdict_name(rp->verdict), rp->ngpus, ng_list_str(ef->cpus, eb, sizeof(eb)),
+            ng_mempol_name(ef->policy), ng_list_str(ef->mems, emb, sizeof(emb)));
+    if (!eff)
+        ng_effective_clear(&local);
+    return 0;
+}
