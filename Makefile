@@ -14,7 +14,7 @@ B        = build
 PREFIX  ?= /usr/local
 VERSION  = 0.1.0
 
-LIB_SRC  = lib/util.c lib/topo.c lib/gpu.c lib/plan.c lib/output.c lib/apply.c lib/step.c
+LIB_SRC  = lib/util.c lib/topo.c lib/gpu.c lib/plan.c lib/output.c lib/apply.c lib/step.c lib/cgroup.c lib/config.c
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 ASAN_OBJ = $(LIB_SRC:lib/%.c=$(B)/asan/%.o)
 UNIT_SRC = $(filter-out tests/unit/t.c,$(wildcard tests/unit/test_*.c))
@@ -54,7 +54,7 @@ $(B)/numa-gpu: contrib/numa-gpu.c $(B)/libnumagpu.a
 # The plugin links libnumagpu statically: slurmstepd loads one self-contained .so.
 $(B)/numa_gpu.so: spank/numa_gpu.c $(LIB_SRC) lib/numagpu.h
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) -fPIC -shared -fvisibility=hidden $(INC) \
+	$(CC) $(WARN) $(CFLAGS) -fPIC -shared $(INC) \
 	    spank/numa_gpu.c $(LIB_SRC) -o $@ $(LIBS)
 
 $(B)/mkfakeroot: tests/unit/mkfakeroot.c $(B)/libnumagpu.a

@@ -86,10 +86,14 @@ static int parse_opts(int argc, char **argv, opts *o)
         case O_GPT: if (parse_int("--gpus-per-task", optarg, 0, 256, &o->gpus_per_task)) return 2; break;
         case O_LR: if (parse_int("--local-rank", optarg, 0, 65535, &o->local_rank)) return 2; break;
         case O_GPUS: o->gpus = optarg; break;
-        case O_MODE:
-            if (ng_mode_parse(optarg, &o->mode) < 0)
-                return usage_error("unknown mode '%s' (expected %s)", optarg, NG_MODE_NAMES);
+        case O_MODE: {
+            char err[NG_ERRLEN];
+            int verbose;
+            if (ng_mode_option_parse(optarg, &o->mode, &verbose, err, sizeof(err)) < 0)
+                return usage_error("%s%s", err, "");
+            o->verbose |= verbose;
             break;
+        }
         case O_CPUS: o->cpus = optarg; break;
         case O_MEMS: o->mems = optarg; break;
         case O_JSON: o->json = 1; break;
@@ -142,13 +146,15 @@ static int cmd_topo(const opts *o)
         printf("topology: %s\n", ng_topo_source(t));
         printf("%-6s %-10s %-12s %s\n", "NODE", "MEMORY", "TIER", "CPUS");
         hwloc_obj_t nd = NULL;
-        while ((nd = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_NUMANODE, nd)))
+        while ((nd = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_NUMANODE, nd))) {
+            int cpu = hwloc_bitmap_isset(ng_topo_cpu_nodes(t), nd->os_index);
             printf("%-6u %-10s %-12s %s\n", nd->os_index,
                    nd->attr->numanode.local_memory
                        ? (snprintf(cb, 64, "%lluM", (unsigned long long)(nd->attr->numanode.local_memory >> 20)), cb)
                        : "-",
-                   hwloc_bitmap_iszero(nd->cpuset) ? "memory-only" : "cpu",
-                   hwloc_bitmap_iszero(nd->cpuset) ? "-" : ng_list_str(nd->cpuset, cb + 64, sizeof(cb) - 64));
+                   cpu ? "cpu" : "memory-only",
+                   cpu ? ng_list_str(nd->cpuset, cb + 64, sizeof(cb) - 64) : "-");
+        }
         printf("\n%-14s %-7s %-8s %-14s %-10s %s\n", "PCI", "VENDOR", "CLASS", "OSDEVS",
                "NUMA", "NEAR_CPUS");
         if (n == 0)
@@ -216,6 +222,27 @@ static int make_plan(const opts *o, ng_topo **tp, ng_step *st, ng_plan *p)
     if (parse_set("--cpus", o->cpus, &cpus) < 0 || parse_set("--mems", o->mems, &mems) < 0) {
         hwloc_bitmap_free(cpus);
         return 2;
+    }
+    /* exec runs for real: without --cpus/--mems it may use what its cgroup
+     * allows, whatever the topology file says. */
+    if (strcmp(o->cmd, "exec") == 0 && (!cpus || !mems)) {
+        hwloc_bitmap_t c = hwloc_bitmap_alloc(), m = hwloc_bitmap_alloc();
+        if (ng_allowed_read(NULL, NULL, 0, c, m, err, sizeof(err)) < 0) {
+            fprintf(stderr, "numa-gpu: %s\n", err);
+            hwloc_bitmap_free(c);
+            hwloc_bitmap_free(m);
+            hwloc_bitmap_free(cpus);
+            hwloc_bitmap_free(mems);
+            return 1;
+        }
+        if (!cpus)
+            cpus = c;
+        else
+            hwloc_bitmap_free(c);
+        if (!mems)
+            mems = m;
+        else
+            hwloc_bitmap_free(m);
     }
     int rc = 1;
     *tp = load_topo(o);

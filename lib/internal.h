@@ -23,7 +23,5 @@ char *ng_buf_take(ng_buf *b);
  * returns bytes read or -1. */
 long ng_read_file(const char *path, char *buf, size_t len);
 
-/* Number of NUMA nodes of the topology that have CPUs. */
-int ng_topo_cpu_node_count(const ng_topo *t);
 
 #endif

@@ -48,6 +48,15 @@ const char *ng_topo_source(const ng_topo *t);
 hwloc_const_bitmap_t ng_topo_allowed_cpus(const ng_topo *t);
 hwloc_const_bitmap_t ng_topo_allowed_mems(const ng_topo *t);
 
+/* NUMA nodes that own CPUs; the others are memory-only (HBM, MCDRAM, CXL,
+ * GPU memory) even where hwloc gives them their parent's cpuset. */
+hwloc_const_bitmap_t ng_topo_cpu_nodes(const ng_topo *t);
+int ng_topo_cpu_node_count(const ng_topo *t);
+
+/* Slurm core indexes (the i-th core in topology order) -> PU OS indexes;
+ * -1 if an index is beyond the topology's cores. */
+int ng_topo_cores_to_pus(const ng_topo *t, hwloc_const_bitmap_t cores, hwloc_bitmap_t pus);
+
 /* Distance from NUMA node a to b (OS indexes): hwloc's latency matrix when
  * the topology has one, otherwise derived from the depth of the nodes'
  * common ancestor (10 same node, larger = farther). */
@@ -180,6 +189,40 @@ int ng_plan_compute(const ng_topo *t, hwloc_const_bitmap_t allowed_cpus,
                     const ng_rank_gpus *gpus, ng_mode mode, ng_plan *plan,
                     char *err, size_t errlen);
 void ng_plan_free(ng_plan *plan);
+
+/* ------------------------------------------------------------------- config */
+
+/* Cluster policy (plugstack.conf arguments) and user choices, parsed the
+ * same way by the plugin and the CLI. */
+typedef struct {
+    ng_mode default_mode;     /* default=MODE (off unless set) */
+    unsigned allowed;         /* allowed=MODE,... as bits 1<<ng_mode */
+    int exclusive_only;       /* act only on jobs that own the whole node */
+    int verbose;
+    int pci_order;            /* gpu_order=pci */
+    char topology[1024];      /* topology=PATH (cached XML) */
+    char procfs[1024], sysfs[1024], gpu_map[1024];
+} ng_config;
+
+void ng_config_init(ng_config *c);
+/* One plugstack argument ("default=prefer", "verbose", ...). */
+int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen);
+/* Cross-argument checks, after all arguments. */
+int ng_config_check(const ng_config *c, char *err, size_t errlen);
+int ng_config_mode_allowed(const ng_config *c, ng_mode m, char *err, size_t errlen);
+void ng_config_roots(const ng_config *c, ng_roots *r);
+/* "strict,verbose" -> mode + verbose flag; the error names the bad part. */
+int ng_mode_option_parse(const char *s, ng_mode *mode, int *verbose, char *err,
+                         size_t errlen);
+
+/* ------------------------------------------------------------------ allowed */
+
+/* The cpus and memory nodes the process pid (0 = self) may use: its cpuset
+ * cgroup (v2 or v1), not its current affinity mask. Falls back to all online
+ * CPUs and Mems_allowed_list. procfs/sysfs NULL = /proc, /sys. */
+int ng_allowed_read(const char *procfs, const char *sysfs, int pid,
+                    hwloc_bitmap_t cpus, hwloc_bitmap_t mems, char *err,
+                    size_t errlen);
 
 /* -------------------------------------------------------------------- apply */
 

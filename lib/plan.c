@@ -424,9 +424,10 @@ static int init_ctx(ctx *c, const ng_topo *t, hwloc_const_bitmap_t cpus,
         node_info *ni = &c->nodes[i];
         ni->obj = hwloc_get_obj_by_type(c->h, HWLOC_OBJ_NUMANODE, (unsigned)i);
         ni->os = ni->obj->os_index;
-        ni->has_cpus = !hwloc_bitmap_iszero(ni->obj->cpuset);
+        ni->has_cpus = hwloc_bitmap_isset(ng_topo_cpu_nodes(t), ni->os);
         ni->cpus = hwloc_bitmap_alloc();
-        hwloc_bitmap_and(ni->cpus, ni->obj->cpuset, c->cpus);
+        if (ni->has_cpus)
+            hwloc_bitmap_and(ni->cpus, ni->obj->cpuset, c->cpus);
     }
     char b[256];
     if (hwloc_bitmap_iszero(c->cpus))

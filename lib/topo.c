@@ -12,8 +12,35 @@ struct ng_topo {
     hwloc_topology_t h;
     char source[4096];
     hwloc_bitmap_t allowed_cpus, allowed_mems;
+    hwloc_bitmap_t cpu_nodes;       /* NUMA nodes that own CPUs */
     struct hwloc_distances_s *dist; /* NUMA latency matrix, may be NULL */
 };
+
+/* hwloc 2 gives every NUMA node its parent's cpuset, so an HBM/MCDRAM/CXL
+ * node attached beside a DDR node looks as if it had CPUs. As in Linux,
+ * each CPU belongs to one node: a node whose cpuset contains another node's
+ * (or equals it with a lower OS index, the DDR node that firmware lists
+ * first) is memory-only. */
+static void find_cpu_nodes(ng_topo *t)
+{
+    t->cpu_nodes = hwloc_bitmap_alloc();
+    hwloc_obj_t n = NULL;
+    while ((n = hwloc_get_next_obj_by_type(t->h, HWLOC_OBJ_NUMANODE, n))) {
+        if (hwloc_bitmap_iszero(n->cpuset))
+            continue;
+        int owns = 1;
+        hwloc_obj_t m = NULL;
+        while (owns && (m = hwloc_get_next_obj_by_type(t->h, HWLOC_OBJ_NUMANODE, m))) {
+            if (m == n || hwloc_bitmap_iszero(m->cpuset) ||
+                !hwloc_bitmap_isincluded(m->cpuset, n->cpuset))
+                continue;
+            if (!hwloc_bitmap_isequal(m->cpuset, n->cpuset) || m->os_index < n->os_index)
+                owns = 0;
+        }
+        if (owns)
+            hwloc_bitmap_set(t->cpu_nodes, n->os_index);
+    }
+}
 
 ng_topo *ng_topo_load(const char *xml_path, char *err, size_t errlen)
 {
@@ -50,6 +77,7 @@ ng_topo *ng_topo_load(const char *xml_path, char *err, size_t errlen)
     snprintf(t->source, sizeof(t->source), "%s", xml_path ? xml_path : "live");
     t->allowed_cpus = hwloc_bitmap_dup(hwloc_topology_get_allowed_cpuset(t->h));
     t->allowed_mems = hwloc_bitmap_dup(hwloc_topology_get_allowed_nodeset(t->h));
+    find_cpu_nodes(t);
     unsigned nr = 1;
     struct hwloc_distances_s *d[1];
     if (hwloc_distances_get_by_type(t->h, HWLOC_OBJ_NUMANODE, &nr, d,
@@ -88,6 +116,7 @@ void ng_topo_free(ng_topo *t)
         hwloc_distances_release(t->h, t->dist);
     hwloc_bitmap_free(t->allowed_cpus);
     hwloc_bitmap_free(t->allowed_mems);
+    hwloc_bitmap_free(t->cpu_nodes);
     hwloc_topology_destroy(t->h);
     free(t);
 }
@@ -97,14 +126,11 @@ const char *ng_topo_source(const ng_topo *t) { return t->source; }
 hwloc_const_bitmap_t ng_topo_allowed_cpus(const ng_topo *t) { return t->allowed_cpus; }
 hwloc_const_bitmap_t ng_topo_allowed_mems(const ng_topo *t) { return t->allowed_mems; }
 
+hwloc_const_bitmap_t ng_topo_cpu_nodes(const ng_topo *t) { return t->cpu_nodes; }
+
 int ng_topo_cpu_node_count(const ng_topo *t)
 {
-    int n = 0;
-    hwloc_obj_t node = NULL;
-    while ((node = hwloc_get_next_obj_by_type(t->h, HWLOC_OBJ_NUMANODE, node)))
-        if (!hwloc_bitmap_iszero(node->cpuset))
-            n++;
-    return n;
+    return hwloc_bitmap_weight(t->cpu_nodes);
 }
 
 unsigned ng_topo_node_distance(const ng_topo *t, unsigned a, unsigned b)
@@ -263,4 +289,20 @@ int ng_accel_list(const ng_topo *t, ng_accel **out, int *n)
     *out = v;
     *n = cnt;
     return 0;
+}
+
+int ng_topo_cores_to_pus(const ng_topo *t, hwloc_const_bitmap_t cores, hwloc_bitmap_t pus)
+{
+    hwloc_obj_type_t ut = hwloc_get_type_depth(t->h, HWLOC_OBJ_CORE) >= 0
+        ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
+    int n = hwloc_get_nbobjs_by_type(t->h, ut), i, missing = 0;
+    hwloc_bitmap_zero(pus);
+    hwloc_bitmap_foreach_begin(i, cores) {
+        if (i >= n) {
+            missing++;
+            continue;
+        }
+        hwloc_bitmap_or(pus, pus, hwloc_get_obj_by_type(t->h, ut, (unsigned)i)->cpuset);
+    } hwloc_bitmap_foreach_end();
+    return missing ? -1 : 0;
 }

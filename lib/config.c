@@ -1,0 +1,159 @@
+/* Settings shared by the plugin (plugstack.conf arguments, --numa-gpu
+ * option, NUMA_GPU env) and the CLI: one parser, one set of messages. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+void ng_config_init(ng_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->default_mode = NG_MODE_OFF;
+    c->allowed = ~0u;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    if (!strcmp(v, "yes") || !strcmp(v, "1") || !strcmp(v, "true")) {
+        *out = 1;
+        return 0;
+    }
+    if (!strcmp(v, "no") || !strcmp(v, "0") || !strcmp(v, "false")) {
+        *out = 0;
+        return 0;
+    }
+    return -1;
+}
+
+int ng_mode_option_parse(const char *s, ng_mode *mode, int *verbose, char *err,
+                         size_t errlen)
+{
+    if (!s || !*s)
+        return ng_err(err, errlen, "empty mode (expected %s)", NG_MODE_NAMES);
+    if (strlen(s) > 64)
+        return ng_err(err, errlen, "mode '%.64s...' too long (expected %s)", s, NG_MODE_NAMES);
+    char buf[72];
+    snprintf(buf, sizeof(buf), "%s", s);
+    char *comma = strchr(buf, ',');
+    if (comma)
+        *comma++ = '\0';
+    if (ng_mode_parse(buf, mode) < 0)
+        return ng_err(err, errlen, "unknown mode '%s' (expected %s)", buf, NG_MODE_NAMES);
+    *verbose = 0;
+    for (char *m = comma, *next; m && *m; m = next) {
+        next = strchr(m, ',');
+        if (next)
+            *next++ = '\0';
+        if (strcmp(m, "verbose") != 0)
+            return ng_err(err, errlen, "unknown modifier '%s' in '%s' (expected verbose)", m, s);
+        *verbose = 1;
+    }
+    return 0;
+}
+
+/* Allowed modes: "prefer,strict" -> bit mask over ng_mode. */
+static int parse_allowed(const char *v, unsigned *mask, char *err, size_t errlen)
+{
+    char buf[128];
+    if (strlen(v) >= sizeof(buf))
+        return ng_err(err, errlen, "allowed='%.32s...' too long", v);
+    snprintf(buf, sizeof(buf), "%s", v);
+    *mask = 0;
+    for (char *save = NULL, *m = strtok_r(buf, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+        ng_mode x;
+        if (ng_mode_parse(m, &x) < 0)
+            return ng_err(err, errlen, "allowed: unknown mode '%s' (expected %s)", m, NG_MODE_NAMES);
+        *mask |= 1u << x;
+    }
+    if (!*mask)
+        return ng_err(err, errlen, "allowed= is empty (expected modes from %s)", NG_MODE_NAMES);
+    return 0;
+}
+
+static int parse_path(const char *key, const char *v, char *out, size_t len, char *err,
+                      size_t errlen)
+{
+    if (v[0] != '/' || strlen(v) >= len)
+        return ng_err(err, errlen, "%s='%s' must be an absolute path", key, v);
+    snprintf(out, len, "%s", v);
+    return 0;
+}
+
+int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
+{
+    const char *eq = strchr(arg, '=');
+    char key[32];
+    size_t kl = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (kl >= sizeof(key))
+        return ng_err(err, errlen, "unknown argument '%s'", arg);
+    memcpy(key, arg, kl);
+    key[kl] = '\0';
+    const char *v = eq ? eq + 1 : NULL;
+    if (!strcmp(key, "verbose") && !v) {
+        c->verbose = 1;
+        return 0;
+    }
+    if (!v)
+        return ng_err(err, errlen, "argument '%s' needs a value (key=value)", arg);
+    if (!strcmp(key, "default")) {
+        int verbose;
+        if (ng_mode_option_parse(v, &c->default_mode, &verbose, err, errlen) < 0)
+            return -1;
+        c->verbose |= verbose;
+        return 0;
+    }
+    if (!strcmp(key, "allowed"))
+        return parse_allowed(v, &c->allowed, err, errlen);
+    if (!strcmp(key, "exclusive_only")) {
+        if (parse_bool(v, &c->exclusive_only) < 0)
+            return ng_err(err, errlen, "exclusive_only='%s' (expected yes|no)", v);
+        return 0;
+    }
+    if (!strcmp(key, "gpu_order")) {
+        if (strcmp(v, "pci") != 0)
+            return ng_err(err, errlen, "gpu_order='%s' (expected pci)", v);
+        c->pci_order = 1;
+        return 0;
+    }
+    if (!strcmp(key, "topology"))
+        return parse_path(key, v, c->topology, sizeof(c->topology), err, errlen);
+    if (!strcmp(key, "sysfs_root"))
+        return parse_path(key, v, c->sysfs, sizeof(c->sysfs), err, errlen);
+    if (!strcmp(key, "procfs_root"))
+        return parse_path(key, v, c->procfs, sizeof(c->procfs), err, errlen);
+    if (!strcmp(key, "gpu_map"))
+        return parse_path(key, v, c->gpu_map, sizeof(c->gpu_map), err, errlen);
+    return ng_err(err, errlen, "unknown argument '%s' (expected default=, allowed=, "
+                  "exclusive_only=, topology=, gpu_map=, gpu_order=, sysfs_root=, "
+                  "procfs_root=, verbose)", arg);
+}
+
+int ng_config_check(const ng_config *c, char *err, size_t errlen)
+{
+    if (!(c->allowed & (1u << c->default_mode)))
+        return ng_err(err, errlen, "default=%s is not in allowed=", ng_mode_name(c->default_mode));
+    return 0;
+}
+
+int ng_config_mode_allowed(const ng_config *c, ng_mode m, char *err, size_t errlen)
+{
+    if (c->allowed & (1u << m))
+        return 0;
+    char list[128] = "";
+    for (int i = 0; i <= NG_MODE_EXPLAIN; i++)
+        if (c->allowed & (1u << i)) {
+            size_t u = strlen(list);
+            snprintf(list + u, sizeof(list) - u, "%s%s", u ? "|" : "", ng_mode_name((ng_mode)i));
+        }
+    return ng_err(err, errlen, "mode '%s' is not allowed on this cluster (allowed: %s)",
+                  ng_mode_name(m), list);
+}
+
+void ng_config_roots(const ng_config *c, ng_roots *r)
+{
+    r->procfs = c->procfs[0] ? c->procfs : NULL;
+    r->sysfs = c->sysfs[0] ? c->sysfs : NULL;
+    r->gpu_map = c->gpu_map[0] ? c->gpu_map : NULL;
+    r->pci_order = c->pci_order;
+}

@@ -1,0 +1,34 @@
+#!/bin/bash
+# Run every test suite and count the cases. Each suite prints one line per
+# case: PASS <name> | FAIL <name>: <why> | SKIP <name>: <why>.
+# Ends with "N passed, N failed, N skipped"; exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.."
+export NUMA_GPU_CORPUS=${NUMA_GPU_CORPUS:-$(cd .. && pwd)/shared/topologies}
+export NUMA_GPU_BUILD=${NUMA_GPU_BUILD:-$(pwd)/build}
+log=$(mktemp /tmp/numa-gpu-tests.XXXXXX)
+trap 'rm -f "$log"' EXIT
+
+suite() {
+    local name=$1; shift
+    local t0=$SECONDS
+    echo "== $name"
+    "$@" 2>&1 | tee -a "$log" | grep -E '^(PASS|FAIL|SKIP)' || true
+    echo "   ($name: $((SECONDS - t0)) s)"
+}
+
+suite "unit" sh tests/run-unit.sh build/tests ""
+suite "unit (ASan+UBSan)" sh tests/run-unit.sh build/asan-tests "asan:"
+for s in tests/cli/test_*.sh; do suite "cli $(basename "$s")" bash "$s"; done
+for s in tests/slurm/test_*.sh; do [ -e "$s" ] && suite "slurm $(basename "$s")" bash "$s"; done
+for s in tests/vm/test_*.sh; do [ -e "$s" ] && suite "vm $(basename "$s")" bash "$s"; done
+
+pass=$(grep -c '^PASS' "$log")
+fail=$(grep -c '^FAIL' "$log")
+skip=$(grep -c '^SKIP' "$log")
+if [ "$fail" -gt 0 ]; then
+    echo "failures:"
+    grep '^FAIL' "$log"
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Run every unit test binary in $1 (each prints PASS/FAIL/SKIP lines), with
+# the case names prefixed by $2. A binary that dies without saying FAIL
+# (a crash, a sanitizer abort) counts as a failed case of its own.
+dir=$1
+prefix=${2:-}
+for t in "$dir"/test_*; do
+    [ -x "$t" ] || continue
+    out=$("$t" 2>&1)
+    rc=$?
+    printf '%s\n' "$out" | sed -e "s/^\(PASS\|FAIL\|SKIP\) /\1 $prefix/"
+    if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL'; then
+        echo "FAIL $prefix$(basename "$t"): exited with status $rc"
+    fi
+done
+exit 0

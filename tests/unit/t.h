@@ -1,0 +1,67 @@
+/* A tiny test harness: each case prints one line, PASS/FAIL/SKIP <name>,
+ * which tests/run-unit.sh counts. A case fails on its first failed CHECK
+ * and says where and why. */
+#ifndef T_H
+#define T_H
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int t_failed_cases, t_case_failed;
+static char t_case[256];
+static char t_msg[1024];
+
+static void t_begin(const char *fmt, ...) __attribute__((format(printf, 1, 2), unused));
+static void t_begin(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t_case, sizeof(t_case), fmt, ap);
+    va_end(ap);
+    t_case_failed = 0;
+    t_msg[0] = '\0';
+}
+
+static void t_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), unused));
+static void t_fail(const char *file, int line, const char *fmt, ...)
+{
+    if (t_case_failed++)
+        return;
+    int n = snprintf(t_msg, sizeof(t_msg), "%s:%d: ", file, line);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t_msg + n, sizeof(t_msg) - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+static void t_end(void) __attribute__((unused));
+static void t_end(void)
+{
+    if (t_case_failed) {
+        t_failed_cases++;
+        printf("FAIL %s: %s\n", t_case, t_msg);
+    } else {
+        printf("PASS %s\n", t_case);
+    }
+    fflush(stdout);
+}
+
+static void t_skip(const char *name, const char *why) __attribute__((unused));
+static void t_skip(const char *name, const char *why)
+{
+    printf("SKIP %s: %s\n", name, why);
+}
+
+#define CHECK(cond, ...) do { if (!(cond)) t_fail(__FILE__, __LINE__, __VA_ARGS__); } while (0)
+#define T_EXIT() return t_failed_cases ? 1 : 0
+
+/* Directory of the shared topology corpus. */
+static const char *t_corpus(void) __attribute__((unused));
+static const char *t_corpus(void)
+{
+    const char *d = getenv("NUMA_GPU_CORPUS");
+    return d && *d ? d : "../shared/topologies";
+}
+#endif
