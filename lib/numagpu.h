@@ -25,7 +25,7 @@
 extern "C" {
 #endif
 
-#define NG_ERRLEN 512
+#define NG_ERRLEN 1024
 #define NG_BUSID_LEN 16 /* "0000:5f:00.0" + NUL */
 
 /* ---------------------------------------------------------------- topology */

@@ -169,9 +169,8 @@ static int place_gpu_rank(ctx *c, ng_rank_plan *rp, const ng_rank_gpus *g,
         rp->verdict = partial ? NG_V_PARTIAL : NG_V_LOCAL;
         rp->infeasible = partial;
         char hb[256];
-        off += (size_t)snprintf(rp->reason, sizeof(rp->reason), "GPU%s %s local to "
-                                "NUMA node %s",
-                                g->ngpus > 1 ? "s" : "",
+        off += (size_t)snprintf(rp->reason, sizeof(rp->reason), "GPU%s%s local to "
+                                "NUMA node %s", g->ngpus > 1 ? "s" : " ",
                                 g->ngpus == 1 ? rp->gpus[0].busid : "",
                                 ng_list_str(want, hb, sizeof(hb)));
         if (partial)
@@ -230,7 +229,7 @@ static int node_units(ctx *c, node_info *ni, hwloc_bitmap_t **units)
     hwloc_obj_type_t ut = hwloc_get_type_depth(c->h, HWLOC_OBJ_CORE) >= 0
         ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
     int max = hwloc_get_nbobjs_by_type(c->h, ut), n = 0;
-    *units = calloc((size_t)(max ? max : 1), sizeof(hwloc_bitmap_t));
+    *units = calloc(max > 0 ? (size_t)max : 1, sizeof(hwloc_bitmap_t));
     if (!*units)
         return 0;
     hwloc_obj_t o = NULL;
@@ -259,7 +258,7 @@ static int split_node(ctx *c, node_info *ni, ng_plan *p, int *sharers, int k,
         for (int u = 0; u < nu; u++)
             hwloc_bitmap_free(units[u]);
         free(units);
-        units = calloc((size_t)npu, sizeof(hwloc_bitmap_t));
+        units = calloc(npu > 0 ? (size_t)npu : 1, sizeof(hwloc_bitmap_t));
         nu = 0;
         hwloc_obj_t o = NULL;
         while (units && (o = hwloc_get_next_obj_by_type(c->h, HWLOC_OBJ_PU, o)))
@@ -274,8 +273,8 @@ static int split_node(ctx *c, node_info *ni, ng_plan *p, int *sharers, int k,
             hwloc_bitmap_or(p->ranks[sharers[s]].cpus, p->ranks[sharers[s]].cpus,
                             units[s % nu]);
     } else {
-        char *taken = calloc((size_t)nu, 1);
-        int *quota = calloc((size_t)k, sizeof(int));
+        char *taken = calloc(nu > 0 ? (size_t)nu : 1, 1);
+        int *quota = calloc(k > 0 ? (size_t)k : 1, sizeof(int));
         for (int s = 0; s < k; s++)
             quota[s] = nu / k + (s < nu % k);
         /* Pass 1: units under the rank's GPUs' nearest non-I/O ancestor,
@@ -361,7 +360,18 @@ static void finish_rank(ctx *c, ng_plan *p, ng_rank_plan *rp)
 {
     char cb[256], mb[256];
     hwloc_bitmap_and(rp->mems, rp->home, c->mems);
-    if (hwloc_bitmap_iszero(rp->mems)) {
+    if (!hwloc_bitmap_iszero(rp->mems) && !hwloc_bitmap_isequal(rp->mems, rp->home)) {
+        /* Some of the home nodes' memory is outside the allowed mems. */
+        if (rp->verdict == NG_V_LOCAL) {
+            rp->verdict = NG_V_PARTIAL;
+            rp->infeasible = 1;
+        }
+        hwloc_bitmap_t lost = hwloc_bitmap_alloc();
+        hwloc_bitmap_andnot(lost, rp->home, rp->mems);
+        append_reason(rp, "; memory of node %s not allowed%s",
+                      ng_list_str(lost, cb, sizeof(cb)), "");
+        hwloc_bitmap_free(lost);
+    } else if (hwloc_bitmap_iszero(rp->mems)) {
         hwloc_bitmap_t cand = hwloc_bitmap_alloc(), with_cpus = hwloc_bitmap_alloc();
         for (int i = 0; i < c->nnodes; i++)
             if (c->nodes[i].has_cpus)
@@ -416,8 +426,9 @@ static int init_ctx(ctx *c, const ng_topo *t, hwloc_const_bitmap_t cpus,
         hwloc_bitmap_and(c->cpus, c->cpus, cpus);
     if (mems)
         hwloc_bitmap_and(c->mems, c->mems, mems);
-    c->nnodes = hwloc_get_nbobjs_by_type(c->h, HWLOC_OBJ_NUMANODE);
-    c->nodes = calloc((size_t)(c->nnodes ? c->nnodes : 1), sizeof(node_info));
+    int nn = hwloc_get_nbobjs_by_type(c->h, HWLOC_OBJ_NUMANODE);
+    c->nnodes = nn > 0 ? nn : 0;
+    c->nodes = calloc((size_t)c->nnodes + 1, sizeof(node_info));
     if (!c->nodes)
         return ng_err(err, errlen, "out of memory");
     for (int i = 0; i < c->nnodes; i++) {

@@ -191,7 +191,7 @@ int ng_step_from_env(const ng_topo *t, const ng_roots *r, ng_getenv_fn fn,
                 rc = ng_err(err, errlen, "out of memory");
     /* Our row: our own GPUs when our env narrows them (per-task binding),
      * else our chunk of the shared list. */
-    int narrowed = all != own && nown > 0;
+    int narrowed = nown > 0 && nown < nall;
     for (int j = 0; rc == 0 && j < (narrowed ? nown : k); j++)
         if (rank_add(&st->ranks[local_rank], narrowed ? own[j] : all[local_rank * k + j]) < 0)
             rc = ng_err(err, errlen, "out of memory");

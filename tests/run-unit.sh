@@ -10,7 +10,8 @@ for t in "$dir"/test_*; do
     rc=$?
     printf '%s\n' "$out" | sed -e "s/^\(PASS\|FAIL\|SKIP\) /\1 $prefix/"
     if [ $rc -ne 0 ] && ! printf '%s\n' "$out" | grep -q '^FAIL'; then
-        echo "FAIL $prefix$(basename "$t"): exited with status $rc"
+        why=$(printf '%s\n' "$out" | grep -E 'SUMMARY|ERROR|runtime error' | head -2 | tr '\n' ' ')
+        echo "FAIL $prefix$(basename "$t"): exited with status $rc $why"
     fi
 done
 exit 0

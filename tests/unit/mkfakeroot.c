@@ -1,11 +1,12 @@
-/* mkfakeroot TOPOLOGY.xml DIR: generate the /proc and /sys entries a GPU
+/* mkfakeroot [--pci-order] TOPOLOGY.xml DIR: generate the /proc and /sys entries a GPU
  * node would have for the accelerators of an hwloc XML, under DIR/proc and
  * DIR/sys, and a manifest DIR/manifest.tsv of what was generated:
  *   busid  vendor  minor|-  uuid|-  card|-
  * NVIDIA devices get /proc/driver/nvidia/gpus/<busid>/information with a
  * device minor in *reverse* PCI order (so "index = n-th PCI device" bugs
  * show), others a /sys/class/drm/card<N>/device link, also reversed and
- * starting at card1 (card0 is usually the BMC's VGA). Every device gets
+ * starting at card1 (card0 is usually the BMC's VGA); --pci-order numbers
+ * both in PCI order instead. Every device gets
  * /sys/bus/pci/devices/<busid>/{vendor,device,class,numa_node}. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -42,8 +43,11 @@ static void put(const char *path, const char *text)
 
 int main(int argc, char **argv)
 {
+    int pci_order = argc > 1 && !strcmp(argv[1], "--pci-order");
+    argv += pci_order;
+    argc -= pci_order;
     if (argc != 3) {
-        fprintf(stderr, "usage: mkfakeroot TOPOLOGY.xml DIR\n");
+        fprintf(stderr, "usage: mkfakeroot [--pci-order] TOPOLOGY.xml DIR\n");
         return 2;
     }
     char err[NG_ERRLEN], path[8192], text[1024];
@@ -84,7 +88,7 @@ int main(int argc, char **argv)
         snprintf(text, sizeof(text), "%d\n", node);
         put(p2, text);
         if (a->vendor_id == 0x10de) {
-            int minor = nv - 1 - seen_nv++;
+            int minor = pci_order ? seen_nv++ : nv - 1 - seen_nv++;
             char uuid[64];
             unsigned h = 2166136261u;
             for (const char *c = a->busid; *c; c++)
@@ -101,7 +105,7 @@ int main(int argc, char **argv)
             put(p2, text);
             fprintf(man, "%s\t%s\t%d\t%s\t-\n", a->busid, a->vendor, minor, uuid);
         } else {
-            int card = other - seen_other++;
+            int card = pci_order ? ++seen_other : other - seen_other++;
             snprintf(path, sizeof(path), "%s/sys/class/drm/card%d", argv[2], card);
             mkdirs(path);
             snprintf(p2, sizeof(p2), "%s/device", path);

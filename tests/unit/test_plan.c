@@ -290,8 +290,10 @@ static void targeted(void)
             CHECK(p.nranks == 2, "spec %s", spec);
             for (int r = 0; r < p.nranks; r++) {
                 const ng_accel *g = &p.ranks[r].gpus[0];
-                CHECK(!hwloc_bitmap_isequal(g->near_cpus, nodes_cpus(tioga, g->nodes)),
+                hwloc_bitmap_t nc = nodes_cpus(tioga, g->nodes);
+                CHECK(!hwloc_bitmap_isequal(g->near_cpus, nc),
                       "test premise: GPU ancestor finer than node");
+                hwloc_bitmap_free(nc);
                 CHECK(hwloc_bitmap_isincluded(p.ranks[r].cpus, g->near_cpus),
                       "rank %d not under its GPU's L3", r);
             }

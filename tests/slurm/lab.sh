@@ -1,0 +1,132 @@
+# A real, throw-away Slurm on this machine: munged + slurmctld + slurmd
+# (one or more), every file under one temp dir, fake GPUs as character
+# devices, the plugin loaded from the build tree. Source it, then:
+#   lab_start [NODES] [PLUGSTACK-ARGS...]   start and wait until idle
+#   lab_plugstack ARGS...                   rewrite plugstack.conf
+#   lab_stop                                stop what we started, by PID
+# Needs root. Facts behind the choices: ../shared/notes/slurm-lab.md.
+
+LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LAB_BUILD=${NUMA_GPU_BUILD:-$LAB_ROOT/build}
+LAB=""
+LAB_PIDS=()
+
+lab_log() { echo "lab: $*" >&2; }
+
+lab_plugstack() {
+    echo "required $LAB_BUILD/numa_gpu.so topology=$LAB/topo.xml procfs_root=$LAB/fake/proc sysfs_root=$LAB/fake/sys $*" \
+        > "$LAB/etc/plugstack.conf"
+}
+
+# lab_start [NODES] [PLUGSTACK-ARGS...]
+lab_start() {
+    local nodes=${1:-1}; shift || true
+    [ "$(id -u)" = 0 ] || { lab_log "needs root"; return 1; }
+    LAB=$(mktemp -d /tmp/numa-gpu-lab.XXXXXX)
+    chmod 755 "$LAB"
+    mkdir -p "$LAB"/{etc,state,spool,log,run,munge,dev,bin}
+    export SLURM_CONF=$LAB/etc/slurm.conf
+    local host port_base
+    host=$(hostname -s)
+    port_base=$((20000 + RANDOM % 20000))
+
+    # munge with a private key and socket
+    dd if=/dev/urandom of="$LAB/munge/key" bs=1024 count=1 status=none
+    chmod 400 "$LAB/munge/key"
+    /usr/sbin/munged --force --socket="$LAB/munge/munge.socket" --key-file="$LAB/munge/key" \
+        --pid-file="$LAB/run/munged.pid" --log-file="$LAB/log/munged.log" \
+        --seed-file="$LAB/munge/seed" || { lab_log "munged failed"; return 1; }
+
+    # fake GPUs: character devices (plain files are rejected by Slurm)
+    mknod "$LAB/dev/nvidia0" c 195 0
+    mknod "$LAB/dev/nvidia1" c 195 1
+    sh "$LAB_ROOT/tests/lab/lab-topology.sh" "$LAB/topo.xml"
+    "$LAB_BUILD/mkfakeroot" --pci-order "$LAB/topo.xml" "$LAB/fake" || return 1
+
+    local hw
+    hw=$(slurmd -C | head -1 | grep -o 'CPUs=[0-9]* Boards=[0-9]* SocketsPerBoard=[0-9]* CoresPerSocket=[0-9]* ThreadsPerCore=[0-9]*')
+    cat > "$SLURM_CONF" <<EOF
+ClusterName=numagpulab
+SlurmctldHost=$host(127.0.0.1)
+SlurmctldPort=$port_base
+SlurmdPort=$((port_base + 1))
+AuthType=auth/munge
+AuthInfo=socket=$LAB/munge/munge.socket
+CredType=cred/munge
+SlurmUser=root
+SlurmdUser=root
+StateSaveLocation=$LAB/state
+SlurmdSpoolDir=$LAB/spool/%n
+SlurmctldPidFile=$LAB/run/slurmctld.pid
+SlurmdPidFile=$LAB/run/slurmd-%n.pid
+SlurmctldLogFile=$LAB/log/slurmctld.log
+SlurmdLogFile=$LAB/log/slurmd-%n.log
+SlurmdDebug=debug
+ProctrackType=proctrack/pgid
+TaskPlugin=task/affinity
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+MpiDefault=none
+MailProg=/bin/true
+PlugStackConfig=$LAB/etc/plugstack.conf
+GresTypes=gpu
+ReturnToService=2
+SlurmdTimeout=30
+InactiveLimit=0
+KillWait=2
+EOF
+    local i
+    for i in $(seq 1 "$nodes"); do
+        echo "NodeName=lab$i NodeHostname=$host NodeAddr=127.0.0.1 Port=$((port_base + i)) $hw RealMemory=1000 Gres=gpu:2 State=UNKNOWN" >> "$SLURM_CONF"
+        echo "NodeName=lab$i Name=gpu File=$LAB/dev/nvidia[0-1]" >> "$LAB/etc/gres.conf"
+        mkdir -p "$LAB/spool/lab$i"
+    done
+    sed -i "1i AutoDetect=off" "$LAB/etc/gres.conf"
+    echo "PartitionName=lab Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO" >> "$SLURM_CONF"
+    lab_plugstack "$@"
+
+    (cd "$LAB" && exec slurmctld -D -i >"$LAB/log/slurmctld.out" 2>&1) &
+    LAB_PIDS+=($!)
+    for i in $(seq 1 "$nodes"); do
+        (cd "$LAB" && exec slurmd -D -N "lab$i" >"$LAB/log/slurmd-lab$i.out" 2>&1) &
+        LAB_PIDS+=($!)
+    done
+    local t
+    for t in $(seq 1 60); do
+        if [ "$(sinfo -h -o '%T' 2>/dev/null | sort -u)" = "idle" ] &&
+           [ "$(sinfo -h -N -o '%N' 2>/dev/null | wc -l)" -eq "$nodes" ]; then
+            return 0
+        fi
+        sleep 0.5
+    done
+    lab_log "cluster did not become idle"; sinfo -N 2>&1 | head >&2
+    tail -5 "$LAB"/log/*.log >&2
+    return 1
+}
+
+lab_stop() {
+    [ -n "$LAB" ] || return 0
+    scancel --quiet --user=root 2>/dev/null
+    scontrol shutdown >/dev/null 2>&1
+    local p t
+    for t in $(seq 1 20); do
+        local alive=0
+        for p in "${LAB_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [ $alive = 0 ] && break
+        [ "$t" = 8 ] && for p in "${LAB_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+        sleep 0.25
+    done
+    for p in "${LAB_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+    # slurmstepd children of this lab: found by their working directory / spool.
+    for p in $(pgrep -f slurmstepd 2>/dev/null); do
+        grep -qs "$LAB" "/proc/$p/cmdline" "/proc/$p/environ" && kill -9 "$p" 2>/dev/null
+    done
+    [ -f "$LAB/run/munged.pid" ] && kill "$(cat "$LAB/run/munged.pid")" 2>/dev/null
+    sleep 0.2
+    [ -n "${LAB_KEEP:-}" ] || rm -rf "$LAB"
+    LAB_PIDS=()
+    LAB=""
+}

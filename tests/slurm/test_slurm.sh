@@ -1,0 +1,177 @@
+#!/bin/bash
+# numa_gpu.so inside a real local Slurm (munged + slurmctld + slurmd as
+# root, all state in a temp dir). The lab topology exposes this machine's
+# CPUs as two NUMA domains with one fake GPU each; the tasks report what the
+# kernel applied (/proc/self/status, get_mempolicy) and the test compares it
+# with what `numa-gpu plan` computes for the same GPUs and cores.
+set -u
+cd "$(dirname "$0")/../.."
+source tests/slurm/lab.sh
+B=$LAB_BUILD
+pass() { echo "PASS slurm/$1"; }
+fail() { echo "FAIL slurm/$1: $2"; }
+skip() { echo "SKIP slurm/$1: $2"; }
+
+if [ "$(id -u)" != 0 ] || ! command -v slurmctld >/dev/null; then
+    skip all "needs root and slurm-wlm"
+    exit 0
+fi
+trap lab_stop EXIT
+if ! lab_start 1 default=off; then
+    fail lab-start "local cluster did not start"
+    exit 0
+fi
+OUT=$LAB/out; mkdir -p "$OUT"
+MEMS=$(awk '/Mems_allowed_list/ {print $2}' /proc/self/status)
+ALLCPUS=$(awk '/Cpus_allowed_list/ {print $2}' /proc/self/status)
+# What a task prints: its GPUs and what the kernel says.
+REPORT='echo gpus=$SLURM_STEP_GPUS; echo node=$NUMA_GPU_NODE; echo omp=$OMP_NUM_THREADS; '$B'/memhelper'
+
+# plan GPUS-SPEC CPUS [mode]: the planner's JSON for these GPUs (GRES ids).
+plan() {
+    "$B/numa-gpu" plan --json --topology "$LAB/topo.xml" --procfs-root "$LAB/fake/proc" \
+        --sysfs-root "$LAB/fake/sys" --gpus "$1" --cpus "$2" --mems "$MEMS" --mode "${3:-prefer}" 2>/dev/null
+}
+# field FILE TASK KEY: value of KEY= in task TASK's lines of an `srun -l` output.
+field() { sed -n "s/^ *$2: $3=//p" "$1" | head -1; }
+
+# --- the option is listed with a description
+srun --help 2>&1 | grep -A1 -- '--numa-gpu=MODE' | grep -q "NUMA node" &&
+    pass help-lists-option || fail help-lists-option "$(srun --help 2>&1 | grep -i numa)"
+
+# --- one task, each mode: placement read back from the kernel equals the plan
+for mode in prefer strict interleave; do
+    srun -l -n1 -c2 --gpus=1 --numa-gpu=$mode sh -c "$REPORT" >"$OUT/$mode" 2>"$OUT/$mode.err"
+    rc=$?
+    gpus=$(field "$OUT/$mode" 0 gpus)
+    p=$(plan "$gpus" "$ALLCPUS" $mode)
+    ok=$(echo "$p" | jq -r .strict_ok)
+    want_cpus=$(echo "$p" | jq -r .cpus); want_pol=$(echo "$p" | jq -r .policy)
+    want_mems=$(echo "$p" | jq -r .mems)
+    [ "$want_pol" = preferred ] && [ "$(echo "$p" | jq -r '.mems|split(",")|length')" -gt 1 ] && want_pol=preferred_many
+    if [ "$mode" = strict ] && [ "$ok" = false ]; then
+        [ $rc -ne 0 ] && grep -q strict "$OUT/$mode.err" && pass "mode-$mode" ||
+            fail "mode-$mode" "plan refuses but srun rc=$rc"
+        continue
+    fi
+    got="$(field "$OUT/$mode" 0 cpus) $(field "$OUT/$mode" 0 policy) $(field "$OUT/$mode" 0 policy_nodes) $(field "$OUT/$mode" 0 node)"
+    want="$want_cpus $want_pol $want_mems $(echo "$p" | jq -r .home)"
+    [ $rc -eq 0 ] && [ "$got" = "$want" ] && pass "mode-$mode" ||
+        fail "mode-$mode" "rc=$rc got '$got' want '$want' $(cat "$OUT/$mode.err")"
+done
+
+# --- explain applies nothing and prints the plan
+srun -l -n1 -c2 --gpus=1 --numa-gpu=off sh -c "$REPORT" >"$OUT/off" 2>&1
+srun -l -n1 -c2 --gpus=1 --numa-gpu=explain sh -c "$REPORT" >"$OUT/explain" 2>"$OUT/explain.err"
+[ "$(field "$OUT/explain" 0 cpus)" = "$(field "$OUT/off" 0 cpus)" ] &&
+    [ "$(field "$OUT/explain" 0 policy)" = default ] && grep -q "numa-gpu explain.*rank 0" "$OUT/explain.err" &&
+    pass explain-prints-plan-applies-nothing ||
+    fail explain-prints-plan-applies-nothing "$(cat "$OUT/explain" "$OUT/explain.err")"
+
+# --- two tasks, one GPU each: two different NUMA domains, as planned
+twotasks() { # name srun-args...
+    local name=$1; shift
+    srun -l -n2 "$@" --numa-gpu=prefer sh -c "$REPORT" >"$OUT/$name" 2>"$OUT/$name.err"
+    local rc=$? g0 g1 spec p bad=""
+    g0=$(field "$OUT/$name" 0 gpus); g1=$(field "$OUT/$name" 1 gpus)
+    # Tasks that see all GPUs take equal chunks in local-rank order.
+    if [ "$g0" = "$g1" ]; then spec=${g0/,/:}; else spec="$g0:$g1"; fi
+    p=$(plan "$spec" "$ALLCPUS")
+    for t in 0 1; do
+        local want got
+        want="$(echo "$p" | jq -r "select(.rank == $t) | .cpus + \" \" + .home")"
+        got="$(field "$OUT/$name" $t cpus) $(field "$OUT/$name" $t node)"
+        [ "$got" = "$want" ] || bad="$bad task $t: got '$got' want '$want';"
+    done
+    [ "$(field "$OUT/$name" 0 node)" != "$(field "$OUT/$name" 1 node)" ] || bad="$bad same node;"
+    [ $rc -eq 0 ] && [ -z "$bad" ] && pass "$name" || fail "$name" "rc=$rc$bad $(cat "$OUT/$name.err")"
+}
+twotasks gpus-per-task-two-domains --gpus-per-task=1
+twotasks gres-gpu-two-domains --gres=gpu:2
+twotasks gpus-two-domains --gpus=2
+
+# --- strict and a GPU whose node is unusable: srun fails with the reason
+p=$(plan 0:1 "$ALLCPUS" strict)
+if echo "$p" | jq -e 'select(.strict_ok == false)' >/dev/null; then
+    srun -n2 --gpus-per-task=1 --numa-gpu=strict true >"$OUT/si" 2>&1
+    rc=$?
+    reason=$(echo "$p" | jq -r 'select(.strict_ok == false) | .gpus[0]' | head -1)
+    [ $rc -ne 0 ] && grep -q "strict mode" "$OUT/si" && grep -q "$reason" "$OUT/si" &&
+        pass strict-infeasible-fails || fail strict-infeasible-fails "rc=$rc $(cat "$OUT/si")"
+else
+    skip strict-infeasible-fails "every GPU node is usable on this machine"
+fi
+
+# --- a bad value fails at submission with the exact message
+srun --numa-gpu=bogus true >"$OUT/bad" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -qF "numa-gpu: unknown mode 'bogus' (expected off|prefer|strict|interleave|explain)" "$OUT/bad" &&
+    pass bad-option-value || fail bad-option-value "rc=$rc $(cat "$OUT/bad")"
+srun --numa-gpu=strict,loud true >"$OUT/bad2" 2>&1
+[ $? -ne 0 ] && grep -q "unknown modifier 'loud'" "$OUT/bad2" && pass bad-option-modifier ||
+    fail bad-option-modifier "$(cat "$OUT/bad2")"
+
+# --- NUMA_GPU=off opts out
+NUMA_GPU=off srun -l -n1 -c2 --gpus=1 --numa-gpu=strict sh -c "$REPORT" >"$OUT/optout" 2>&1
+[ $? -eq 0 ] && [ "$(field "$OUT/optout" 0 policy)" = default ] && [ -z "$(field "$OUT/optout" 0 node)" ] &&
+    pass opt-out-env || fail opt-out-env "$(cat "$OUT/optout")"
+
+# --- no GPUs: ranks spread over the NUMA nodes
+srun -l -n2 --numa-gpu=prefer sh -c "$REPORT" >"$OUT/nogpu" 2>"$OUT/nogpu.err"
+rc=$?
+p=$("$B/numa-gpu" plan --json --topology "$LAB/topo.xml" --ntasks 2 --cpus "$ALLCPUS" --mems "$MEMS")
+bad=""
+for t in 0 1; do
+    want=$(echo "$p" | jq -r "select(.rank == $t) | .cpus")
+    [ "$(field "$OUT/nogpu" $t cpus)" = "$want" ] || bad="$bad task $t cpus $(field "$OUT/nogpu" $t cpus) want $want;"
+done
+[ $rc -eq 0 ] && [ -z "$bad" ] && [ "$(field "$OUT/nogpu" 0 node)" != "$(field "$OUT/nogpu" 1 node)" ] &&
+    pass no-gpu-step-spreads || fail no-gpu-step-spreads "rc=$rc$bad $(cat "$OUT/nogpu.err")"
+
+# --- sbatch --numa-gpu=strict reaches the steps of the job
+cat > "$OUT/job.sh" <<EOF
+#!/bin/sh
+srun -l -n1 -c2 --gpus=1 sh -c '$REPORT'
+EOF
+jid=$(sbatch --parsable -n1 -c2 --gpus=1 --numa-gpu=interleave -o "$OUT/job.out" "$OUT/job.sh")
+for i in $(seq 1 60); do
+    [ -z "$(squeue -h -j "$jid" 2>/dev/null)" ] && break
+    sleep 0.5
+done
+[ "$(field "$OUT/job.out" 0 policy)" = interleave ] && pass sbatch-option-reaches-steps ||
+    fail sbatch-option-reaches-steps "$(cat "$OUT/job.out" 2>&1)"
+
+# --- MPI launcher daemons are left alone (argv[0] orted)
+cp "$B/memhelper" "$LAB/bin/orted"
+srun -l -n1 -c2 --gpus=1 --numa-gpu=strict "$LAB/bin/orted" >"$OUT/orted" 2>&1
+rc=$?
+sleep 0.3
+[ $rc -eq 0 ] && [ "$(field "$OUT/orted" 0 policy)" = default ] &&
+    grep -q "MPI launcher daemon step: left alone" "$LAB"/log/slurmd-lab1.log &&
+    pass mpi-daemon-step-untouched || fail mpi-daemon-step-untouched "rc=$rc $(cat "$OUT/orted")"
+
+# --- cluster policy: allowed= and default=
+lab_plugstack allowed=off,prefer default=prefer
+srun --numa-gpu=strict true >"$OUT/notallowed" 2>&1
+[ $? -ne 0 ] && grep -q "mode 'strict' is not allowed on this cluster (allowed: off|prefer)" "$OUT/notallowed" &&
+    pass allowed-modes-enforced || fail allowed-modes-enforced "$(cat "$OUT/notallowed")"
+srun -l -n1 -c2 --gpus=1 sh -c "$REPORT" >"$OUT/default" 2>&1
+[ "$(field "$OUT/default" 0 policy)" = preferred ] && pass default-mode-applies ||
+    fail default-mode-applies "$(cat "$OUT/default")"
+
+# --- exclusive_only: a job that shares the node is left alone
+lab_plugstack default=strict exclusive_only=yes
+srun -l -n1 -c1 sh -c "$REPORT" >"$OUT/shared" 2>&1
+srun -l -n1 -c2 --gpus=1 sh -c "$REPORT" >"$OUT/whole" 2>&1
+[ "$(field "$OUT/shared" 0 policy)" = default ] && [ "$(field "$OUT/whole" 0 policy)" = bind ] &&
+    pass exclusive-only || fail exclusive-only "$(cat "$OUT/shared" "$OUT/whole")"
+
+# --- a bad plugstack argument is logged and leaves jobs running unbound
+lab_plugstack default=prefer bogus=1
+srun -l -n1 -c2 --gpus=1 --numa-gpu=strict sh -c "$REPORT" >"$OUT/badconf" 2>&1
+rc=$?
+sleep 0.3
+[ $rc -eq 0 ] && [ "$(field "$OUT/badconf" 0 policy)" = default ] &&
+    grep -q "numa-gpu: plugstack.conf: unknown argument 'bogus=1'.*plugin disabled" "$LAB"/log/slurmd-lab1.log &&
+    pass bad-plugstack-is-inert || fail bad-plugstack-is-inert "rc=$rc $(cat "$OUT/badconf")"
+exit 0
