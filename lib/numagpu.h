@@ -176,6 +176,7 @@ typedef struct {
     ng_mode mode;
     int nranks;
     ng_rank_plan *ranks;
+    hwloc_bitmap_t allowed_cpus, allowed_mems; /* what the plan could use */
     int ok;                   /* 0: strict mode refuses the plan */
     char error[NG_ERRLEN];    /* first refusal, for the user */
 } ng_plan;

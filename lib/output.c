@@ -97,13 +97,14 @@ char *ng_plan_explain(const ng_topo *t, const ng_plan *p)
                hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_NUMANODE), ng_topo_cpu_node_count(t),
                hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_CORE),
                hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_PU),
-               ng_list_str(ng_topo_allowed_cpus(t), cb, sizeof(cb)),
-               ng_list_str(ng_topo_allowed_mems(t), mb, sizeof(mb)));
+               ng_list_str(p->allowed_cpus, cb, sizeof(cb)),
+               ng_list_str(p->allowed_mems, mb, sizeof(mb)));
     ng_buf_add(&b, "mode %s: %s\n", ng_mode_name(p->mode),
                p->mode == NG_MODE_STRICT ? "memory bound to the GPU's node; a rank whose "
                "GPU node is not usable fails"
                : p->mode == NG_MODE_INTERLEAVE ? "memory interleaved over the rank's nodes"
                : p->mode == NG_MODE_OFF ? "nothing is applied"
+               : p->mode == NG_MODE_EXPLAIN ? "dry run of prefer, nothing is applied"
                : "memory preferred on the GPU's node; unusable nodes fall back to the "
                  "nearest allowed one with a warning");
     for (int r = 0; r < p->nranks; r++) {

@@ -474,6 +474,8 @@ int ng_plan_compute(const ng_topo *t, hwloc_const_bitmap_t allowed_cpus,
     }
     p->mode = mode;
     p->ok = 1;
+    p->allowed_cpus = hwloc_bitmap_dup(c.cpus);
+    p->allowed_mems = hwloc_bitmap_dup(c.mems);
     p->nranks = nranks;
     p->ranks = calloc((size_t)nranks, sizeof(ng_rank_plan));
     int rc = p->ranks ? 0 : ng_err(err, errlen, "out of memory");
@@ -536,5 +538,7 @@ void ng_plan_free(ng_plan *p)
         free(rp->gpus);
     }
     free(p->ranks);
+    hwloc_bitmap_free(p->allowed_cpus);
+    hwloc_bitmap_free(p->allowed_mems);
     memset(p, 0, sizeof(*p));
 }

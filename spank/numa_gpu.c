@@ -99,9 +99,11 @@ static int job_setenv(const char *name, const char *val, int overwrite, void *ct
 static void task_log(int level, const char *msg, void *ctx)
 {
     (void)ctx;
-    if (level >= 2)
-        slurm_error("%s", msg);
-    else if (level == 1)
+    if (level >= 2) {
+        slurm_error("%s", msg); /* in a task, Slurm shows it on stderr too */
+        return;
+    }
+    if (level == 1)
         slurm_info("%s", msg);
     if (level > 0 || verbose || mode == NG_MODE_EXPLAIN)
         fprintf(stderr, "%s\n", msg);
