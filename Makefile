@@ -81,6 +81,10 @@ check: deps
 	@$(MAKE) --no-print-directory all $(ASAN_BIN)
 	@bash tests/run-all.sh
 
+check-numa: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/vm/test_numa.sh
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/slurm/demo.sh

@@ -1,11 +1,15 @@
-/* memhelper [MB]: print what the kernel says about this process's placement,
- * one key=value per line, after first-touching MB MiB (default 0):
+/* memhelper [-c CPU] [MB]: print what the kernel says about this process's
+ * placement, one key=value per line, after first-touching MB MiB (default 0)
+ * from a thread pinned to CPU (-c; like a data loader thread on the wrong
+ * socket) or from the main thread:
  *   cpus=<Cpus_allowed_list> mems_allowed=<Mems_allowed_list>
  *   policy=<default|preferred|bind|interleave|local|preferred_many> policy_nodes=<list>
  *   pages=<node>:<count>,...   (from /proc/self/numa_maps, the touched area)
  * Used by the Slurm and VM tests to assert real outcomes. */
 #define _GNU_SOURCE
 #include <numaif.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +30,44 @@ static void status_line(const char *key, const char *out)
         fclose(f);
 }
 
+static char *mem;
+static long mb;
+static int touch_cpu = -1;
+
+static void *toucher(void *arg)
+{
+    (void)arg;
+    if (touch_cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(touch_cpu, &set);
+        if (sched_setaffinity(0, sizeof(set), &set) < 0)
+            perror("memhelper: sched_setaffinity");
+    }
+    for (long i = 0; i < mb << 20; i += 4096)
+        mem[i] = 1;
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     static const char *names[] = { "default", "preferred", "bind", "interleave", "local",
                                    "preferred_many" };
-    long mb = argc > 1 ? atol(argv[1]) : 0;
-    char *mem = NULL;
+    int a = 1;
+    if (argc > 2 && !strcmp(argv[1], "-c")) {
+        touch_cpu = atoi(argv[2]);
+        a = 3;
+    }
+    mb = argc > a ? atol(argv[a]) : 0;
     if (mb > 0) {
         mem = mmap(NULL, (size_t)mb << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (mem == MAP_FAILED)
             return 1;
-        for (long i = 0; i < mb << 20; i += 4096)
-            mem[i] = 1;
+        /* Own VMA (no merge with neighbours), base pages only. */
+        madvise(mem, (size_t)mb << 20, MADV_NOHUGEPAGE);
+        pthread_t th;
+        if (pthread_create(&th, NULL, toucher, NULL) != 0 || pthread_join(th, NULL) != 0)
+            return 1;
     }
     status_line("Cpus_allowed_list:", "cpus");
     status_line("Mems_allowed_list:", "mems_allowed");
@@ -54,22 +84,28 @@ int main(int argc, char **argv)
         printf("\n");
     }
     if (mem) {
+        /* The numa_maps line of the VMA holding the buffer: the greatest
+         * start address not above it. */
         FILE *f = fopen("/proc/self/numa_maps", "r");
-        char line[8192], addr[32];
-        snprintf(addr, sizeof(addr), "%lx ", (unsigned long)mem);
-        while (f && fgets(line, sizeof(line), f))
-            if (!strncmp(line, addr, strlen(addr))) {
-                printf("pages=");
-                int first = 1;
-                for (char *t = strtok(line, " \n"); t; t = strtok(NULL, " \n"))
-                    if (t[0] == 'N' && strchr(t, '=')) {
-                        printf("%s%s", first ? "" : ",", t + 1);
-                        first = 0;
-                    }
-                printf("\n");
+        char line[8192], best[8192] = "";
+        unsigned long best_start = 0;
+        while (f && fgets(line, sizeof(line), f)) {
+            unsigned long start = strtoul(line, NULL, 16);
+            if (start <= (unsigned long)mem && start >= best_start) {
+                best_start = start;
+                snprintf(best, sizeof(best), "%s", line);
             }
+        }
         if (f)
             fclose(f);
+        printf("pages=");
+        int first = 1;
+        for (char *t = strtok(best, " \n"); t; t = strtok(NULL, " \n"))
+            if (t[0] == 'N' && strchr(t, '=')) {
+                printf("%s%s", first ? "" : ",", t + 1);
+                first = 0;
+            }
+        printf("\n");
     }
     return 0;
 }

@@ -1,0 +1,93 @@
+# Runs inside the multi-NUMA guest (busybox sh). Topology comes from live
+# hwloc discovery; the "GPUs" are the VGA devices the kernel reports on
+# node 0 and node 1. Prints PASS/FAIL/SKIP lines and a table of page
+# placement measured from numa_maps.
+MB=64
+pass() { echo "PASS vm/$1"; }
+fail() { echo "FAIL vm/$1: $2"; }
+kv() { echo "$1" | sed -n "s/^$2=//p" | head -1; }
+# pages on node N out of all pages, from memhelper's pages=0=123,1=456
+pages_on() { echo "$1" | tr ',' '\n' | sed -n "s/^$2=//p"; }
+total_pages() { echo "$1" | tr ',' '\n' | cut -d= -f2 | awk '{s += $1} END {print s + 0}'; }
+pct() { awk -v a="${1:-0}" -v b="$2" 'BEGIN {printf "%.1f", b ? 100 * a / b : 0}'; }
+TABLE=""
+row() { TABLE="$TABLE$(printf '%-28s %-6s %-22s %s' "$1" "$2" "$3" "$4")
+"; }
+
+echo "guest: $(uname -r), $(ls -d /sys/devices/system/node/node* | wc -l) NUMA nodes, uptime $(cut -d' ' -f1 /proc/uptime) s"
+# The GPU stand-ins: display-class PCI devices, by the kernel's numa_node.
+GPU0=""; GPU1=""
+for d in /sys/bus/pci/devices/*; do
+    case $(cat "$d/class") in 0x03*) ;; *) continue ;; esac
+    n=$(cat "$d/numa_node")
+    [ "$n" = 0 ] && GPU0=$(basename "$d")
+    [ "$n" = 1 ] && GPU1=$(basename "$d")
+done
+CPUS0=$(cat /sys/devices/system/node/node0/cpulist)
+CPUS1=$(cat /sys/devices/system/node/node1/cpulist)
+echo "guest: GPU stand-ins $GPU0 (node 0, cpus $CPUS0) and $GPU1 (node 1, cpus $CPUS1)"
+[ -n "$GPU0" ] && [ -n "$GPU1" ] || { fail setup "no display device on node 0 and node 1"; exit 1; }
+
+# 1. live hwloc discovery agrees with the kernel on where each device is,
+#    and sees node 2 as memory-only.
+t=$(numa-gpu topo 2>&1)
+p=$(numa-gpu plan --json --gpus "$GPU0:$GPU1" 2>&1)
+g0=$(echo "$p" | grep '"rank":0' | grep -o '"gpu_nodes":\[[0-9,]*\]')
+g1=$(echo "$p" | grep '"rank":1' | grep -o '"gpu_nodes":\[[0-9,]*\]')
+if [ "$g0" = '"gpu_nodes":[0]' ] && [ "$g1" = '"gpu_nodes":[1]' ] &&
+   echo "$t" | grep -qE '^2 +[0-9]+M +memory-only'; then pass live-topology-locality
+else fail live-topology-locality "$g0 $g1 / $t"; fi
+
+# 2. baseline, no numa-gpu: a loader thread on node 0 first-touches the
+#    buffer of a rank whose GPU is on node 1.
+cpu0=$(echo "$CPUS0" | cut -d, -f1 | cut -d- -f1)
+out=$(memhelper -c "$cpu0" $MB)
+pg=$(kv "$out" pages); tot=$(total_pages "$pg"); on0=$(pages_on "$pg" 0); on1=$(pages_on "$pg" 1)
+remote=$(pct "$((tot - ${on1:-0}))" "$tot")
+row "baseline (no plugin)" 1 "$pg" "local $(pct "${on1:-0}" "$tot")% (remote $remote%)"
+[ "$(pct "${on0:-0}" "$tot")" != "0.0" ] && awk -v r="$remote" 'BEGIN {exit !(r >= 99.5)}' &&
+    pass baseline-first-touch-lands-on-node0 || fail baseline-first-touch-lands-on-node0 "$out"
+
+# 3. numa-gpu exec (the plugin's apply path) for the rank whose GPU is on
+#    node 1, the same loader thread pinned on node 0.
+for mode in prefer strict interleave; do
+    out=$(numa-gpu exec --mode $mode --gpus "$GPU1" -- memhelper -c "$cpu0" $MB 2>&1)
+    pg=$(kv "$out" pages); tot=$(total_pages "$pg"); on1=$(pages_on "$pg" 1)
+    local_pct=$(pct "${on1:-0}" "$tot")
+    want_pol=$mode; [ $mode = prefer ] && want_pol=preferred; [ $mode = strict ] && want_pol=bind
+    row "numa-gpu $mode" 1 "$pg" "local $local_pct%"
+    got="$(kv "$out" cpus) $(kv "$out" policy) $(kv "$out" policy_nodes)"
+    if [ "$got" = "$CPUS1 $want_pol 1" ] && awk -v l="$local_pct" 'BEGIN {exit !(l >= 99.5)}'; then
+        pass "exec-$mode-pages-on-gpu-node"
+    else
+        fail "exec-$mode-pages-on-gpu-node" "got '$got' want '$CPUS1 $want_pol 1', local $local_pct%: $out"
+    fi
+done
+
+# 4. interleave for a rank with GPUs on both nodes: pages spread over both.
+out=$(numa-gpu exec --mode interleave --gpus "$GPU0,$GPU1" -- memhelper $MB 2>&1)
+pg=$(kv "$out" pages); tot=$(total_pages "$pg")
+p0=$(pct "$(pages_on "$pg" 0)" "$tot"); p1=$(pct "$(pages_on "$pg" 1)" "$tot")
+row "numa-gpu interleave 2 GPUs" "0,1" "$pg" "node0 $p0% node1 $p1%"
+[ "$(kv "$out" policy) $(kv "$out" policy_nodes)" = "interleave 0,1" ] &&
+    awk -v a="$p0" -v b="$p1" 'BEGIN {exit !(a >= 40 && b >= 40)}' &&
+    pass exec-interleave-two-nodes || fail exec-interleave-two-nodes "$out"
+
+# 5. GPU named by UUID through a fake /proc/driver/nvidia entry that points
+#    at the real PCI device (QEMU's VGA: not an NVIDIA vendor or 3D class).
+mkdir -p "/tmp/fp/driver/nvidia/gpus/$GPU1"
+printf 'Model: stand-in\nGPU UUID: GPU-11111111-2222-3333-4444-555555555555\nBus Location: %s\nDevice Minor: 0\n' \
+    "$GPU1" > "/tmp/fp/driver/nvidia/gpus/$GPU1/information"
+out=$(CUDA_VISIBLE_DEVICES=GPU-11111111-2222-3333-4444-555555555555 numa-gpu exec --mode strict \
+      --procfs-root /tmp/fp -- memhelper $MB 2>&1)
+pg=$(kv "$out" pages); tot=$(total_pages "$pg")
+row "numa-gpu strict, CUDA UUID" 1 "$pg" "local $(pct "$(pages_on "$pg" 1)" "$tot")%"
+[ "$(kv "$out" cpus) $(kv "$out" policy_nodes)" = "$CPUS1 1" ] && pass gpu-uuid-to-real-pci-device ||
+    fail gpu-uuid-to-real-pci-device "$out"
+out=$(SLURM_STEP_GPUS=0 numa-gpu exec --mode strict --procfs-root /tmp/fp -- memhelper 2>&1)
+[ "$(kv "$out" cpus)" = "$CPUS1" ] && pass gres-minor-to-real-pci-device || fail gres-minor-to-real-pci-device "$out"
+
+echo
+printf '%-28s %-6s %-22s %s\n' "case" "want" "pages per node" "locality"
+printf '%s' "$TABLE"
+exit 0
