@@ -11,6 +11,19 @@ void ng_config_init(ng_config *c)
     memset(c, 0, sizeof(*c));
     c->default_mode = NG_MODE_OFF;
     c->allowed = ~0u;
+    c->audit_interval = 30;
+    c->audit_warn_local = 80;
+}
+
+static int parse_uint(const char *key, const char *v, int max, int *out, char *err,
+                      size_t errlen)
+{
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (!*v || *end || x < 0 || x > max)
+        return ng_err(err, errlen, "%s='%s' (expected an integer 0..%d)", key, v, max);
+    *out = (int)x;
+    return 0;
 }
 
 static int parse_bool(const char *v, int *out)
@@ -124,9 +137,15 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
         return parse_path(key, v, c->procfs, sizeof(c->procfs), err, errlen);
     if (!strcmp(key, "gpu_map"))
         return parse_path(key, v, c->gpu_map, sizeof(c->gpu_map), err, errlen);
+    if (!strcmp(key, "audit_dir"))
+        return parse_path(key, v, c->audit_dir, sizeof(c->audit_dir), err, errlen);
+    if (!strcmp(key, "audit_interval"))
+        return parse_uint(key, v, 86400, &c->audit_interval, err, errlen);
+    if (!strcmp(key, "audit_warn_local"))
+        return parse_uint(key, v, 100, &c->audit_warn_local, err, errlen);
     return ng_err(err, errlen, "unknown argument '%s' (expected default=, allowed=, "
-                  "exclusive_only=, topology=, gpu_map=, gpu_order=, sysfs_root=, "
-                  "procfs_root=, verbose)", arg);
+                  "exclusive_only=, topology=, gpu_map=, gpu_order=, audit_dir=, "
+                  "audit_interval=, audit_warn_local=, sysfs_root=, procfs_root=, verbose)", arg);
 }
 
 int ng_config_check(const ng_config *c, char *err, size_t errlen)

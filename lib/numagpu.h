@@ -203,6 +203,9 @@ typedef struct {
     int pci_order;            /* gpu_order=pci */
     char topology[1024];      /* topology=PATH (cached XML) */
     char procfs[1024], sysfs[1024], gpu_map[1024];
+    char audit_dir[1024];     /* audit_dir=PATH: per-job JSON records */
+    int audit_interval;       /* seconds between numa_maps samples, 0 = off */
+    int audit_warn_local;     /* flag tasks below this % of local pages */
 } ng_config;
 
 void ng_config_init(ng_config *c);
@@ -296,6 +299,68 @@ typedef struct {
 int ng_task_apply(const ng_topo *t, const ng_plan *p, int self,
                   const ng_task_io *io, ng_effective *eff, char *err,
                   size_t errlen);
+
+/* -------------------------------------------------------------------- audit */
+
+#define NG_MAX_NODES 256
+/* Pages per NUMA node (in 4 KiB units, huge pages counted by size). */
+typedef struct {
+    unsigned long pages[NG_MAX_NODES];
+    unsigned long total;
+    char policy[64];   /* numa_maps policy of the largest area ("bind:1") */
+    char cpus[512];    /* Cpus_allowed_list of the sampled process */
+    int nprocs;        /* processes sampled */
+} ng_pages;
+
+/* Add a numa_maps text into p; returns lines parsed, -1 if nothing parsed
+ * and something was malformed. */
+int ng_numa_maps_parse(const char *text, ng_pages *p);
+/* Sample /proc/<pid>/numa_maps (and its descendants if children). */
+int ng_sample_pid(const char *procfs, int pid, int children, ng_pages *p,
+                  char *err, size_t errlen);
+double ng_pages_local_pct(const ng_pages *p, hwloc_const_bitmap_t nodes);
+char *ng_pages_str(const ng_pages *p, char *buf, size_t len); /* "0:12,1:3" */
+
+/* Node-level load counters of a task; -1 with why ("unavailable: ...") when
+ * the machine has none. */
+int ng_perf_open(int pid, int fds[2], char *why, size_t len);
+int ng_perf_read(int fds[2], unsigned long long *accesses, unsigned long long *misses);
+void ng_perf_close(int fds[2]);
+
+/* The task part of an audit record: mode, gpus, intended, effective,
+ * verdict, reason (JSON members without braces, malloc'ed). */
+char *ng_audit_task_json(const ng_plan *p, int self, const ng_effective *eff,
+                         const char *gpu_source);
+/* "gpu 0000:5f:00.0 node 1: cpus 8-15 (node 1), mem bind 1 [local]" from
+ * the effective placement (the intended one when eff is NULL). */
+char *ng_audit_task_summary(const ng_plan *p, int self, const ng_effective *eff,
+                            char *buf, size_t len);
+typedef struct {
+    unsigned long job, step;
+    int task, global_task, pid, sample_age;
+    const char *host;
+} ng_audit_ids;
+/* One complete record line (JSON + '\n'): ids, the task part, the last
+ * numa_maps sample with the % of pages on home, perf result or reason, and a
+ * one-line human summary (summary = "gpu ... node N: cpus ..., mem ..."). */
+char *ng_audit_record(const ng_audit_ids *ids, const char *task_json,
+                      const char *summary, hwloc_const_bitmap_t home,
+                      hwloc_const_bitmap_t home_cpus, int warn_local,
+                      const ng_pages *sample, const char *perf);
+/* Verdict of a sample: local (cpus within home_cpus, >= warn_local % pages
+ * on home), remote (no cpu of home_cpus and below), partial otherwise. */
+const char *ng_sample_verdict(const ng_pages *s, hwloc_const_bitmap_t home,
+                              hwloc_const_bitmap_t home_cpus, int warn_local);
+/* Append line to DIR/NAME safely as root (no symlinks, no foreign files,
+ * directory not writable by others), atomically under flock. */
+int ng_audit_append(const char *dir, const char *name, const char *line,
+                    char *err, size_t errlen);
+/* Summary of DIR/<jobid>.json, one line per task record. */
+int ng_audit_summarize(const char *dir, unsigned long jobid, int warn_local,
+                       char **text, char *err, size_t errlen);
+/* Field of one of our JSON lines. */
+int ng_json_str(const char *line, const char *key, char *out, size_t len);
+int ng_json_num(const char *line, const char *key, double *out);
 
 /* ------------------------------------------------------------------- output */
 

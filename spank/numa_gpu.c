@@ -13,15 +13,23 @@
  *   slurm_spank_task_init  each task, after task/affinity, before exec: plan
  *                          all local ranks (same inputs -> same plan), apply
  *                          ours, verify, export NUMA_GPU_* and OMP_*
+ *   task_post_fork/exit    slurmstepd (root): with audit_dir=, sample each
+ *                          task's numa_maps every audit_interval s and write
+ *                          its JSON record when it exits
+ *   slurm_spank_job_epilog once per node per job: summary into the slurmd log
+ *                          and audit_dir/<jobid>.summary
  * Never exit(), never crash slurmstepd: failures become messages; strict
  * mode fails the task, other modes let it run unbound. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <slurm/spank.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 #include "numagpu.h"
 
 SPANK_PLUGIN(numa_gpu, 1);
@@ -40,6 +48,29 @@ static int verbose;
 static ng_topo *topo;
 static hwloc_bitmap_t allowed_cpus, allowed_mems;
 static char step_gpus[4096];
+
+/* Audit state. slots are shared with the forked tasks (MAP_SHARED): each
+ * task writes what it was meant to get and what the kernel gave it; the
+ * root parent adds samples and writes the record. */
+typedef struct {
+    int filled;
+    char home[256], cpus[1024];   /* intended */
+    char summary[1024];
+    char task_json[6144];
+} audit_slot;
+static audit_slot *slots;
+static int nslots, audit_skipped;
+static char skip_json[512];
+static int *task_pid, (*perf_fd)[2];
+static char (*perf_why)[192];
+static ng_pages *samples;
+static time_t *sample_at;
+static pthread_t sampler;
+static int sampler_on;
+static volatile int sampler_stop;
+static pthread_mutex_t sample_lock = PTHREAD_MUTEX_INITIALIZER;
+static ng_audit_ids ids;
+static char host[256];
 
 static int opt_cb(int val, const char *optarg, int remote);
 
@@ -63,9 +94,14 @@ static int opt_cb(int val, const char *optarg, int remote)
     return 0;
 }
 
-int slurm_spank_init(spank_t sp, int ac, char **av)
+/* Parse the plugstack arguments once per process; a bad one makes the
+ * plugin inert (logged where an admin looks: slurmd/slurmstepd). */
+static void load_config(int ac, char **av)
 {
+    static int loaded;
     char err[NG_ERRLEN];
+    if (loaded++)
+        return;
     ng_config_init(&cfg);
     for (int i = 0; i < ac && !inert; i++)
         if (ng_config_arg(&cfg, av[i], err, sizeof(err)) < 0)
@@ -74,6 +110,11 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
         inert = 1;
     if (inert && spank_context() != S_CTX_LOCAL && spank_context() != S_CTX_ALLOCATOR)
         slurm_error("numa-gpu: plugstack.conf: %s; plugin disabled, jobs run unbound", err);
+}
+
+int slurm_spank_init(spank_t sp, int ac, char **av)
+{
+    load_config(ac, av);
     spank_option_register(sp, options);
     return 0;
 }
@@ -181,6 +222,150 @@ static int exclusive_job(spank_t sp)
     return n == hwloc_get_nbobjs_by_type(ng_topo_hwloc(topo), HWLOC_OBJ_CORE);
 }
 
+static void *sampler_main(void *arg)
+{
+    (void)arg;
+    for (int tick = 1; !sampler_stop; tick++) {
+        usleep(100000);
+        if (tick % (cfg.audit_interval * 10))
+            continue;
+        for (int i = 0; i < nslots && !sampler_stop; i++) {
+            ng_pages p;
+            char err[NG_ERRLEN];
+            if (task_pid[i] <= 0 || ng_sample_pid(NULL, task_pid[i], 1, &p, err, sizeof(err)) < 0 ||
+                !p.total)
+                continue;
+            pthread_mutex_lock(&sample_lock);
+            samples[i] = p;
+            sample_at[i] = time(NULL);
+            pthread_mutex_unlock(&sample_lock);
+        }
+    }
+    return NULL;
+}
+
+/* Audit this step (audit_dir= set): shared slots for the tasks, per-task
+ * pids, perf counters and samples in slurmstepd. */
+static void audit_setup(spank_t sp, const char *skipped)
+{
+    uint32_t n = 0, job = 0, step = 0;
+    if (!cfg.audit_dir[0] || spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &n) != ESPANK_SUCCESS ||
+        n == 0 || n > 4096)
+        return;
+    spank_get_item(sp, S_JOB_ID, &job);
+    spank_get_item(sp, S_JOB_STEPID, &step);
+    if (spank_getenv(sp, "SLURMD_NODENAME", host, sizeof(host)) != ESPANK_SUCCESS)
+        gethostname(host, sizeof(host) - 1);
+    ids.job = job;
+    ids.step = step;
+    ids.host = host;
+    slots = mmap(NULL, n * sizeof(audit_slot), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                 -1, 0);
+    task_pid = calloc(n, sizeof(int));
+    perf_fd = calloc(n, sizeof(*perf_fd));
+    perf_why = calloc(n, sizeof(*perf_why));
+    samples = calloc(n, sizeof(ng_pages));
+    sample_at = calloc(n, sizeof(time_t));
+    if (slots == MAP_FAILED || !task_pid || !perf_fd || !perf_why || !samples || !sample_at) {
+        slurm_error("numa-gpu: audit: out of memory; no records for this step");
+        slots = NULL;
+        return;
+    }
+    nslots = (int)n;
+    for (int i = 0; i < nslots; i++)
+        perf_fd[i][0] = perf_fd[i][1] = -1;
+    if (skipped) {
+        audit_skipped = 1;
+        snprintf(skip_json, sizeof(skip_json), "\"mode\":\"%s\",\"verdict\":\"skipped\","
+                 "\"reason\":\"%s\"", ng_mode_name(mode), skipped);
+    } else if (cfg.audit_interval > 0 &&
+               pthread_create(&sampler, NULL, sampler_main, NULL) == 0) {
+        sampler_on = 1;
+    }
+}
+
+int slurm_spank_task_post_fork(spank_t sp, int ac, char **av)
+{
+    (void)ac;
+    (void)av;
+    int local = -1;
+    pid_t pid = 0;
+    if (!slots || spank_get_item(sp, S_TASK_ID, &local) != ESPANK_SUCCESS ||
+        spank_get_item(sp, S_TASK_PID, &pid) != ESPANK_SUCCESS || local < 0 || local >= nslots)
+        return 0;
+    task_pid[local] = pid;
+    if (!audit_skipped && ng_perf_open(pid, perf_fd[local], perf_why[local],
+                                       sizeof(perf_why[local])) == 0)
+        perf_why[local][0] = '\0';
+    return 0;
+}
+
+int slurm_spank_task_exit(spank_t sp, int ac, char **av)
+{
+    (void)ac;
+    (void)av;
+    int local = -1;
+    uint32_t global = 0;
+    if (!slots || spank_get_item(sp, S_TASK_ID, &local) != ESPANK_SUCCESS || local < 0 ||
+        local >= nslots)
+        return 0;
+    spank_get_item(sp, S_TASK_GLOBAL_ID, &global);
+    ng_pages s;
+    pthread_mutex_lock(&sample_lock);
+    s = samples[local];
+    ids.sample_age = sample_at[local] ? (int)(time(NULL) - sample_at[local]) : -1;
+    pthread_mutex_unlock(&sample_lock);
+    char perf[256];
+    unsigned long long acc = 0, miss = 0;
+    if (perf_why[local][0])
+        snprintf(perf, sizeof(perf), "%s", perf_why[local]);
+    else if (ng_perf_read(perf_fd[local], &acc, &miss) == 0)
+        snprintf(perf, sizeof(perf), "%.1f%% of %llu node loads remote",
+                 acc ? 100.0 * (double)miss / (double)acc : 0.0, acc);
+    else
+        snprintf(perf, sizeof(perf), "unavailable: counters could not be read");
+    ng_perf_close(perf_fd[local]);
+    ids.task = local;
+    ids.global_task = (int)global;
+    ids.pid = task_pid[local];
+    audit_slot *sl = &slots[local];
+    hwloc_bitmap_t home = hwloc_bitmap_alloc(), home_cpus = hwloc_bitmap_alloc();
+    ng_list_parse(sl->filled ? sl->home : "", home);
+    ng_list_parse(sl->filled ? sl->cpus : "", home_cpus);
+    char *rec = ng_audit_record(&ids, sl->filled ? sl->task_json : audit_skipped ? skip_json
+                                : "\"verdict\":\"skipped\",\"reason\":\"task exited before placement\"",
+                                sl->filled ? sl->summary : "skipped", home, home_cpus,
+                                cfg.audit_warn_local, &s, perf);
+    hwloc_bitmap_free(home);
+    hwloc_bitmap_free(home_cpus);
+    char name[64], err[NG_ERRLEN];
+    snprintf(name, sizeof(name), "%lu.json", ids.job);
+    if (rec && ng_audit_append(cfg.audit_dir, name, rec, err, sizeof(err)) < 0)
+        slurm_error("numa-gpu: audit: %s", err);
+    free(rec);
+    return 0;
+}
+
+int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
+{
+    uint32_t job = 0;
+    char *text = NULL, err[NG_ERRLEN], name[64];
+    load_config(ac, av); /* Slurm 22.05 calls no slurm_spank_init here */
+    if (inert || !cfg.audit_dir[0] || spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS)
+        return 0;
+    if (ng_audit_summarize(cfg.audit_dir, job, cfg.audit_warn_local, &text, err, sizeof(err)) < 0)
+        return 0; /* no records: the job did not use numa-gpu */
+    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        slurm_info("numa-gpu: %s", l);
+        l[strlen(l)] = '\n'; /* strtok_r cut it; restore for the file */
+    }
+    snprintf(name, sizeof(name), "%u.summary", job);
+    if (ng_audit_append(cfg.audit_dir, name, text, err, sizeof(err)) < 0)
+        slurm_error("numa-gpu: audit: %s", err);
+    free(text);
+    return 0;
+}
+
 int slurm_spank_user_init(spank_t sp, int ac, char **av)
 {
     (void)ac;
@@ -190,8 +375,11 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
     mode = job_mode(sp);
     const char *why = skip_reason(sp);
     if (mode == NG_MODE_OFF || why) {
-        if (why && mode != NG_MODE_OFF)
+        if (why && mode != NG_MODE_OFF) {
             slurm_info("numa-gpu: %s: left alone", why);
+            if (strcmp(why, "MPI launcher daemon step") == 0)
+                audit_setup(sp, why);
+        }
         return 0;
     }
     char err[NG_ERRLEN];
@@ -208,12 +396,35 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
     }
     if (cfg.exclusive_only && !exclusive_job(sp)) {
         slurm_info("numa-gpu: job does not own the whole node (exclusive_only=yes): left alone");
+        audit_setup(sp, "job does not own the whole node (exclusive_only=yes)");
         return 0;
     }
     if (spank_getenv(sp, "SLURM_STEP_GPUS", step_gpus, sizeof(step_gpus)) != ESPANK_SUCCESS)
         step_gpus[0] = '\0';
     active = 1;
+    audit_setup(sp, NULL);
     return 0;
+}
+
+/* In the task: record what was meant and what the kernel gave. */
+static void audit_fill(spank_t sp, const ng_plan *p, int local, const ng_effective *eff,
+                       const char *source)
+{
+    if (!slots || local < 0 || local >= nslots)
+        return;
+    audit_slot *sl = &slots[local];
+    char given[512];
+    const char *val = job_getenv(source, sp);
+    snprintf(given, sizeof(given), "%s%s%s", source, val ? "=" : "", val ? val : "");
+    char *j = ng_audit_task_json(p, local, eff, given);
+    if (j) {
+        snprintf(sl->task_json, sizeof(sl->task_json), "%s", j);
+        free(j);
+    }
+    ng_audit_task_summary(p, local, eff, sl->summary, sizeof(sl->summary));
+    ng_list_str(p->ranks[local].home, sl->home, sizeof(sl->home));
+    ng_list_str(p->ranks[local].cpus, sl->cpus, sizeof(sl->cpus));
+    sl->filled = 1;
 }
 
 int slurm_spank_task_init(spank_t sp, int ac, char **av)
@@ -234,20 +445,23 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
     ng_step st;
     ng_plan plan;
     ng_task_io io = { job_getenv, job_setenv, task_log, sp, verbose };
+    ng_effective eff = { 0 };
     int rc = ng_step_from_env(topo, &roots, job_getenv, sp, step_gpus, (int)ntasks, local,
                               &st, err, sizeof(err));
     if (rc == 0) {
         rc = ng_plan_compute(topo, allowed_cpus, allowed_mems, st.nranks, st.ranks, mode,
                              &plan, err, sizeof(err));
-        ng_step_free(&st);
         if (rc == 0) {
             if (mode == NG_MODE_EXPLAIN && local != 0)
                 rc = 0; /* local task 0 prints the node's plan once */
             else
-                rc = ng_task_apply(topo, &plan, local, &io, NULL, err, sizeof(err));
+                rc = ng_task_apply(topo, &plan, local, &io, &eff, err, sizeof(err));
+            audit_fill(sp, &plan, local, &eff, st.source);
             ng_plan_free(&plan);
         }
+        ng_step_free(&st);
     }
+    ng_effective_clear(&eff);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     slurm_debug("numa-gpu: task %d placed in %.3f ms", local,
                 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
@@ -265,6 +479,25 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
     (void)sp;
     (void)ac;
     (void)av;
+    if (sampler_on) {
+        sampler_stop = 1;
+        pthread_join(sampler, NULL);
+        sampler_on = 0;
+    }
+    if (slots) {
+        munmap(slots, (size_t)nslots * sizeof(audit_slot));
+        slots = NULL;
+    }
+    free(task_pid);
+    free(perf_fd);
+    free(perf_why);
+    free(samples);
+    free(sample_at);
+    task_pid = NULL;
+    perf_fd = NULL;
+    perf_why = NULL;
+    samples = NULL;
+    sample_at = NULL;
     ng_topo_free(topo);
     hwloc_bitmap_free(allowed_cpus);
     hwloc_bitmap_free(allowed_mems);

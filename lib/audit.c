@@ -1,0 +1,371 @@
+/* Audit: what each task was meant to get and what it got. numa_maps
+ * sampling (pages per node), the per-task JSON record, a root-safe append
+ * into the admin's audit directory, and the per-job summary. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "internal.h"
+
+/* One numa_maps line: "7f..000 bind:1 anon=16384 dirty=16384 N1=16384
+ * kernelpagesize_kB=4". Counts are in pages of kernelpagesize_kB. */
+static int parse_line(char *line, ng_pages *p, char *policy, size_t plen)
+{
+    char *save = NULL, *tok = strtok_r(line, " \t\n", &save);
+    if (!tok || strspn(tok, "0123456789abcdef") != strlen(tok))
+        return -1;
+    tok = strtok_r(NULL, " \t\n", &save);
+    if (!tok)
+        return -1;
+    snprintf(policy, plen, "%s", tok);
+    unsigned long kb = 4, counts[NG_MAX_NODES];
+    int nodes[NG_MAX_NODES], n = 0;
+    while ((tok = strtok_r(NULL, " \t\n", &save))) {
+        char *end;
+        if (tok[0] == 'N' && tok[1] >= '0' && tok[1] <= '9') {
+            errno = 0;
+            unsigned long node = strtoul(tok + 1, &end, 10);
+            if (*end != '=' || node >= NG_MAX_NODES || n == NG_MAX_NODES)
+                return -1;
+            unsigned long c = strtoul(end + 1, &end, 10);
+            if (*end || errno)
+                return -1;
+            nodes[n] = (int)node;
+            counts[n++] = c;
+        } else if (!strncmp(tok, "kernelpagesize_kB=", 18)) {
+            kb = strtoul(tok + 18, &end, 10);
+            if (*end || kb < 4 || kb % 4)
+                return -1;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        unsigned long base = counts[i] * (kb / 4);
+        p->pages[nodes[i]] += base;
+        p->total += base;
+    }
+    return 0;
+}
+
+int ng_numa_maps_parse(const char *text, ng_pages *p)
+{
+    char *copy = strdup(text ? text : "");
+    if (!copy)
+        return -1;
+    int lines = 0, bad = 0;
+    /* The task's policy: numa_maps shows it on VMAs without their own. */
+    char policy[64], best[64] = "";
+    unsigned long best_pages = 0;
+    for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        unsigned long before = p->total;
+        if (parse_line(l, p, policy, sizeof(policy)) < 0) {
+            bad++;
+            continue;
+        }
+        lines++;
+        if (p->total - before >= best_pages) {
+            best_pages = p->total - before;
+            snprintf(best, sizeof(best), "%s", policy);
+        }
+    }
+    free(copy);
+    if (best[0])
+        snprintf(p->policy, sizeof(p->policy), "%s", best);
+    return bad && !lines ? -1 : lines;
+}
+
+/* Children of pid via /proc/<pid>/task/<tid>/children. */
+static int children_of(const char *procfs, int pid, int *out, int max)
+{
+    char path[4200], text[8192];
+    int n = 0;
+    snprintf(path, sizeof(path), "%s/%d/task", procfs, pid);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d)) && n < max) {
+        if (e->d_name[0] == '.')
+            continue;
+        char cp[8400];
+        snprintf(cp, sizeof(cp), "%s/%s/children", path, e->d_name);
+        if (ng_read_file(cp, text, sizeof(text)) <= 0)
+            continue;
+        for (char *s = NULL, *t = strtok_r(text, " \n", &s); t && n < max; t = strtok_r(NULL, " \n", &s))
+            out[n++] = atoi(t);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+int ng_sample_pid(const char *procfs, int pid, int children, ng_pages *p, char *err,
+                  size_t errlen)
+{
+    procfs = procfs ? procfs : "/proc";
+    int pids[64], n = 1;
+    pids[0] = pid;
+    /* Breadth-first over descendants, bounded. */
+    for (int i = 0; children && i < n && n < 64; i++)
+        n += children_of(procfs, pids[i], pids + n, 64 - n);
+    memset(p, 0, sizeof(*p));
+    size_t cap = 1 << 20;
+    char *text = malloc(cap);
+    if (!text)
+        return ng_err(err, errlen, "out of memory");
+    for (int i = 0; i < n; i++) {
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/%d/numa_maps", procfs, pids[i]);
+        if (ng_read_file(path, text, cap) < 0) {
+            if (i == 0) {
+                free(text);
+                return ng_err(err, errlen, "%s: %s", path, strerror(errno));
+            }
+            continue;
+        }
+        if (i == 0) {
+            char sp[4200], st[8192];
+            snprintf(sp, sizeof(sp), "%s/%d/status", procfs, pid);
+            char *l = ng_read_file(sp, st, sizeof(st)) > 0 ? strstr(st, "Cpus_allowed_list:") : NULL;
+            if (l) {
+                l += strlen("Cpus_allowed_list:");
+                l += strspn(l, " \t");
+                l[strcspn(l, "\n")] = '\0';
+                snprintf(p->cpus, sizeof(p->cpus), "%s", l);
+            }
+        }
+        if (ng_numa_maps_parse(text, p) >= 0)
+            p->nprocs++;
+    }
+    free(text);
+    return 0;
+}
+
+double ng_pages_local_pct(const ng_pages *p, hwloc_const_bitmap_t nodes)
+{
+    unsigned long local = 0;
+    int i;
+    hwloc_bitmap_foreach_begin(i, nodes) {
+        if (i < NG_MAX_NODES)
+            local += p->pages[i];
+    } hwloc_bitmap_foreach_end();
+    return p->total ? 100.0 * (double)local / (double)p->total : 0.0;
+}
+
+char *ng_pages_str(const ng_pages *p, char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < NG_MAX_NODES && off < len; i++)
+        if (p->pages[i])
+            off += (size_t)snprintf(buf + off, len - off, "%s%d:%lu", off ? "," : "", i, p->pages[i]);
+    return buf;
+}
+
+/* ------------------------------------------------------------- records */
+
+char *ng_audit_task_json(const ng_plan *p, int self, const ng_effective *eff,
+                         const char *gpu_source)
+{
+    const ng_rank_plan *rp = &p->ranks[self];
+    ng_buf b = { 0 };
+    char c1[4096], m1[1024], h[1024];
+    ng_buf_add(&b, "\"mode\":\"%s\",\"gpu_source\":", ng_mode_name(p->mode));
+    ng_buf_json_str(&b, gpu_source ? gpu_source : "");
+    ng_buf_add(&b, ",\"gpus\":[");
+    for (int g = 0; g < rp->ngpus; g++) {
+        ng_buf_add(&b, "%s{\"pci_busid\":\"%s\",\"numa_nodes\":\"%s\"}", g ? "," : "",
+                   rp->gpus[g].busid, ng_list_str(rp->gpus[g].nodes, h, sizeof(h)));
+    }
+    ng_buf_add(&b, "],\"intended\":{\"home\":\"%s\",\"cpus\":\"%s\",\"mems\":\"%s\",\"policy\":\"%s\"}",
+               ng_list_str(rp->home, h, sizeof(h)), ng_list_str(rp->cpus, c1, sizeof(c1)),
+               ng_list_str(rp->mems, m1, sizeof(m1)), ng_mempol_name(rp->policy));
+    if (eff && eff->cpus)
+        ng_buf_add(&b, ",\"effective\":{\"cpus\":\"%s\",\"mems\":\"%s\",\"policy\":\"%s\"}",
+                   ng_list_str(eff->cpus, c1, sizeof(c1)), ng_list_str(eff->mems, m1, sizeof(m1)),
+                   ng_mempol_name(eff->policy));
+    ng_buf_add(&b, ",\"verdict\":\"%s\",\"reason\":", ng_verdict_name(rp->verdict));
+    ng_buf_json_str(&b, rp->reason);
+    return ng_buf_take(&b);
+}
+
+/* Append one line to DIR/NAME as root without following anything a user
+ * could have planted: the directory must be root's and not writable by
+ * others, the file is opened relative to it with O_NOFOLLOW, must be a
+ * regular root-owned file with one link, and the write is one O_APPEND
+ * write under an exclusive flock. */
+int ng_audit_append(const char *dir, const char *name, const char *line, char *err,
+                    size_t errlen)
+{
+    if (strchr(name, '/') || name[0] == '.')
+        return ng_err(err, errlen, "audit file name '%s' refused", name);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        return ng_err(err, errlen, "audit_dir '%s': %s", dir, strerror(errno));
+    struct stat st;
+    if (fstat(dfd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
+        close(dfd);
+        return ng_err(err, errlen, "audit_dir '%s' refused: must be owned by uid %d and "
+                      "not group/world-writable", dir, (int)geteuid());
+    }
+    int fd = openat(dfd, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+    int e = errno;
+    close(dfd);
+    if (fd < 0)
+        return ng_err(err, errlen, "audit file %s/%s: %s%s", dir, name, strerror(e),
+                      e == ELOOP ? " (a symlink: refused)" : "");
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+        st.st_uid != geteuid()) {
+        close(fd);
+        return ng_err(err, errlen, "audit file %s/%s refused: not a plain file of ours", dir, name);
+    }
+    flock(fd, LOCK_EX);
+    size_t len = strlen(line);
+    ssize_t w = write(fd, line, len);
+    e = errno;
+    flock(fd, LOCK_UN);
+    close(fd);
+    if (w != (ssize_t)len)
+        return ng_err(err, errlen, "audit file %s/%s: short write: %s", dir, name, strerror(e));
+    return 0;
+}
+
+/* Value of "key": in one of our JSON lines (first occurrence). */
+int ng_json_str(const char *line, const char *key, char *out, size_t len)
+{
+    char pat[80];
+    snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+    const char *s = strstr(line, pat);
+    if (!s)
+        return -1;
+    s += strlen(pat);
+    size_t o = 0;
+    for (; *s && *s != '"' && o + 1 < len; s++) {
+        if (*s == '\\' && s[1])
+            s++;
+        out[o++] = *s;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+int ng_json_num(const char *line, const char *key, double *out)
+{
+    char pat[80];
+    snprintf(pat, sizeof(pat), "\"%s\":", key);
+    const char *s = strstr(line, pat);
+    if (!s)
+        return -1;
+    char *end;
+    *out = strtod(s + strlen(pat), &end);
+    return end == s + strlen(pat) ? -1 : 0;
+}
+
+int ng_audit_summarize(const char *dir, unsigned long jobid, int warn_local, char **text,
+                       char *err, size_t errlen)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/%lu.json", dir, jobid);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return ng_err(err, errlen, "%s: %s", path, strerror(errno));
+    FILE *f = fdopen(fd, "r");
+    ng_buf b = { 0 };
+    char line[16384], sum[2048];
+    int n = 0, flagged = 0;
+    while (f && fgets(line, sizeof(line), f)) {
+        double pct = -1;
+        if (ng_json_str(line, "summary", sum, sizeof(sum)) < 0)
+            continue;
+        int low = ng_json_num(line, "local_pct", &pct) == 0 && pct >= 0 && pct < warn_local;
+        ng_buf_add(&b, "job %lu %s%s\n", jobid, sum, low ? "  [WARNING: below audit_warn_local]" : "");
+        n++;
+        flagged += low;
+    }
+    if (f)
+        fclose(f);
+    ng_buf_add(&b, "job %lu: %d task record(s), %d below %d%% local pages\n", jobid, n, flagged,
+               warn_local);
+    *text = ng_buf_take(&b);
+    return 0;
+}
+
+const char *ng_sample_verdict(const ng_pages *s, hwloc_const_bitmap_t home,
+                              hwloc_const_bitmap_t home_cpus, int warn_local)
+{
+    hwloc_bitmap_t c = hwloc_bitmap_alloc();
+    int parsed = ng_list_parse(s->cpus, c) == 0 && !hwloc_bitmap_iszero(c);
+    int inside = parsed && hwloc_bitmap_isincluded(c, home_cpus);
+    int touches = parsed && hwloc_bitmap_intersects(c, home_cpus);
+    hwloc_bitmap_free(c);
+    double pct = ng_pages_local_pct(s, home);
+    if (!parsed || !s->total)
+        return "unknown";
+    if (inside && pct >= warn_local)
+        return "local";
+    if (!touches && pct < warn_local)
+        return "remote";
+    return "partial";
+}
+
+char *ng_audit_record(const ng_audit_ids *ids, const char *task_json, const char *summary,
+                      hwloc_const_bitmap_t home, hwloc_const_bitmap_t home_cpus,
+                      int warn_local, const ng_pages *sample, const char *perf)
+{
+    ng_buf b = { 0 };
+    char pb[2048], hb[256], sum[2048];
+    double pct = sample && sample->total ? ng_pages_local_pct(sample, home) : -1;
+    ng_buf_add(&b, "{\"schema\":1,\"job\":%lu,\"step\":%lu,\"task\":%d,\"global_task\":%d,"
+               "\"host\":", ids->job, ids->step, ids->task, ids->global_task);
+    ng_buf_json_str(&b, ids->host);
+    ng_buf_add(&b, ",\"pid\":%d,%s", ids->pid, task_json);
+    if (sample && sample->total)
+        ng_buf_add(&b, ",\"sample\":{\"age_s\":%d,\"processes\":%d,\"cpus\":\"%s\","
+                   "\"pages\":\"%s\",\"numa_maps_policy\":\"%s\",\"verdict\":\"%s\"}",
+                   ids->sample_age, sample->nprocs, sample->cpus,
+                   ng_pages_str(sample, pb, sizeof(pb)), sample->policy,
+                   ng_sample_verdict(sample, home, home_cpus, warn_local));
+    else
+        ng_buf_add(&b, ",\"sample\":null");
+    ng_buf_add(&b, ",\"local_pct\":");
+    if (pct >= 0)
+        ng_buf_add(&b, "%.1f", pct);
+    else
+        ng_buf_add(&b, "null");
+    ng_buf_add(&b, ",\"perf\":");
+    ng_buf_json_str(&b, perf ? perf : "unavailable: not sampled");
+    snprintf(sum, sizeof(sum), "task %d %s, pages %s, remote accesses %s", ids->task,
+             summary ? summary : "", pct >= 0 ? (snprintf(hb, sizeof(hb), "%.1f%% local on node %s",
+             pct, ng_list_str(home, pb, sizeof(pb))), hb) : "not sampled",
+             perf && strncmp(perf, "unavailable", 11) ? perf : "unavailable");
+    ng_buf_add(&b, ",\"summary\":");
+    ng_buf_json_str(&b, sum);
+    ng_buf_add(&b, "}\n");
+    return ng_buf_take(&b);
+}
+
+char *ng_audit_task_summary(const ng_plan *p, int self, const ng_effective *eff, char *buf,
+                            size_t len)
+{
+    const ng_rank_plan *rp = &p->ranks[self];
+    char g[512] = "", gn[256], c[1024], m[256], h[256];
+    hwloc_bitmap_t nodes = hwloc_bitmap_alloc();
+    for (int i = 0; i < rp->ngpus; i++) {
+        size_t u = strlen(g);
+        snprintf(g + u, sizeof(g) - u, "%s%s", i ? "," : "", rp->gpus[i].busid);
+        hwloc_bitmap_or(nodes, nodes, rp->gpus[i].nodes);
+    }
+    int applied = eff && eff->cpus;
+    snprintf(buf, len, "gpu %s node %s: cpus %s (node %s), mem %s %s [%s]",
+             rp->ngpus ? g : "-", rp->ngpus ? ng_list_str(nodes, gn, sizeof(gn)) : "-",
+             ng_list_str(applied ? eff->cpus : rp->cpus, c, sizeof(c)),
+             ng_list_str(rp->home, h, sizeof(h)),
+             ng_mempol_name(applied ? eff->policy : rp->policy),
+             ng_list_str(applied ? eff->mems : rp->mems, m, sizeof(m)),
+             ng_verdict_name(rp->verdict));
+    hwloc_bitmap_free(nodes);
+    return buf;
+}
