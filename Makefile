@@ -22,6 +22,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 ASAN_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/asan-tests/%)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+.SECONDARY: $(ASAN_OBJ)
 .PHONY: all deps check demo bench clean install unit unit-asan check-cli check-slurm check-numa
 
 all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu \

@@ -3,6 +3,7 @@
  *   numa-gpu plan     per-rank cpus/mems/policy (table or JSON lines)
  *   numa-gpu explain  the plan with its reasons in plain words
  *   numa-gpu exec     apply one rank's plan to itself, verify, exec PROGRAM
+ *   numa-gpu audit    a live process's placement, or a job's audit records
  * Exit status: 0 ok, 1 refused/failed (strict plan, apply error), 2 usage. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +21,8 @@ static const char usage_text[] =
 "       numa-gpu explain (same options as plan)\n"
 "       numa-gpu exec    [--mode M] [--gpus SPEC | GPU env] [--local-rank N] [--ntasks N]\n"
 "                        [--topology F] [--procfs-root D] [--sysfs-root D] [--verbose] -- PROGRAM ARGS\n"
+"       numa-gpu audit   --pid PID [--topology F] [--procfs-root D] [--json]\n"
+"       numa-gpu audit   --job FILE\n"
 "       numa-gpu save-topology FILE\n"
 "\n"
 "GPU ids: GRES index, GPU-/MIG- UUID or PCI bus id. SPEC: ids separated by ',', ranks\n"
@@ -40,7 +43,8 @@ static int usage_error(const char *fmt, const char *a, const char *b)
 }
 
 typedef struct {
-    const char *cmd, *topology, *gpus, *cpus, *mems;
+    const char *cmd, *topology, *gpus, *cpus, *mems, *job;
+    int pid;
     ng_roots roots;
     ng_mode mode;
     int ntasks, gpus_per_task, local_rank, json, verbose;
@@ -65,7 +69,7 @@ static int parse_int(const char *opt, const char *s, int lo, int hi, int *out)
 static int parse_opts(int argc, char **argv, opts *o)
 {
     enum { O_TOPO = 256, O_NT, O_GPT, O_GPUS, O_MODE, O_CPUS, O_MEMS, O_JSON,
-           O_PROC, O_SYS, O_MAP, O_ORDER, O_LR, O_VERB };
+           O_PROC, O_SYS, O_MAP, O_ORDER, O_LR, O_VERB, O_PID, O_JOB };
     static const struct option lo[] = {
         { "topology", 1, 0, O_TOPO }, { "ntasks", 1, 0, O_NT },
         { "gpus-per-task", 1, 0, O_GPT }, { "gpus", 1, 0, O_GPUS },
@@ -73,7 +77,8 @@ static int parse_opts(int argc, char **argv, opts *o)
         { "json", 0, 0, O_JSON }, { "procfs-root", 1, 0, O_PROC },
         { "sysfs-root", 1, 0, O_SYS }, { "gpu-map", 1, 0, O_MAP },
         { "gpu-order", 1, 0, O_ORDER }, { "local-rank", 1, 0, O_LR },
-        { "verbose", 0, 0, O_VERB }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+        { "verbose", 0, 0, O_VERB }, { "pid", 1, 0, O_PID }, { "job", 1, 0, O_JOB },
+        { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
     o->topology = getenv("NUMA_GPU_TOPOLOGY");
     o->mode = NG_MODE_PREFER;
     o->local_rank = -1;
@@ -106,6 +111,8 @@ static int parse_opts(int argc, char **argv, opts *o)
             o->roots.pci_order = 1;
             break;
         case O_VERB: o->verbose = 1; break;
+        case O_PID: if (parse_int("--pid", optarg, 1, 1 << 30, &o->pid)) return 2; break;
+        case O_JOB: o->job = optarg; break;
         case 'h': fputs(usage_text, stdout); exit(0);
         default: return usage_error("bad option%s%s", "", "");
         }
@@ -325,6 +332,130 @@ static int cmd_exec(const opts *o)
     return 127;
 }
 
+/* Environment of another process, for the GPU variables. */
+typedef struct { char *buf; size_t len; } environ_blob;
+
+static const char *environ_get(const char *name, void *ctx)
+{
+    environ_blob *e = ctx;
+    size_t nl = strlen(name);
+    for (size_t off = 0; off < e->len; off += strlen(e->buf + off) + 1)
+        if (!strncmp(e->buf + off, name, nl) && e->buf[off + nl] == '=')
+            return e->buf + off + nl + 1;
+    return NULL;
+}
+
+static int cmd_audit_pid(const opts *o)
+{
+    if (o->pid <= 0)
+        return usage_error("audit needs --pid PID or --job FILE%s%s", "", "");
+    char err[NG_ERRLEN], path[64], cb[1024], gb[256];
+    ng_pages pg;
+    if (ng_sample_pid(NULL, o->pid, 1, &pg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "numa-gpu: pid %d: %s\n", o->pid, err);
+        return 1;
+    }
+    environ_blob env = { malloc(1 << 20), 0 };
+    snprintf(path, sizeof(path), "/proc/%d/environ", o->pid);
+    FILE *f = env.buf ? fopen(path, "re") : NULL;
+    if (f) {
+        env.len = fread(env.buf, 1, (1 << 20) - 1, f);
+        env.buf[env.len] = '\0';
+        fclose(f);
+    }
+    ng_topo *t = load_topo(o);
+    if (!t) {
+        free(env.buf);
+        return 1;
+    }
+    char (*bus)[NG_BUSID_LEN] = NULL;
+    int n = 0, rc = 0;
+    const char *src = "";
+    hwloc_bitmap_t home = hwloc_bitmap_alloc(), home_cpus = hwloc_bitmap_alloc();
+    if (ng_gpu_from_env(t, &o->roots, environ_get, &env, &bus, &n, &src, err, sizeof(err)) < 0) {
+        fprintf(stderr, "numa-gpu: pid %d: %s\n", o->pid, err);
+        rc = 1;
+    }
+    int unknown = 0;
+    for (int i = 0; i < n; i++) {
+        ng_accel a;
+        if (ng_accel_lookup(t, bus[i], &a, err, sizeof(err)) < 0) {
+            fprintf(stderr, "numa-gpu: %s\n", err);
+            rc = 1;
+            continue;
+        }
+        unknown += a.locality == NG_LOC_UNKNOWN;
+        hwloc_bitmap_and(a.nodes, a.nodes, ng_topo_cpu_nodes(t));
+        hwloc_bitmap_or(home, home, a.nodes);
+        ng_accel_clear(&a);
+    }
+    hwloc_obj_t nd = NULL;
+    while ((nd = hwloc_get_next_obj_by_type(ng_topo_hwloc(t), HWLOC_OBJ_NUMANODE, nd)))
+        if (hwloc_bitmap_isset(home, nd->os_index))
+            hwloc_bitmap_or(home_cpus, home_cpus, nd->cpuset);
+    const char *verdict = n == 0 ? "nogpu" : unknown == n ? "unknown"
+                        : ng_sample_verdict(&pg, home, home_cpus, 80);
+    double pct = ng_pages_local_pct(&pg, home);
+    if (o->json)
+        printf("{\"schema\":1,\"pid\":%d,\"gpu_source\":\"%s\",\"gpu_nodes\":\"%s\","
+               "\"cpus\":\"%s\",\"policy\":\"%s\",\"pages\":\"%s\",\"local_pct\":%.1f,"
+               "\"verdict\":\"%s\"}\n", o->pid, src, ng_list_str(home, gb, sizeof(gb)), pg.cpus,
+               pg.policy, ng_pages_str(&pg, cb, sizeof(cb)), pct, verdict);
+    else
+    {
+        char gl[512] = "none";
+        for (int i = 0; i < n; i++) {
+            size_t u = i ? strlen(gl) : 0;
+            snprintf(gl + u, sizeof(gl) - u, "%s%s", i ? "," : "", bus[i]);
+        }
+        printf("pid %d: GPUs %s (from %s) on node %s; cpus %s; memory policy %s; pages "
+               "per node %s (%.1f%% on the GPU node); verdict %s\n", o->pid, gl,
+               *src ? src : "no GPU variables", n ? ng_list_str(home, gb, sizeof(gb)) : "-",
+               pg.cpus, pg.policy, ng_pages_str(&pg, cb, sizeof(cb)), pct, verdict);
+    }
+    free(bus);
+    free(env.buf);
+    hwloc_bitmap_free(home);
+    hwloc_bitmap_free(home_cpus);
+    ng_topo_free(t);
+    return rc;
+}
+
+static int cmd_audit_job(const char *file)
+{
+    FILE *f = fopen(file, "re");
+    if (!f) {
+        fprintf(stderr, "numa-gpu: audit file '%s': %s\n", file, strerror(errno));
+        return 1;
+    }
+    char line[16384], host[256], verdict[32], sverdict[32], sum[2048];
+    int n = 0, bad = 0;
+    printf("%-5s %-10s %-9s %-9s %-8s %s\n", "TASK", "HOST", "VERDICT", "SAMPLE", "LOCAL%",
+           "PLACEMENT");
+    while (fgets(line, sizeof(line), f)) {
+        double task = -1, pct = -1;
+        if (ng_json_num(line, "task", &task) < 0 || ng_json_str(line, "summary", sum, sizeof(sum)) < 0) {
+            bad++;
+            continue;
+        }
+        if (ng_json_str(line, "host", host, sizeof(host)) < 0)
+            snprintf(host, sizeof(host), "?");
+        if (ng_json_str(line, "verdict", verdict, sizeof(verdict)) < 0)
+            snprintf(verdict, sizeof(verdict), "?");
+        const char *smp = strstr(line, "\"sample\":{");
+        if (!smp || ng_json_str(smp, "verdict", sverdict, sizeof(sverdict)) < 0)
+            snprintf(sverdict, sizeof(sverdict), "-");
+        char pb[16] = "-";
+        if (ng_json_num(line, "local_pct", &pct) == 0)
+            snprintf(pb, sizeof(pb), "%.1f", pct);
+        printf("%-5d %-10s %-9s %-9s %-8s %s\n", (int)task, host, verdict, sverdict, pb, sum);
+        n++;
+    }
+    fclose(f);
+    printf("%d task record(s)%s\n", n, bad ? ", some lines unreadable" : "");
+    return bad ? 1 : 0;
+}
+
 static int cmd_save(int argc, char **argv)
 {
     if (argc != 3)
@@ -348,13 +479,13 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "save-topology"))
         return cmd_save(argc, argv);
     opts o = { .cmd = argv[1] };
-    static const char *cmds[] = { "topo", "plan", "explain", "exec" };
+    static const char *cmds[] = { "topo", "plan", "explain", "exec", "audit" };
     int known = 0;
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         known |= !strcmp(argv[1], cmds[i]);
     if (!known)
         return usage_error("unknown command '%s' (expected %s)", argv[1],
-                           "topo|plan|explain|exec|save-topology");
+                           "topo|plan|explain|exec|audit|save-topology");
     int rc = parse_opts(argc, argv, &o);
     if (rc)
         return rc;
@@ -362,5 +493,7 @@ int main(int argc, char **argv)
         return cmd_topo(&o);
     if (!strcmp(o.cmd, "exec"))
         return cmd_exec(&o);
+    if (!strcmp(o.cmd, "audit"))
+        return o.job ? cmd_audit_job(o.job) : cmd_audit_pid(&o);
     return cmd_plan(&o, !strcmp(o.cmd, "explain"));
 }

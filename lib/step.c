@@ -182,16 +182,16 @@ int ng_step_from_env(const ng_topo *t, const ng_roots *r, ng_getenv_fn fn,
     int rc = step_alloc(st, ntasks, err, errlen);
     st->self = local_rank;
     snprintf(st->source, sizeof(st->source), "%s", *src ? src : "no GPU variables");
-    /* Equal consecutive chunks when the list divides evenly; otherwise every
-     * rank but ours is left without a known GPU. */
+    /* Equal consecutive chunks when the list divides evenly; otherwise the
+     * other ranks' GPUs are unknown and they are placed as GPU-less. */
     int k = nall >= ntasks && nall % ntasks == 0 ? nall / ntasks : 0;
     for (int i = 0; rc == 0 && i < ntasks; i++)
         for (int j = 0; j < k && i != local_rank; j++)
             if (rank_add(&st->ranks[i], all[i * k + j]) < 0)
                 rc = ng_err(err, errlen, "out of memory");
-    /* Our row: our own GPUs when our env narrows them (per-task binding),
-     * else our chunk of the shared list. */
-    int narrowed = nown > 0 && nown < nall;
+    /* Our row: our own GPUs when our env narrows them (per-task binding) or
+     * the list does not split evenly, else our chunk of the shared list. */
+    int narrowed = nown > 0 && (nown < nall || k == 0);
     for (int j = 0; rc == 0 && j < (narrowed ? nown : k); j++)
         if (rank_add(&st->ranks[local_rank], narrowed ? own[j] : all[local_rank * k + j]) < 0)
             rc = ng_err(err, errlen, "out of memory");

@@ -1,0 +1,215 @@
+/* Audit pieces: numa_maps parsing on files captured from a real process
+ * that binds and touches memory, malformed input, the root-safe append
+ * (symlinks, foreign files, writable dirs, concurrent writers). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <numaif.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "numagpu.h"
+#include "t.h"
+
+/* A child that binds its memory to node 0, touches mb MiB and waits. */
+static pid_t toucher(int mb, const int p[2])
+{
+    int fd = p[1];
+    pid_t pid = fork();
+    if (pid == 0) {
+        unsigned long mask = 1;
+        set_mempolicy(MPOL_BIND, &mask, 8);
+        char *m = mmap(NULL, (size_t)mb << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        madvise(m, (size_t)mb << 20, MADV_NOHUGEPAGE);
+        for (long i = 0; i < (long)mb << 20; i += 4096)
+            m[i] = 1;
+        if (write(fd, "x", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    char c;
+    if (read(p[0], &c, 1) != 1)
+        fprintf(stderr, "toucher did not start\n");
+    return pid;
+}
+
+static void numa_maps_real(void)
+{
+    t_begin("audit/numa-maps-captured-from-a-bound-process");
+    int p[2];
+    CHECK(pipe(p) == 0, "pipe");
+    pid_t pid = toucher(16, p);
+    /* Capture the file, then parse the capture. */
+    char path[64], text[1 << 16];
+    snprintf(path, sizeof(path), "/proc/%d/numa_maps", pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+    text[n] = '\0';
+    if (f)
+        fclose(f);
+    ng_pages pg;
+    memset(&pg, 0, sizeof(pg));
+    int lines = ng_numa_maps_parse(text, &pg);
+    CHECK(lines > 3, "parsed %d lines of %zu bytes", lines, n);
+    CHECK(pg.pages[0] >= 16 * 256, "node 0 has %lu pages, touched %d", pg.pages[0], 16 * 256);
+    CHECK(!strncmp(pg.policy, "bind:0", 6), "policy of the largest area: '%s'", pg.policy);
+    /* And through the sampler, which reads the live file and the status. */
+    ng_pages live;
+    char err[NG_ERRLEN];
+    CHECK(ng_sample_pid(NULL, pid, 1, &live, err, sizeof(err)) == 0, "%s", err);
+    CHECK(live.pages[0] >= 16 * 256 && live.cpus[0], "live sample %lu pages cpus '%s'",
+          live.pages[0], live.cpus);
+    hwloc_bitmap_t n0 = hwloc_bitmap_alloc();
+    hwloc_bitmap_set(n0, 0);
+    CHECK(ng_pages_local_pct(&live, n0) == 100.0, "local %.1f", ng_pages_local_pct(&live, n0));
+    hwloc_bitmap_free(n0);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(p[0]);
+    close(p[1]);
+    t_end();
+}
+
+static void numa_maps_malformed(void)
+{
+    ng_pages pg;
+    t_begin("audit/numa-maps-malformed");
+    memset(&pg, 0, sizeof(pg));
+    CHECK(ng_numa_maps_parse("garbage\nmore garbage N0=zz\n", &pg) < 0 && pg.total == 0,
+          "garbage accepted");
+    memset(&pg, 0, sizeof(pg));
+    CHECK(ng_numa_maps_parse("7f00 default anon=3 N999999=3\n", &pg) < 0, "node index overflow");
+    memset(&pg, 0, sizeof(pg));
+    CHECK(ng_numa_maps_parse("7f00 default N0=12x\n", &pg) < 0, "bad count accepted");
+    memset(&pg, 0, sizeof(pg));
+    int n = ng_numa_maps_parse("7f00 default anon=2 N0=2 kernelpagesize_kB=4\nnonsense\n"
+                               "7f10 bind:1 huge N1=3 kernelpagesize_kB=2048\n", &pg);
+    CHECK(n == 2 && pg.pages[0] == 2 && pg.pages[1] == 3 * 512, "mixed: n=%d p0=%lu p1=%lu",
+          n, pg.pages[0], pg.pages[1]);
+    CHECK(!strcmp(pg.policy, "bind:1"), "largest area policy '%s'", pg.policy);
+    memset(&pg, 0, sizeof(pg));
+    CHECK(ng_numa_maps_parse("", &pg) == 0 && pg.total == 0, "empty");
+    t_end();
+}
+
+static int count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    int n = 0, c;
+    while (f && (c = fgetc(f)) != EOF)
+        n += c == '\n';
+    if (f)
+        fclose(f);
+    return n;
+}
+
+static void secure_append(void)
+{
+    char dir[] = "/tmp/ng-audit-XXXXXX", err[NG_ERRLEN], p[512], q[512];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    chmod(dir, 0755);
+
+    t_begin("audit/append-writes-whole-lines");
+    CHECK(ng_audit_append(dir, "7.json", "{\"a\":1}\n", err, sizeof(err)) == 0, "%s", err);
+    CHECK(ng_audit_append(dir, "7.json", "{\"a\":2}\n", err, sizeof(err)) == 0, "%s", err);
+    snprintf(p, sizeof(p), "%s/7.json", dir);
+    CHECK(count_lines(p) == 2, "%d lines", count_lines(p));
+    struct stat st;
+    CHECK(stat(p, &st) == 0 && (st.st_mode & 0777) == 0640, "mode %o", st.st_mode & 0777);
+    t_end();
+
+    t_begin("audit/symlink-in-audit-dir-refused");
+    snprintf(q, sizeof(q), "%s/victim", dir);
+    int fd = open(q, O_CREAT | O_WRONLY, 0600);
+    close(fd);
+    snprintf(p, sizeof(p), "%s/8.json", dir);
+    CHECK(symlink(q, p) == 0, "symlink");
+    CHECK(ng_audit_append(dir, "8.json", "x\n", err, sizeof(err)) < 0 && strstr(err, "symlink"),
+          "wrote through a symlink: %s", err);
+    CHECK(stat(q, &st) == 0 && st.st_size == 0, "victim modified");
+    t_end();
+
+    t_begin("audit/hard-link-and-bad-names-refused");
+    snprintf(p, sizeof(p), "%s/9.json", dir);
+    CHECK(link(q, p) == 0, "link");
+    CHECK(ng_audit_append(dir, "9.json", "x\n", err, sizeof(err)) < 0, "wrote into a hard link");
+    CHECK(stat(q, &st) == 0 && st.st_size == 0, "victim modified");
+    CHECK(ng_audit_append(dir, "../x.json", "x\n", err, sizeof(err)) < 0, "path in name");
+    t_end();
+
+    t_begin("audit/world-writable-dir-refused");
+    chmod(dir, 01777);
+    CHECK(ng_audit_append(dir, "10.json", "x\n", err, sizeof(err)) < 0 && strstr(err, "writable"),
+          "accepted a world-writable dir: %s", err);
+    chmod(dir, 0755);
+    snprintf(q, sizeof(q), "%s/link-dir", dir);
+    CHECK(symlink(dir, q) == 0, "symlink dir");
+    CHECK(ng_audit_append(q, "10.json", "x\n", err, sizeof(err)) < 0, "followed a symlinked dir");
+    t_end();
+
+    t_begin("audit/concurrent-appends-stay-whole");
+    char line[300];
+    memset(line, 'x', sizeof(line));
+    line[sizeof(line) - 2] = '\n';
+    line[sizeof(line) - 1] = '\0';
+    for (int w = 0; w < 8; w++)
+        if (fork() == 0) {
+            for (int i = 0; i < 50; i++)
+                ng_audit_append(dir, "11.json", line, err, sizeof(err));
+            _exit(0);
+        }
+    for (int w = 0; w < 8; w++)
+        wait(NULL);
+    snprintf(p, sizeof(p), "%s/11.json", dir);
+    CHECK(count_lines(p) == 400, "%d lines", count_lines(p));
+    CHECK(stat(p, &st) == 0 && st.st_size == 400 * (off_t)(sizeof(line) - 1), "size %ld",
+          (long)st.st_size);
+    t_end();
+
+    t_begin("audit/summary-flags-low-locality");
+    char *text = NULL;
+    const char *rec1 = "{\"schema\":1,\"task\":0,\"local_pct\":99.5,\"summary\":\"task 0 ok\"}\n";
+    const char *rec2 = "{\"schema\":1,\"task\":1,\"local_pct\":12.0,\"summary\":\"task 1 bad\"}\n";
+    ng_audit_append(dir, "12.json", rec1, err, sizeof(err));
+    ng_audit_append(dir, "12.json", rec2, err, sizeof(err));
+    CHECK(ng_audit_summarize(dir, 12, 80, &text, err, sizeof(err)) == 0, "%s", err);
+    CHECK(text && strstr(text, "job 12 task 0 ok\n") && strstr(text, "task 1 bad  [WARNING")
+          && strstr(text, "2 task record(s), 1 below 80%"), "summary:\n%s", text ? text : "");
+    free(text);
+    t_end();
+
+    snprintf(p, sizeof(p), "rm -rf %s", dir);
+    if (system(p) != 0)
+        fprintf(stderr, "cleanup failed\n");
+}
+
+static void perf_reason(void)
+{
+    t_begin("audit/perf-counters-or-a-reason");
+    int fds[2];
+    char why[192] = "";
+    if (ng_perf_open(getpid(), fds, why, sizeof(why)) == 0) {
+        unsigned long long a = 0, m = 0;
+        CHECK(ng_perf_read(fds, &a, &m) == 0 && m <= a, "read %llu/%llu", m, a);
+        ng_perf_close(fds);
+    } else {
+        CHECK(!strncmp(why, "unavailable: ", 13) && strlen(why) > 20, "reason '%s'", why);
+        CHECK(fds[0] == -1 && fds[1] == -1, "fds left open");
+    }
+    t_end();
+}
+
+int main(void)
+{
+    numa_maps_real();
+    numa_maps_malformed();
+    secure_append();
+    perf_reason();
+    T_EXIT();
+}

@@ -1,0 +1,148 @@
+/* The shared front-end layer: plugstack/option parsing (one parser for the
+ * plugin and the CLI) and how a step's ranks get their GPUs from a task's
+ * environment (per-task narrowing, shared lists, torchrun). */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "numagpu.h"
+#include "t.h"
+
+static void config(void)
+{
+    ng_config c;
+    char err[NG_ERRLEN];
+    t_begin("config/good-arguments");
+    ng_config_init(&c);
+    CHECK(c.default_mode == NG_MODE_OFF && c.audit_interval == 30 && c.audit_warn_local == 80,
+          "defaults");
+    const char *good[] = { "default=prefer,verbose", "allowed=off,prefer,strict",
+                           "exclusive_only=yes", "topology=/var/lib/t.xml", "gpu_order=pci",
+                           "audit_dir=/var/log/numa-gpu", "audit_interval=0", "verbose" };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        CHECK(ng_config_arg(&c, good[i], err, sizeof(err)) == 0, "%s: %s", good[i], err);
+    CHECK(c.default_mode == NG_MODE_PREFER && c.verbose && c.exclusive_only && c.pci_order &&
+          c.audit_interval == 0 && !strcmp(c.topology, "/var/lib/t.xml"), "values");
+    CHECK(ng_config_check(&c, err, sizeof(err)) == 0, "%s", err);
+    CHECK(ng_config_mode_allowed(&c, NG_MODE_INTERLEAVE, err, sizeof(err)) < 0 &&
+          strstr(err, "'interleave'") && strstr(err, "off|prefer|strict"), "%s", err);
+    t_end();
+
+    t_begin("config/bad-arguments-named");
+    struct { const char *arg, *needle; } bad[] = {
+        { "bogus=1", "'bogus=1'" }, { "default=fast", "'fast'" }, { "allowed=prefer,x", "'x'" },
+        { "exclusive_only=maybe", "'maybe'" }, { "topology=rel/path", "absolute" },
+        { "audit_interval=-1", "0..86400" }, { "audit_warn_local=101", "0..100" },
+        { "gpu_order=cuda", "'cuda'" }, { "default", "needs a value" }, { "allowed=", "empty" } };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ng_config_init(&c);
+        err[0] = '\0';
+        CHECK(ng_config_arg(&c, bad[i].arg, err, sizeof(err)) < 0 && strstr(err, bad[i].needle),
+              "%s -> '%s'", bad[i].arg, err);
+    }
+    ng_config_init(&c);
+    ng_config_arg(&c, "allowed=prefer", err, sizeof(err));
+    CHECK(ng_config_check(&c, err, sizeof(err)) < 0 && strstr(err, "default=off"),
+          "default outside allowed: %s", err);
+    t_end();
+
+    t_begin("config/mode-option");
+    ng_mode m;
+    int v;
+    CHECK(ng_mode_option_parse("strict,verbose", &m, &v, err, sizeof(err)) == 0 &&
+          m == NG_MODE_STRICT && v, "strict,verbose");
+    CHECK(ng_mode_option_parse("x", &m, &v, err, sizeof(err)) < 0 &&
+          !strcmp(err, "unknown mode 'x' (expected off|prefer|strict|interleave|explain)"), "%s", err);
+    CHECK(ng_mode_option_parse("prefer,loud", &m, &v, err, sizeof(err)) < 0 &&
+          strstr(err, "'loud'"), "%s", err);
+    t_end();
+}
+
+typedef struct { const char *n[8], *v[8]; } env;
+static const char *getenv_fake(const char *name, void *ctx)
+{
+    env *e = ctx;
+    for (int i = 0; i < 8 && e->n[i]; i++)
+        if (!strcmp(e->n[i], name))
+            return e->v[i];
+    return NULL;
+}
+
+static int same(const ng_rank_gpus *g, const char *a, const char *b)
+{
+    int n = (a != NULL) + (b != NULL);
+    return g->ngpus == n && (!a || !strcmp(g->busids[0], a)) && (!b || !strcmp(g->busids[1], b));
+}
+
+static void step_env(void)
+{
+    char xml[4096], err[NG_ERRLEN];
+    snprintf(xml, sizeof(xml), "%s/llnl-corona-2s-epyc7402-8xmi50-rsmi-opencl.xml", t_corpus());
+    ng_topo *t = ng_topo_load(xml, err, sizeof(err));
+    ng_roots r = { .procfs = "/nonexistent", .sysfs = "/nonexistent" };
+    ng_step st;
+    const char *A = "0000:03:00.0", *B = "0000:27:00.0", *C = "0000:83:00.0", *D = "0000:a3:00.0";
+
+    t_begin("step/per-task-gpus-with-step-list");
+    /* --gpus-per-task=1 -n2, task 1: sees only its GPU; the step list names both. */
+    env e1 = { { "SLURM_STEP_GPUS" }, { "0000:83:00.0" } };
+    CHECK(t && ng_step_from_env(t, &r, getenv_fake, &e1, "0000:03:00.0,0000:83:00.0", 2, 1, &st,
+                                err, sizeof(err)) == 0, "%s", err);
+    CHECK(st.nranks == 2 && st.self == 1 && same(&st.ranks[0], A, NULL) && same(&st.ranks[1], C, NULL),
+          "ranks: %d/%d", st.ranks[0].ngpus, st.ranks[1].ngpus);
+    ng_step_free(&st);
+    t_end();
+
+    t_begin("step/shared-list-split-in-chunks");
+    /* --gpus=4 -n2: every task sees all four; rank i takes the i-th pair. */
+    env e2 = { { "CUDA_VISIBLE_DEVICES" }, { "0000:03:00.0,0000:27:00.0,0000:83:00.0,0000:a3:00.0" } };
+    CHECK(t && ng_step_from_env(t, &r, getenv_fake, &e2, e2.v[0], 2, 0, &st, err, sizeof(err)) == 0,
+          "%s", err);
+    CHECK(same(&st.ranks[0], A, B) && same(&st.ranks[1], C, D), "chunks");
+    ng_step_free(&st);
+    t_end();
+
+    t_begin("step/torchrun-local-rank-from-env");
+    env e3 = { { "LOCAL_RANK", "LOCAL_WORLD_SIZE", "ROCR_VISIBLE_DEVICES" },
+               { "1", "2", "0000:03:00.0,0000:83:00.0" } };
+    CHECK(t && ng_step_from_env(t, &r, getenv_fake, &e3, NULL, 0, -1, &st, err, sizeof(err)) == 0,
+          "%s", err);
+    CHECK(st.nranks == 2 && st.self == 1 && same(&st.ranks[1], C, NULL) &&
+          !strcmp(st.source, "ROCR_VISIBLE_DEVICES"), "self %d source %s", st.self, st.source);
+    ng_step_free(&st);
+    t_end();
+
+    t_begin("step/uneven-list-keeps-own-gpus-others-unknown");
+    env e4 = { { "CUDA_VISIBLE_DEVICES" }, { "0000:03:00.0,0000:27:00.0,0000:83:00.0" } };
+    CHECK(t && ng_step_from_env(t, &r, getenv_fake, &e4, NULL, 2, 0, &st, err, sizeof(err)) == 0,
+          "%s", err);
+    CHECK(st.ranks[0].ngpus == 3 && st.ranks[1].ngpus == 0, "3 GPUs over 2 ranks: %d/%d",
+          st.ranks[0].ngpus, st.ranks[1].ngpus);
+    ng_step_free(&st);
+    env e5 = { { "LOCAL_RANK", "LOCAL_WORLD_SIZE" }, { "4", "2" } };
+    CHECK(t && ng_step_from_env(t, &r, getenv_fake, &e5, NULL, 0, -1, &st, err, sizeof(err)) < 0 &&
+          strstr(err, "local rank 4"), "rank beyond size: %s", err);
+    t_end();
+
+    t_begin("step/spec-parsing");
+    CHECK(t && ng_step_from_spec(t, &r, "0000:03:00.0,0000:27:00.0:0000:83:00.0", 0, &st, err,
+                                 sizeof(err)) == 0 && st.nranks == 2 &&
+          same(&st.ranks[0], A, B) && same(&st.ranks[1], C, NULL), "%s", err);
+    ng_step_free(&st);
+    CHECK(t && ng_step_from_spec(t, &r, "0000:03:00.0::0000:83:00.0", 0, &st, err, sizeof(err)) < 0
+          && strstr(err, "empty GPU id"), "%s", err);
+    CHECK(t && ng_step_from_spec(t, &r, "0000:03:00.0:0000:83:00.0", 1, &st, err, sizeof(err)) < 0
+          && strstr(err, "--ntasks is 1"), "%s", err);
+    CHECK(t && ng_step_from_spec(t, &r, "0000:03:00.0", 3, &st, err, sizeof(err)) == 0 &&
+          st.nranks == 3 && st.ranks[2].ngpus == 0, "extra ranks without GPUs");
+    ng_step_free(&st);
+    t_end();
+    ng_topo_free(t);
+}
+
+int main(void)
+{
+    config();
+    step_env();
+    T_EXIT();
+}
