@@ -13,6 +13,7 @@ void ng_config_init(ng_config *c)
     c->allowed = ~0u;
     c->audit_interval = 30;
     c->audit_warn_local = 80;
+    snprintf(c->state_dir, sizeof(c->state_dir), "/run/numa-gpu");
 }
 
 static int parse_uint(const char *key, const char *v, int max, int *out, char *err,
@@ -137,6 +138,31 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
         return parse_path(key, v, c->procfs, sizeof(c->procfs), err, errlen);
     if (!strcmp(key, "gpu_map"))
         return parse_path(key, v, c->gpu_map, sizeof(c->gpu_map), err, errlen);
+    if (!strcmp(key, "hugepages")) {
+        int on = !strcmp(v, "on");
+        if (!on && strcmp(v, "off") && parse_bool(v, &on) < 0)
+            return ng_err(err, errlen, "hugepages='%s' (expected on|off)", v);
+        c->hugepages_off = !on;
+        return 0;
+    }
+    if (!strcmp(key, "hugepages_max_per_job")) {
+        unsigned long kb;
+        if (ng_hp_parse_size(v, &c->hugepages_max_per_job, &kb, err, errlen) < 0)
+            return ng_err(err, errlen, "hugepages_max_per_job='%s' (expected a size like 16G)", v);
+        return 0;
+    }
+    if (!strcmp(key, "hugepages_max_fraction")) {
+        char *end;
+        double f = strtod(v, &end);
+        if (*end || end == v || f <= 0 || f > 1)
+            return ng_err(err, errlen, "hugepages_max_fraction='%s' (expected a number in (0,1])", v);
+        c->hugepages_max_fraction = f;
+        return 0;
+    }
+    if (!strcmp(key, "hugepages_mount"))
+        return parse_path(key, v, c->hugepages_mount, sizeof(c->hugepages_mount), err, errlen);
+    if (!strcmp(key, "state_dir"))
+        return parse_path(key, v, c->state_dir, sizeof(c->state_dir), err, errlen);
     if (!strcmp(key, "audit_dir"))
         return parse_path(key, v, c->audit_dir, sizeof(c->audit_dir), err, errlen);
     if (!strcmp(key, "audit_interval"))
@@ -145,7 +171,9 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
         return parse_uint(key, v, 100, &c->audit_warn_local, err, errlen);
     return ng_err(err, errlen, "unknown argument '%s' (expected default=, allowed=, "
                   "exclusive_only=, topology=, gpu_map=, gpu_order=, audit_dir=, "
-                  "audit_interval=, audit_warn_local=, sysfs_root=, procfs_root=, verbose)", arg);
+                  "audit_interval=, audit_warn_local=, hugepages=, hugepages_max_per_job=, "
+                  "hugepages_max_fraction=, hugepages_mount=, state_dir=, sysfs_root=, "
+                  "procfs_root=, verbose)", arg);
 }
 
 int ng_config_check(const ng_config *c, char *err, size_t errlen)

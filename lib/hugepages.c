@@ -1,0 +1,403 @@
+/* Per-NUMA-node hugepage reservations with a crash-safe ledger.
+ *
+ * The kernel keeps one counter per node and page size:
+ *   <sysfs>/devices/system/node/node<N>/hugepages/hugepages-<kB>kB/nr_hugepages
+ * A reservation raises it by what a task needs and reads back what the
+ * kernel granted (it may grant less). The ledger (<state>/hugepages.ledger,
+ * root-only, under flock on <state>/hugepages.lock, replaced by atomic
+ * rename) records what each job step added and which slurmstepd owns it, so
+ * concurrent jobs add and subtract correctly and a step whose owner died
+ * (kill -9, slurmd crash) is given back by the next reservation, release or
+ * epilog: never what others hold. A corrupt ledger is refused, not guessed. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "internal.h"
+
+#define LEDGER_HEADER "# numa-gpu hugepage ledger v1: job step task node page_kB added owner_pid owner_start\n"
+#define MAX_ENTRIES 4096
+
+int ng_hp_parse_size(const char *s, unsigned long long *bytes, unsigned long *page_kb,
+                     char *err, size_t errlen)
+{
+    char buf[64];
+    if (!s || !*s || strlen(s) >= sizeof(buf))
+        return ng_err(err, errlen, "hugepages '%s': expected SIZE[:PAGESIZE] like 8G, 4096M:2M, 2G:1G",
+                      s ? s : "");
+    snprintf(buf, sizeof(buf), "%s", s);
+    char *colon = strchr(buf, ':');
+    if (colon)
+        *colon++ = '\0';
+    unsigned long long v[2] = { 0, 2ULL << 20 };
+    const char *part[2] = { buf, colon };
+    for (int i = 0; i < 2; i++) {
+        if (!part[i])
+            continue;
+        char *end;
+        errno = 0;
+        unsigned long long x = strtoull(part[i], &end, 10);
+        unsigned long long mul = 1;
+        switch (toupper((unsigned char)*end)) {
+        case 'K': mul = 1ULL << 10; end++; break;
+        case 'M': mul = 1ULL << 20; end++; break;
+        case 'G': mul = 1ULL << 30; end++; break;
+        case 'T': mul = 1ULL << 40; end++; break;
+        default: break;
+        }
+        if (toupper((unsigned char)*end) == 'B' && mul > 1)
+            end++;
+        if (end == part[i] || *end || errno || x == 0 || x > (1ULL << 50) / mul)
+            return ng_err(err, errlen, "hugepages '%s': bad %s '%s' (expected a number with "
+                          "K, M, G or T, e.g. 8G, 4096M:2M, 2G:1G)", s, i ? "page size" : "size",
+                          part[i]);
+        v[i] = x * mul;
+    }
+    if (v[1] < 4096 || (v[1] & (v[1] - 1)))
+        return ng_err(err, errlen, "hugepages '%s': page size must be a power of two like 2M or 1G", s);
+    *bytes = v[0];
+    *page_kb = (unsigned long)(v[1] >> 10);
+    return 0;
+}
+
+static void counter_path(const char *sysfs, int node, unsigned long kb, const char *file,
+                         char *out, size_t len)
+{
+    snprintf(out, len, "%s/devices/system/node/node%d/hugepages/hugepages-%lukB/%s",
+             sysfs ? sysfs : "/sys", node, kb, file);
+}
+
+int ng_hp_read(const char *sysfs, int node, unsigned long page_kb, const char *file, long *out)
+{
+    char p[4300], t[64];
+    counter_path(sysfs, node, page_kb, file, p, sizeof(p));
+    if (ng_read_file(p, t, sizeof(t)) <= 0)
+        return -1;
+    char *end;
+    *out = strtol(t, &end, 10);
+    return (end == t) ? -1 : 0;
+}
+
+static int hp_write(const char *sysfs, int node, unsigned long kb, long value)
+{
+    char p[4300], t[32];
+    counter_path(sysfs, node, kb, "nr_hugepages", p, sizeof(p));
+    int fd = open(p, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    int n = snprintf(t, sizeof(t), "%ld\n", value < 0 ? 0 : value);
+    ssize_t w = write(fd, t, (size_t)n);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return w == n ? 0 : -1;
+}
+
+int ng_hp_page_sizes(const char *sysfs, int node, char *out, size_t len)
+{
+    char p[4300];
+    snprintf(p, sizeof(p), "%s/devices/system/node/node%d/hugepages", sysfs ? sysfs : "/sys", node);
+    DIR *d = opendir(p);
+    out[0] = '\0';
+    if (!d)
+        return -1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        unsigned long kb;
+        if (sscanf(e->d_name, "hugepages-%lukB", &kb) == 1) {
+            size_t u = strlen(out);
+            snprintf(out + u, len - u, "%s%lukB", u ? "," : "", kb);
+        }
+    }
+    closedir(d);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ ledger */
+
+typedef struct {
+    unsigned long job, step;
+    int task, node;
+    unsigned long page_kb;
+    long added;
+    int owner;
+    unsigned long long owner_start;
+} entry;
+
+typedef struct {
+    entry *e;
+    int n;
+} ledger;
+
+/* Start time of pid (field 22 of /proc/<pid>/stat), 0 if it is gone. */
+unsigned long long ng_proc_start_time(const char *procfs, int pid)
+{
+    char p[4200], t[1024];
+    snprintf(p, sizeof(p), "%s/%d/stat", procfs ? procfs : "/proc", pid);
+    if (pid <= 0 || ng_read_file(p, t, sizeof(t)) <= 0)
+        return 0;
+    char *s = strrchr(t, ')'); /* comm may contain spaces */
+    if (!s)
+        return 0;
+    unsigned long long v = 0;
+    int field = 2;
+    for (char *tok = strtok(s + 1, " "); tok; tok = strtok(NULL, " "))
+        if (++field == 22) {
+            v = strtoull(tok, NULL, 10);
+            break;
+        }
+    return v;
+}
+
+static int owner_alive(const ng_hp_ctx *c, const entry *e)
+{
+    return e->owner > 0 && ng_proc_start_time(c->procfs, e->owner) == e->owner_start;
+}
+
+static int ledger_load(const ng_hp_ctx *c, ledger *l, char *err, size_t errlen)
+{
+    char p[4200];
+    snprintf(p, sizeof(p), "%s/hugepages.ledger", c->state_dir);
+    l->e = calloc(MAX_ENTRIES, sizeof(entry));
+    l->n = 0;
+    if (!l->e)
+        return ng_err(err, errlen, "out of memory");
+    int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return ng_err(err, errlen, "hugepage ledger %s: %s", p, strerror(errno));
+    }
+    FILE *f = fdopen(fd, "r");
+    char line[512];
+    int lineno = 0, rc = 0;
+    while (f && fgets(line, sizeof(line), f)) {
+        lineno++;
+        if (line[0] == '#')
+            continue;
+        entry *e = &l->e[l->n];
+        int used = 0;
+        if (l->n == MAX_ENTRIES ||
+            sscanf(line, "%lu %lu %d %d %lu %ld %d %llu%n", &e->job, &e->step, &e->task, &e->node,
+                   &e->page_kb, &e->added, &e->owner, &e->owner_start, &used) != 8 ||
+            line[used] != '\n' || e->node < 0 || e->added < 0 || e->page_kb == 0) {
+            rc = ng_err(err, errlen, "hugepage ledger %s is corrupt at line %d; refusing to "
+                        "change hugepage counts until an admin checks it", p, lineno);
+            break;
+        }
+        l->n++;
+    }
+    if (f)
+        fclose(f);
+    return rc;
+}
+
+static int ledger_save(const ng_hp_ctx *c, const ledger *l, char *err, size_t errlen)
+{
+    char p[4200], tmp[4300];
+    snprintf(p, sizeof(p), "%s/hugepages.ledger", c->state_dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", p, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ng_err(err, errlen, "hugepage ledger %s: %s", tmp, strerror(errno));
+    ng_buf b = { 0 };
+    ng_buf_add(&b, "%s", LEDGER_HEADER);
+    for (int i = 0; i < l->n; i++)
+        ng_buf_add(&b, "%lu %lu %d %d %lu %ld %d %llu\n", l->e[i].job, l->e[i].step, l->e[i].task,
+                   l->e[i].node, l->e[i].page_kb, l->e[i].added, l->e[i].owner, l->e[i].owner_start);
+    char *s = ng_buf_take(&b);
+    size_t len = strlen(s);
+    int ok = write(fd, s, len) == (ssize_t)len && fsync(fd) == 0;
+    free(s);
+    close(fd);
+    if (!ok || rename(tmp, p) < 0) {
+        unlink(tmp);
+        return ng_err(err, errlen, "hugepage ledger %s: cannot replace: %s", p, strerror(errno));
+    }
+    return 0;
+}
+
+/* Lock the state directory (created root-only if missing). */
+static int lock_state(const ng_hp_ctx *c, char *err, size_t errlen)
+{
+    mkdir(c->state_dir, 0700);
+    struct stat st;
+    if (lstat(c->state_dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & 022))
+        return ng_err(err, errlen, "hugepage state dir '%s' must be a directory owned by uid %d "
+                      "and not group/world-writable", c->state_dir, (int)geteuid());
+    char p[4200];
+    snprintf(p, sizeof(p), "%s/hugepages.lock", c->state_dir);
+    int fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ng_err(err, errlen, "%s: %s", p, strerror(errno));
+    if (flock(fd, LOCK_EX) < 0) {
+        close(fd);
+        return ng_err(err, errlen, "flock %s: %s", p, strerror(errno));
+    }
+    return fd;
+}
+
+static void unlock_state(int fd)
+{
+    flock(fd, LOCK_UN);
+    close(fd);
+}
+
+/* Give one entry's pages back: lower the counter by what it added. */
+static void give_back(const ng_hp_ctx *c, const entry *e)
+{
+    long cur;
+    if (ng_hp_read(c->sysfs, e->node, e->page_kb, "nr_hugepages", &cur) == 0)
+        hp_write(c->sysfs, e->node, e->page_kb, cur - e->added);
+}
+
+/* Release entries matching (job, step|-1) or, with job == 0, those whose
+ * owner is gone. Returns how many were released. */
+static int release_where(const ng_hp_ctx *c, ledger *l, unsigned long job, long step, int dead)
+{
+    int kept = 0, released = 0;
+    for (int i = 0; i < l->n; i++) {
+        entry *e = &l->e[i];
+        int match = dead ? !owner_alive(c, e)
+                         : e->job == job && (step < 0 || e->step == (unsigned long)step);
+        if (match) {
+            give_back(c, e);
+            released++;
+        } else {
+            l->e[kept++] = *e;
+        }
+    }
+    l->n = kept;
+    return released;
+}
+
+int ng_hp_reserve(const ng_hp_ctx *c, const ng_hp_req *r, long *granted, char *err, size_t errlen)
+{
+    *granted = 0;
+    long before;
+    char sizes[256];
+    if (ng_hp_read(c->sysfs, r->node, r->page_kb, "nr_hugepages", &before) < 0) {
+        ng_hp_page_sizes(c->sysfs, r->node, sizes, sizeof(sizes));
+        return ng_err(err, errlen, "hugepages: node %d has no %lukB pages (offers: %s)", r->node,
+                      r->page_kb, sizes[0] ? sizes : "none");
+    }
+    int lk = lock_state(c, err, errlen);
+    if (lk < 0)
+        return -1;
+    ledger l;
+    int rc = ledger_load(c, &l, err, errlen), loaded = rc == 0;
+    if (rc == 0)
+        release_where(c, &l, 0, -1, 1);
+    /* Admin caps: this job's pages on this node, and the node's share. */
+    unsigned long long page = (unsigned long long)r->page_kb << 10, job_bytes = 0;
+    for (int i = 0; rc == 0 && i < l.n; i++)
+        if (l.e[i].job == r->job && l.e[i].node == r->node)
+            job_bytes += (unsigned long long)l.e[i].added * ((unsigned long long)l.e[i].page_kb << 10);
+    job_bytes += (unsigned long long)r->count * page;
+    if (rc == 0 && c->max_per_job && job_bytes > c->max_per_job)
+        rc = ng_err(err, errlen, "hugepages: job %lu would hold %llu MiB on node %d, above the "
+                    "cap hugepages_max_per_job=%llu MiB", r->job, job_bytes >> 20, r->node,
+                    c->max_per_job >> 20);
+    long cur = 0;
+    if (rc == 0 && ng_hp_read(c->sysfs, r->node, r->page_kb, "nr_hugepages", &cur) < 0)
+        rc = ng_err(err, errlen, "hugepages: cannot read node %d counter", r->node);
+    if (rc == 0 && c->max_fraction > 0) {
+        char mp[4200], mt[4096];
+        unsigned long long total_kb = 0;
+        snprintf(mp, sizeof(mp), "%s/devices/system/node/node%d/meminfo", c->sysfs ? c->sysfs : "/sys",
+                 r->node);
+        char *m = ng_read_file(mp, mt, sizeof(mt)) > 0 ? strstr(mt, "MemTotal:") : NULL;
+        if (m)
+            total_kb = strtoull(m + 9, NULL, 10);
+        unsigned long long after = (unsigned long long)(cur + r->count) * page;
+        if (!total_kb || (double)after > c->max_fraction * (double)(total_kb << 10))
+            rc = ng_err(err, errlen, "hugepages: node %d would have %llu MiB of %lukB pages, above "
+                        "the cap hugepages_max_fraction=%.2f of its %llu MiB", r->node,
+                        after >> 20, r->page_kb, c->max_fraction, total_kb >> 10);
+    }
+    if (rc == 0 && l.n == MAX_ENTRIES)
+        rc = ng_err(err, errlen, "hugepage ledger full (%d entries)", MAX_ENTRIES);
+    if (rc == 0) {
+        if (hp_write(c->sysfs, r->node, r->page_kb, cur + r->count) < 0 && errno != ENOMEM)
+            rc = ng_err(err, errlen, "hugepages: node %d: write nr_hugepages: %s", r->node,
+                        strerror(errno));
+        long now = cur;
+        if (rc == 0 && ng_hp_read(c->sysfs, r->node, r->page_kb, "nr_hugepages", &now) == 0)
+            *granted = now - cur > 0 ? now - cur : 0;
+        if (rc == 0 && *granted > 0) {
+            entry *e = &l.e[l.n++];
+            e->job = r->job;
+            e->step = r->step;
+            e->task = r->task;
+            e->node = r->node;
+            e->page_kb = r->page_kb;
+            e->added = *granted;
+            e->owner = r->owner;
+            e->owner_start = ng_proc_start_time(c->procfs, r->owner);
+        }
+    }
+    /* Save even when refusing a cap: entries of dead owners were given
+     * back. Never after a failed load: a corrupt ledger stays as it is. */
+    if (loaded) {
+        char e2[NG_ERRLEN];
+        if (ledger_save(c, &l, e2, sizeof(e2)) < 0 && rc == 0) {
+            /* Cannot record it: undo rather than leak. */
+            if (*granted > 0)
+                hp_write(c->sysfs, r->node, r->page_kb, cur);
+            *granted = 0;
+            rc = ng_err(err, errlen, "%s", e2);
+        }
+    }
+    free(l.e);
+    unlock_state(lk);
+    return rc;
+}
+
+int ng_hp_release(const ng_hp_ctx *c, unsigned long job, long step, int *released, char *err,
+                  size_t errlen)
+{
+    int lk = lock_state(c, err, errlen);
+    if (lk < 0)
+        return -1;
+    ledger l;
+    int rc = ledger_load(c, &l, err, errlen);
+    int n = 0;
+    if (rc == 0) {
+        n = job ? release_where(c, &l, job, step, 0) : 0;
+        n += release_where(c, &l, 0, -1, 1);
+        rc = ledger_save(c, &l, err, errlen);
+    }
+    if (released)
+        *released = n;
+    free(l.e);
+    unlock_state(lk);
+    return rc;
+}
+
+char *ng_hp_status(const ng_hp_ctx *c)
+{
+    ng_buf b = { 0 };
+    char err[NG_ERRLEN];
+    int lk = lock_state(c, err, sizeof(err));
+    ledger l = { 0 };
+    if (lk < 0 || ledger_load(c, &l, err, sizeof(err)) < 0)
+        ng_buf_add(&b, "ledger: %s\n", err);
+    for (int i = 0; i < l.n; i++)
+        ng_buf_add(&b, "job %lu step %lu task %d: node %d %ld x %lukB (owner pid %d%s)\n",
+                   l.e[i].job, l.e[i].step, l.e[i].task, l.e[i].node, l.e[i].added, l.e[i].page_kb,
+                   l.e[i].owner, owner_alive(c, &l.e[i]) ? "" : ", gone");
+    if (l.n == 0)
+        ng_buf_add(&b, "no reservations\n");
+    free(l.e);
+    if (lk >= 0)
+        unlock_state(lk);
+    return ng_buf_take(&b);
+}
