@@ -259,15 +259,17 @@ static void give_back(const ng_hp_ctx *c, const entry *e)
         hp_write(c->sysfs, e->node, e->page_kb, cur - e->added);
 }
 
-/* Release entries matching (job, step|-1) or, with job == 0, those whose
- * owner is gone. Returns how many were released. */
-static int release_where(const ng_hp_ctx *c, ledger *l, unsigned long job, long step, int dead)
+/* Release entries matching (job, step|-1, task|-1) or, with dead, those
+ * whose owner is gone. Returns how many were released. */
+static int release_where(const ng_hp_ctx *c, ledger *l, unsigned long job, long step, int task,
+                         int dead)
 {
     int kept = 0, released = 0;
     for (int i = 0; i < l->n; i++) {
         entry *e = &l->e[i];
         int match = dead ? !owner_alive(c, e)
-                         : e->job == job && (step < 0 || e->step == (unsigned long)step);
+                         : e->job == job && (step < 0 || e->step == (unsigned long)step) &&
+                           (task < 0 || e->task == task);
         if (match) {
             give_back(c, e);
             released++;
@@ -295,7 +297,7 @@ int ng_hp_reserve(const ng_hp_ctx *c, const ng_hp_req *r, long *granted, char *e
     ledger l;
     int rc = ledger_load(c, &l, err, errlen), loaded = rc == 0;
     if (rc == 0)
-        release_where(c, &l, 0, -1, 1);
+        release_where(c, &l, 0, -1, -1, 1);
     /* Admin caps: this job's pages on this node, and the node's share. */
     unsigned long long page = (unsigned long long)r->page_kb << 10, job_bytes = 0;
     for (int i = 0; rc == 0 && i < l.n; i++)
@@ -361,8 +363,8 @@ int ng_hp_reserve(const ng_hp_ctx *c, const ng_hp_req *r, long *granted, char *e
     return rc;
 }
 
-int ng_hp_release(const ng_hp_ctx *c, unsigned long job, long step, int *released, char *err,
-                  size_t errlen)
+int ng_hp_release(const ng_hp_ctx *c, unsigned long job, long step, int task, int *released,
+                  char *err, size_t errlen)
 {
     int lk = lock_state(c, err, errlen);
     if (lk < 0)
@@ -371,8 +373,8 @@ int ng_hp_release(const ng_hp_ctx *c, unsigned long job, long step, int *release
     int rc = ledger_load(c, &l, err, errlen);
     int n = 0;
     if (rc == 0) {
-        n = job ? release_where(c, &l, job, step, 0) : 0;
-        n += release_where(c, &l, 0, -1, 1);
+        n = job ? release_where(c, &l, job, step, task, 0) : 0;
+        n += release_where(c, &l, 0, -1, -1, 1);
         rc = ledger_save(c, &l, err, errlen);
     }
     if (released)

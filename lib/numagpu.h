@@ -397,10 +397,10 @@ int ng_hp_read(const char *sysfs, int node, unsigned long page_kb, const char *f
  * A cap or a corrupt ledger refuses with a message naming it. */
 int ng_hp_reserve(const ng_hp_ctx *c, const ng_hp_req *r, long *granted, char *err,
                   size_t errlen);
-/* Give back what job (step, or all steps with step < 0) added, and what
+/* Give back what job added (one step/task, or all with -1), and what
  * steps whose owner is gone added; job 0 = only the latter (reconcile). */
-int ng_hp_release(const ng_hp_ctx *c, unsigned long job, long step, int *released,
-                  char *err, size_t errlen);
+int ng_hp_release(const ng_hp_ctx *c, unsigned long job, long step, int task,
+                  int *released, char *err, size_t errlen);
 /* Human listing of the ledger. */
 char *ng_hp_status(const ng_hp_ctx *c);
 unsigned long long ng_proc_start_time(const char *procfs, int pid);

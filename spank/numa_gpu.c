@@ -74,12 +74,52 @@ static char host[256];
 
 static int opt_cb(int val, const char *optarg, int remote);
 
+static int hp_cb(int val, const char *optarg, int remote);
+static unsigned long long hp_bytes;  /* --numa-gpu-hugepages, per task */
+static unsigned long hp_page_kb;
+
 static struct spank_option options[] = {
     { "numa-gpu", "MODE",
       "Bind each task to its GPUs' NUMA node: off|prefer|strict|interleave|explain "
       "(add ,verbose to print the placement)", 1, 0, opt_cb },
+    { "numa-gpu-hugepages", "SIZE[:PAGESIZE]",
+      "Reserve SIZE of hugepages per task on its GPU's NUMA node (e.g. 8G, 4096M:2M, 2G:1G)",
+      1, 0, hp_cb },
     SPANK_OPTIONS_TABLE_END
 };
+
+static int hp_cb(int val, const char *optarg, int remote)
+{
+    (void)val;
+    char err[NG_ERRLEN];
+    if (inert)
+        return 0;
+    if (ng_hp_parse_size(optarg, &hp_bytes, &hp_page_kb, err, sizeof(err)) < 0) {
+        slurm_error("numa-gpu: %s", err);
+        return -1;
+    }
+    if (cfg.hugepages_off) {
+        slurm_error("numa-gpu: hugepages are disabled on this cluster (hugepages=off)");
+        hp_bytes = 0;
+        return remote ? 0 : -1;
+    }
+    if (cfg.hugepages_max_per_job && hp_bytes > cfg.hugepages_max_per_job) {
+        slurm_error("numa-gpu: --numa-gpu-hugepages=%s is above the cap hugepages_max_per_job=%llu MiB",
+                    optarg, cfg.hugepages_max_per_job >> 20);
+        hp_bytes = 0;
+        return remote ? 0 : -1;
+    }
+    return 0;
+}
+
+static void hp_ctx(ng_hp_ctx *c)
+{
+    c->sysfs = NULL;   /* the real kernel's counters, never the fake GPU tree */
+    c->procfs = NULL;
+    c->state_dir = cfg.state_dir;
+    c->max_per_job = cfg.hugepages_max_per_job;
+    c->max_fraction = cfg.hugepages_max_fraction;
+}
 
 static int opt_cb(int val, const char *optarg, int remote)
 {
@@ -115,7 +155,8 @@ static void load_config(int ac, char **av)
 int slurm_spank_init(spank_t sp, int ac, char **av)
 {
     load_config(ac, av);
-    spank_option_register(sp, options);
+    for (struct spank_option *o = options; o->name; o++)
+        spank_option_register(sp, o);
     return 0;
 }
 
@@ -351,6 +392,16 @@ int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
     uint32_t job = 0;
     char *text = NULL, err[NG_ERRLEN], name[64];
     load_config(ac, av); /* Slurm 22.05 calls no slurm_spank_init here */
+    if (!inert && !cfg.hugepages_off && spank_get_item(sp, S_JOB_ID, &job) == ESPANK_SUCCESS &&
+        access(cfg.state_dir, F_OK) == 0) {
+        ng_hp_ctx c;
+        int n = 0;
+        hp_ctx(&c);
+        if (ng_hp_release(&c, job, -1, -1, &n, err, sizeof(err)) < 0)
+            slurm_error("numa-gpu: %s", err);
+        else if (n)
+            slurm_info("numa-gpu: job %u: released %d hugepage reservation(s) left at job end", job, n);
+    }
     if (inert || !cfg.audit_dir[0] || spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS)
         return 0;
     if (ng_audit_summarize(cfg.audit_dir, job, cfg.audit_warn_local, &text, err, sizeof(err)) < 0)
@@ -427,6 +478,103 @@ static void audit_fill(spank_t sp, const ng_plan *p, int local, const ng_effecti
     sl->filled = 1;
 }
 
+/* The task's plan, computed once in the task process (task_init_privileged
+ * or task_init, whichever runs first) and kept for the other. */
+static ng_plan tplan;
+static int tplan_state = -1;   /* -1 not computed, 0 ok, 1 failed */
+static char tplan_err[NG_ERRLEN], tsource[64];
+static int tlocal;
+
+static int task_plan(spank_t sp)
+{
+    if (tplan_state >= 0)
+        return tplan_state ? -1 : 0;
+    uint32_t ntasks = 1;
+    spank_get_item(sp, S_TASK_ID, &tlocal);
+    spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks);
+    ng_roots roots;
+    ng_config_roots(&cfg, &roots);
+    ng_step st;
+    int rc = ng_step_from_env(topo, &roots, job_getenv, sp, step_gpus, (int)ntasks, tlocal,
+                              &st, tplan_err, sizeof(tplan_err));
+    if (rc == 0) {
+        snprintf(tsource, sizeof(tsource), "%s", st.source);
+        rc = ng_plan_compute(topo, allowed_cpus, allowed_mems, st.nranks, st.ranks, mode,
+                             &tplan, tplan_err, sizeof(tplan_err));
+        ng_step_free(&st);
+    }
+    tplan_state = rc < 0;
+    return rc;
+}
+
+static int task_fail(const char *err)
+{
+    char msg[NG_ERRLEN + 64];
+    snprintf(msg, sizeof(msg), "numa-gpu: %s: %s", mode == NG_MODE_STRICT
+             ? "strict mode, task not started" : "running unbound", err);
+    task_log(mode == NG_MODE_STRICT ? 2 : 1, msg, NULL);
+    return mode == NG_MODE_STRICT ? -1 : 0;
+}
+
+/* Root, in the task before it becomes the user: reserve the task's
+ * hugepages on its memory node(s), SIZE split evenly between them. */
+static int reserve_hugepages(spank_t sp, const ng_rank_plan *rp, char *err, size_t errlen)
+{
+    uint32_t job = 0, step = 0;
+    spank_get_item(sp, S_JOB_ID, &job);
+    spank_get_item(sp, S_JOB_STEPID, &step);
+    ng_hp_ctx c;
+    hp_ctx(&c);
+    int nodes = hwloc_bitmap_weight(rp->mems), n;
+    unsigned long long page = (unsigned long long)hp_page_kb << 10;
+    long want = (long)((hp_bytes + page * (unsigned long long)nodes - 1) / (page * (unsigned long long)nodes));
+    char env[512] = "";
+    int rc = 0;
+    hwloc_bitmap_foreach_begin(n, rp->mems) {
+        ng_hp_req r = { job, step, tlocal, n, hp_page_kb, want, (int)getppid() };
+        long got = 0;
+        char e[NG_ERRLEN];
+        if (ng_hp_reserve(&c, &r, &got, e, sizeof(e)) < 0) {
+            snprintf(err, errlen, "%s", e);
+            rc = -1;
+        } else if (got < want) {
+            snprintf(err, errlen, "hugepages: node %d: asked %ld x %lukB, granted %ld", n, want,
+                     hp_page_kb, got);
+            rc = -1;
+        }
+        size_t u = strlen(env);
+        snprintf(env + u, sizeof(env) - u, "%s%d:%ldx%lukB", u ? "," : "", n, got, hp_page_kb);
+        if (rc < 0 && mode == NG_MODE_STRICT)
+            break;
+        if (rc < 0) {
+            task_log(1, err, NULL);
+            rc = 0;
+        }
+    } hwloc_bitmap_foreach_end();
+    if (rc < 0) {   /* strict: nothing half-applied */
+        ng_hp_release(&c, job, step, tlocal, NULL, NULL, 0);
+        return -1;
+    }
+    spank_setenv(sp, "NUMA_GPU_HUGEPAGES", env, 1);
+    if (cfg.hugepages_mount[0])
+        spank_setenv(sp, "NUMA_GPU_HUGETLBFS", cfg.hugepages_mount, 1);
+    return 0;
+}
+
+int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
+{
+    (void)ac;
+    (void)av;
+    if (!active || !hp_bytes || mode == NG_MODE_EXPLAIN)
+        return 0;
+    if (task_plan(sp) < 0)
+        return 0; /* reported by task_init */
+    char err[NG_ERRLEN];
+    if (reserve_hugepages(sp, &tplan.ranks[tlocal], err, sizeof(err)) < 0)
+        return task_fail(err);
+    return 0;
+}
+
 int slurm_spank_task_init(spank_t sp, int ac, char **av)
 {
     (void)ac;
@@ -435,54 +583,46 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
         return 0;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int local = 0;
-    uint32_t ntasks = 1;
-    spank_get_item(sp, S_TASK_ID, &local);
-    spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks);
-    ng_roots roots;
-    ng_config_roots(&cfg, &roots);
     char err[NG_ERRLEN];
-    ng_step st;
-    ng_plan plan;
     ng_task_io io = { job_getenv, job_setenv, task_log, sp, verbose };
     ng_effective eff = { 0 };
-    int rc = ng_step_from_env(topo, &roots, job_getenv, sp, step_gpus, (int)ntasks, local,
-                              &st, err, sizeof(err));
-    if (rc == 0) {
-        rc = ng_plan_compute(topo, allowed_cpus, allowed_mems, st.nranks, st.ranks, mode,
-                             &plan, err, sizeof(err));
-        if (rc == 0) {
-            if (mode == NG_MODE_EXPLAIN && local != 0)
-                rc = 0; /* local task 0 prints the node's plan once */
-            else
-                rc = ng_task_apply(topo, &plan, local, &io, &eff, err, sizeof(err));
-            audit_fill(sp, &plan, local, &eff, st.source);
-            ng_plan_free(&plan);
-        }
-        ng_step_free(&st);
+    int rc = task_plan(sp);
+    if (rc < 0) {
+        snprintf(err, sizeof(err), "%s", tplan_err);
+    } else {
+        if (mode == NG_MODE_EXPLAIN && tlocal != 0)
+            rc = 0; /* local task 0 prints the node's plan once */
+        else
+            rc = ng_task_apply(topo, &tplan, tlocal, &io, &eff, err, sizeof(err));
+        audit_fill(sp, &tplan, tlocal, &eff, tsource);
+        ng_plan_free(&tplan);
     }
     ng_effective_clear(&eff);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    slurm_debug("numa-gpu: task %d placed in %.3f ms", local,
+    slurm_debug("numa-gpu: task %d placed in %.3f ms", tlocal,
                 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-    if (rc == 0)
-        return 0;
-    char msg[NG_ERRLEN + 64];
-    snprintf(msg, sizeof(msg), "numa-gpu: %s: %s", mode == NG_MODE_STRICT
-             ? "strict mode, task not started" : "running unbound", err);
-    task_log(mode == NG_MODE_STRICT ? 2 : 1, msg, NULL);
-    return mode == NG_MODE_STRICT ? -1 : 0;
+    return rc == 0 ? 0 : task_fail(err);
 }
 
 int slurm_spank_exit(spank_t sp, int ac, char **av)
 {
-    (void)sp;
     (void)ac;
     (void)av;
     if (sampler_on) {
         sampler_stop = 1;
         pthread_join(sampler, NULL);
         sampler_on = 0;
+    }
+    if (active && hp_bytes && spank_context() == S_CTX_REMOTE) {
+        /* slurmstepd (root) at step end: give back this step's pages. */
+        uint32_t job = 0, step = 0;
+        char err[NG_ERRLEN];
+        ng_hp_ctx c;
+        hp_ctx(&c);
+        spank_get_item(sp, S_JOB_ID, &job);
+        spank_get_item(sp, S_JOB_STEPID, &step);
+        if (ng_hp_release(&c, job, step, -1, NULL, err, sizeof(err)) < 0)
+            slurm_error("numa-gpu: %s", err);
     }
     if (slots) {
         munmap(slots, (size_t)nslots * sizeof(audit_slot));

@@ -76,11 +76,11 @@ static void arithmetic(void)
     snprintf(p, sizeof(p), "%s/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages", root);
     put(p, "9\n");
     int n = 0;
-    CHECK(ng_hp_release(&c, 1, -1, &n, err, sizeof(err)) == 0 && n == 1, "%s n=%d", err, n);
+    CHECK(ng_hp_release(&c, 1, -1, -1, &n, err, sizeof(err)) == 0 && n == 1, "%s n=%d", err, n);
     CHECK(nr(1, 2048) == 6, "after job 1: %ld (want 9-3)", nr(1, 2048));
-    CHECK(ng_hp_release(&c, 2, -1, &n, err, sizeof(err)) == 0 && n == 1 && nr(1, 2048) == 4,
+    CHECK(ng_hp_release(&c, 2, -1, -1, &n, err, sizeof(err)) == 0 && n == 1 && nr(1, 2048) == 4,
           "after job 2: %ld", nr(1, 2048));
-    CHECK(ng_hp_release(&c, 2, -1, &n, err, sizeof(err)) == 0 && n == 0 && nr(1, 2048) == 4,
+    CHECK(ng_hp_release(&c, 2, -1, -1, &n, err, sizeof(err)) == 0 && n == 0 && nr(1, 2048) == 4,
           "double release took more");
     put(p, "0\n");
     t_end();
@@ -92,7 +92,7 @@ static void arithmetic(void)
           strstr(err, "1048576kB") && strstr(err, "offers: 2048kB"), "%s", err);
     big.node = 1;
     CHECK(ng_hp_reserve(&c, &big, &g, err, sizeof(err)) == 0 && g == 1 && nr(1, 1048576) == 1, "%s", err);
-    ng_hp_release(&c, 3, -1, NULL, err, sizeof(err));
+    ng_hp_release(&c, 3, -1, -1, NULL, err, sizeof(err));
     CHECK(nr(1, 1048576) == 0, "1G not released");
     t_end();
 
@@ -109,7 +109,7 @@ static void arithmetic(void)
           strstr(err, "hugepages_max_fraction=0.01") && nr(0, 2048) == 0, "%s", err);
     ng_hp_req r5 = req(4, 0, 5);
     CHECK(ng_hp_reserve(&capped, &r5, &g, err, sizeof(err)) == 0 && g == 5, "%s", err);
-    ng_hp_release(&c, 4, -1, NULL, err, sizeof(err));
+    ng_hp_release(&c, 4, -1, -1, NULL, err, sizeof(err));
     t_end();
 
     t_begin("hugepages/corrupt-ledger-refused-counts-untouched");
@@ -124,7 +124,7 @@ static void arithmetic(void)
     ng_hp_req r1 = req(5, 0, 1);
     CHECK(ng_hp_reserve(&c, &r1, &g, err, sizeof(err)) < 0 && strstr(err, "corrupt at line 2"),
           "%s", err);
-    CHECK(ng_hp_release(&c, 1, -1, NULL, err, sizeof(err)) < 0 && nr(0, 2048) == 0 && nr(1, 2048) == 0,
+    CHECK(ng_hp_release(&c, 1, -1, -1, NULL, err, sizeof(err)) < 0 && nr(0, 2048) == 0 && nr(1, 2048) == 0,
           "release on a corrupt ledger changed counts");
     f = fopen(lp, "r");
     size_t an = f ? fread(after, 1, sizeof(after) - 1, f) : 0;
@@ -148,7 +148,7 @@ static void concurrency(void)
                 ng_hp_req r = req((unsigned long)(100 + w), w % 2, 1 + i % 3);
                 if (ng_hp_reserve(&c, &r, &g, err, sizeof(err)) < 0 || g != r.count)
                     _exit(1);
-                if (ng_hp_release(&c, r.job, -1, NULL, err, sizeof(err)) < 0)
+                if (ng_hp_release(&c, r.job, -1, -1, NULL, err, sizeof(err)) < 0)
                     _exit(2);
             }
             _exit(0);
@@ -190,7 +190,7 @@ static void concurrency(void)
     CHECK(ng_hp_reserve(&c, &r, &g, err, sizeof(err)) == 0 && nr(1, 2048) == 1,
           "after reconcile %ld (want 1)", nr(1, 2048));
     int n;
-    CHECK(ng_hp_release(&c, 201, -1, &n, err, sizeof(err)) == 0 && nr(1, 2048) == 0, "%s", err);
+    CHECK(ng_hp_release(&c, 201, -1, -1, &n, err, sizeof(err)) == 0 && nr(1, 2048) == 0, "%s", err);
     close(pipefd[0]);
     close(pipefd[1]);
     t_end();
@@ -214,7 +214,7 @@ static void real_kernel(void)
     long during = -1;
     ng_hp_read(NULL, 0, 2048, "nr_hugepages", &during);
     CHECK(during == before + g && g > 0, "before %ld during %ld granted %ld", before, during, g);
-    ng_hp_release(&c, 300, -1, NULL, err, sizeof(err));
+    ng_hp_release(&c, 300, -1, -1, NULL, err, sizeof(err));
     long after = -1;
     ng_hp_read(NULL, 0, 2048, "nr_hugepages", &after);
     CHECK(after == before, "after %ld before %ld", after, before);
@@ -224,7 +224,7 @@ static void real_kernel(void)
     ng_hp_req huge = req(301, 0, 1L << 22); /* 8 TiB of 2 MiB pages */
     CHECK(ng_hp_reserve(&c, &huge, &g, err, sizeof(err)) == 0 && g < huge.count,
           "granted %ld of %ld: %s", g, huge.count, err);
-    ng_hp_release(&c, 301, -1, NULL, err, sizeof(err));
+    ng_hp_release(&c, 301, -1, -1, NULL, err, sizeof(err));
     ng_hp_read(NULL, 0, 2048, "nr_hugepages", &after);
     CHECK(after == before, "after %ld before %ld", after, before);
     t_end();
