@@ -23,6 +23,9 @@ static const char usage_text[] =
 "                        [--topology F] [--procfs-root D] [--sysfs-root D] [--verbose] -- PROGRAM ARGS\n"
 "       numa-gpu audit   --pid PID [--topology F] [--procfs-root D] [--json]\n"
 "       numa-gpu audit   --job FILE\n"
+"       numa-gpu hugepages status|reconcile [--state-dir D]\n"
+"       numa-gpu hugepages reserve --job J [--step S] --node N --size SIZE[:PAGESIZE] [--owner PID] [--state-dir D]\n"
+"       numa-gpu hugepages release --job J [--step S] [--state-dir D]\n"
 "       numa-gpu save-topology FILE\n"
 "\n"
 "GPU ids: GRES index, GPU-/MIG- UUID or PCI bus id. SPEC: ids separated by ',', ranks\n"
@@ -469,6 +472,73 @@ static int cmd_save(int argc, char **argv)
     return rc < 0 ? 1 : 0;
 }
 
+/* numa-gpu hugepages ACTION: the ledger from the command line (admins,
+ * and the VM proof). Owner defaults to the parent (the calling shell). */
+static int cmd_hugepages(int argc, char **argv)
+{
+    const char *act = argc > 2 ? argv[2] : "", *state = "/run/numa-gpu", *size = NULL;
+    long job = 0, step = 0, node = -1, owner = (long)getppid();
+    for (int i = 3; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long *num = !strcmp(argv[i], "--job") ? &job : !strcmp(argv[i], "--step") ? &step
+                  : !strcmp(argv[i], "--node") ? &node : !strcmp(argv[i], "--owner") ? &owner : NULL;
+        if (!v)
+            return usage_error("hugepages: option '%s' needs a value%s", argv[i], "");
+        if (num) {
+            char *end;
+            *num = strtol(v, &end, 10);
+            if (*end || *num < 0)
+                return usage_error("hugepages: invalid %s '%s' (expected a number >= 0)", argv[i], v);
+        } else if (!strcmp(argv[i], "--state-dir")) {
+            state = v;
+        } else if (!strcmp(argv[i], "--size")) {
+            size = v;
+        } else {
+            return usage_error("hugepages: unknown option '%s'%s", argv[i], "");
+        }
+        i++;
+    }
+    ng_hp_ctx c = { NULL, NULL, state, 0, 0 };
+    char err[NG_ERRLEN];
+    if (!strcmp(act, "status")) {
+        char *s = ng_hp_status(&c);
+        fputs(s, stdout);
+        free(s);
+        return 0;
+    }
+    if (!strcmp(act, "reserve")) {
+        unsigned long long bytes;
+        unsigned long kb;
+        if (!job || node < 0 || !size)
+            return usage_error("hugepages reserve needs --job, --node and --size%s%s", "", "");
+        if (ng_hp_parse_size(size, &bytes, &kb, err, sizeof(err)) < 0)
+            return usage_error("%s%s", err, "");
+        unsigned long long page = (unsigned long long)kb << 10;
+        ng_hp_req r = { (unsigned long)job, (unsigned long)step, 0, (int)node, kb,
+                        (long)((bytes + page - 1) / page), (int)owner };
+        long got;
+        if (ng_hp_reserve(&c, &r, &got, err, sizeof(err)) < 0) {
+            fprintf(stderr, "numa-gpu: %s\n", err);
+            return 1;
+        }
+        printf("node %ld: asked %ld x %lukB, granted %ld\n", node, r.count, kb, got);
+        return got < r.count ? 1 : 0;
+    }
+    if (!strcmp(act, "release") || !strcmp(act, "reconcile")) {
+        int n = 0;
+        if (!strcmp(act, "release") && !job)
+            return usage_error("hugepages release needs --job%s%s", "", "");
+        if (ng_hp_release(&c, (unsigned long)job, job && step ? step : -1, -1, &n, err, sizeof(err)) < 0) {
+            fprintf(stderr, "numa-gpu: %s\n", err);
+            return 1;
+        }
+        printf("released %d reservation(s)\n", n);
+        return 0;
+    }
+    return usage_error("unknown hugepages action '%s' (expected %s)", act,
+                       "status|reserve|release|reconcile");
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
@@ -478,6 +548,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "save-topology"))
         return cmd_save(argc, argv);
+    if (!strcmp(argv[1], "hugepages"))
+        return cmd_hugepages(argc, argv);
     opts o = { .cmd = argv[1] };
     static const char *cmds[] = { "topo", "plan", "explain", "exec", "audit" };
     int known = 0;
@@ -485,7 +557,7 @@ int main(int argc, char **argv)
         known |= !strcmp(argv[1], cmds[i]);
     if (!known)
         return usage_error("unknown command '%s' (expected %s)", argv[1],
-                           "topo|plan|explain|exec|audit|save-topology");
+                           "topo|plan|explain|exec|audit|hugepages|save-topology");
     int rc = parse_opts(argc, argv, &o);
     if (rc)
         return rc;

@@ -1,7 +1,7 @@
-/* memhelper [-c CPU] [MB]: print what the kernel says about this process's
- * placement, one key=value per line, after first-touching MB MiB (default 0)
- * from a thread pinned to CPU (-c; like a data loader thread on the wrong
- * socket) or from the main thread:
+/* memhelper [-c CPU] [-H] [MB]: print what the kernel says about this
+ * process's placement, one key=value per line, after first-touching MB MiB
+ * (default 0; -H: of 2 MiB hugetlb pages) from a thread pinned to CPU (-c;
+ * like a data loader thread on the wrong socket) or from the main thread:
  *   cpus=<Cpus_allowed_list> mems_allowed=<Mems_allowed_list>
  *   policy=<default|preferred|bind|interleave|local|preferred_many> policy_nodes=<list>
  *   pages=<node>:<count>,...   (from /proc/self/numa_maps, the touched area)
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 static void status_line(const char *key, const char *out)
 {
@@ -53,18 +54,26 @@ int main(int argc, char **argv)
 {
     static const char *names[] = { "default", "preferred", "bind", "interleave", "local",
                                    "preferred_many" };
-    int a = 1;
-    if (argc > 2 && !strcmp(argv[1], "-c")) {
-        touch_cpu = atoi(argv[2]);
-        a = 3;
+    int opt, huge = 0;
+    while ((opt = getopt(argc, argv, "c:H")) != -1) {
+        if (opt == 'c')
+            touch_cpu = atoi(optarg);
+        else if (opt == 'H')
+            huge = MAP_HUGETLB;
+        else
+            return 2;
     }
-    mb = argc > a ? atol(argv[a]) : 0;
+    mb = optind < argc ? atol(argv[optind]) : 0;
     if (mb > 0) {
-        mem = mmap(NULL, (size_t)mb << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (mem == MAP_FAILED)
+        mem = mmap(NULL, (size_t)mb << 20, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | huge, -1, 0);
+        if (mem == MAP_FAILED) {
+            perror("memhelper: mmap");
             return 1;
+        }
         /* Own VMA (no merge with neighbours), base pages only. */
-        madvise(mem, (size_t)mb << 20, MADV_NOHUGEPAGE);
+        if (!huge)
+            madvise(mem, (size_t)mb << 20, MADV_NOHUGEPAGE);
         pthread_t th;
         if (pthread_create(&th, NULL, toucher, NULL) != 0 || pthread_join(th, NULL) != 0)
             return 1;
@@ -100,12 +109,16 @@ int main(int argc, char **argv)
             fclose(f);
         printf("pages=");
         int first = 1;
+        long kb = 4;
+        char *k = strstr(best, "kernelpagesize_kB=");
+        if (k)
+            kb = atol(k + 18);
         for (char *t = strtok(best, " \n"); t; t = strtok(NULL, " \n"))
             if (t[0] == 'N' && strchr(t, '=')) {
                 printf("%s%s", first ? "" : ",", t + 1);
                 first = 0;
             }
-        printf("\n");
+        printf("\npage_kb=%ld\n", kb);
     }
     return 0;
 }

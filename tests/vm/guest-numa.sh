@@ -87,6 +87,25 @@ row "numa-gpu strict, CUDA UUID" 1 "$pg" "local $(pct "$(pages_on "$pg" 1)" "$to
 out=$(SLURM_STEP_GPUS=0 numa-gpu exec --mode strict --procfs-root /tmp/fp -- memhelper 2>&1)
 [ "$(kv "$out" cpus)" = "$CPUS1" ] && pass gres-minor-to-real-pci-device || fail gres-minor-to-real-pci-device "$out"
 
+# 6. hugepages: a reservation for the rank whose GPU is on node 1 lands in
+#    node1's counter, the rank's hugetlb mapping is on node 1, release restores.
+NR1=/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages
+NR0=/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages
+b1=$(cat $NR1); b0=$(cat $NR0)
+r=$(numa-gpu hugepages reserve --job 7 --node 1 --size 16M --state-dir /tmp/hp 2>&1)
+d1=$(cat $NR1); d0=$(cat $NR0)
+out=$(numa-gpu exec --mode strict --gpus "$GPU1" -- memhelper -H 8 2>&1)
+pg=$(kv "$out" pages)
+numa-gpu hugepages release --job 7 --state-dir /tmp/hp >/dev/null 2>&1
+a1=$(cat $NR1)
+row "hugetlb 8 MiB, strict" 1 "$pg ($(kv "$out" page_kb) kB)" "node1 nr_hugepages $b1 -> $d1 -> $a1"
+if [ "$d1" = $((b1 + 8)) ] && [ "$d0" = "$b0" ] && [ "$a1" = "$b1" ] && [ "$(kv "$out" page_kb)" = 2048 ] &&
+   [ "$(pages_on "$pg" 1)" = "$(total_pages "$pg")" ] && [ "$(total_pages "$pg")" -gt 0 ]; then
+    pass hugepages-reserved-on-node1-used-released
+else
+    fail hugepages-reserved-on-node1-used-released "reserve: $r; node1 $b1->$d1->$a1 node0 $b0->$d0; $out"
+fi
+
 echo
 printf '%-28s %-6s %-22s %s\n' "case" "want" "pages per node" "locality"
 printf '%s' "$TABLE"
