@@ -14,7 +14,7 @@ B        = build
 PREFIX  ?= /usr/local
 VERSION  = 0.1.0
 
-LIB_SRC  = lib/util.c lib/topo.c lib/gpu.c lib/plan.c lib/output.c lib/apply.c lib/step.c lib/cgroup.c lib/config.c lib/audit.c lib/perf.c lib/hugepages.c
+LIB_SRC  = lib/util.c lib/topo.c lib/gpu.c lib/plan.c lib/output.c lib/apply.c lib/step.c lib/cgroup.c lib/config.c lib/audit.c lib/perf.c lib/hugepages.c lib/hints.c
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 ASAN_OBJ = $(LIB_SRC:lib/%.c=$(B)/asan/%.o)
 UNIT_SRC = $(filter-out tests/unit/t.c,$(wildcard tests/unit/test_*.c))
@@ -25,7 +25,7 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 .SECONDARY: $(ASAN_OBJ)
 .PHONY: all deps check demo bench clean install unit unit-asan check-cli check-slurm check-numa
 
-all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu \
+all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu $(B)/numa-gpu-mpirun \
      $(B)/numa_gpu.so $(B)/mkfakeroot $(B)/memhelper $(UNIT_BIN)
 
 # --- dependencies: everything from Debian's apt, installed only if missing.
@@ -57,6 +57,9 @@ $(B)/numa_gpu.so: spank/numa_gpu.c $(LIB_SRC) lib/numagpu.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -fPIC -shared $(INC) \
 	    spank/numa_gpu.c $(LIB_SRC) -o $@ $(LIBS)
+
+$(B)/numa-gpu-mpirun: contrib/numa-gpu-mpirun
+	install -m 755 $< $@
 
 $(B)/mkfakeroot: tests/unit/mkfakeroot.c $(B)/libnumagpu.a
 	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
@@ -103,7 +106,7 @@ install: all
 	install -m 755 $(B)/libnumagpu.so $(DESTDIR)$(PREFIX)/lib/libnumagpu.so.0
 	ln -sf libnumagpu.so.0 $(DESTDIR)$(PREFIX)/lib/libnumagpu.so
 	install -m 644 $(B)/numagpu.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
-	install -m 755 $(B)/numa-gpu $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(B)/numa-gpu contrib/numa-gpu-mpirun $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(B)/numa_gpu.so $(DESTDIR)$(PREFIX)/lib/slurm/
 
 clean:

@@ -21,6 +21,8 @@ static const char usage_text[] =
 "       numa-gpu explain (same options as plan)\n"
 "       numa-gpu exec    [--mode M] [--gpus SPEC | GPU env] [--local-rank N] [--ntasks N]\n"
 "                        [--topology F] [--procfs-root D] [--sysfs-root D] [--verbose] -- PROGRAM ARGS\n"
+"       numa-gpu hints   [--mpi ompi4,ompi5,impi,mpich,torchrun|all] [--hosts H1,H2] [--rankfile F]\n"
+"                        [plan options; default: the GPUs and tasks of this allocation]\n"
 "       numa-gpu audit   --pid PID [--topology F] [--procfs-root D] [--json]\n"
 "       numa-gpu audit   --job FILE\n"
 "       numa-gpu hugepages status|reconcile [--state-dir D]\n"
@@ -46,7 +48,7 @@ static int usage_error(const char *fmt, const char *a, const char *b)
 }
 
 typedef struct {
-    const char *cmd, *topology, *gpus, *cpus, *mems, *job;
+    const char *cmd, *topology, *gpus, *cpus, *mems, *job, *mpi, *hosts, *rankfile;
     int pid;
     ng_roots roots;
     ng_mode mode;
@@ -72,7 +74,7 @@ static int parse_int(const char *opt, const char *s, int lo, int hi, int *out)
 static int parse_opts(int argc, char **argv, opts *o)
 {
     enum { O_TOPO = 256, O_NT, O_GPT, O_GPUS, O_MODE, O_CPUS, O_MEMS, O_JSON,
-           O_PROC, O_SYS, O_MAP, O_ORDER, O_LR, O_VERB, O_PID, O_JOB };
+           O_PROC, O_SYS, O_MAP, O_ORDER, O_LR, O_VERB, O_PID, O_JOB, O_MPI, O_HOSTS, O_RF };
     static const struct option lo[] = {
         { "topology", 1, 0, O_TOPO }, { "ntasks", 1, 0, O_NT },
         { "gpus-per-task", 1, 0, O_GPT }, { "gpus", 1, 0, O_GPUS },
@@ -81,6 +83,7 @@ static int parse_opts(int argc, char **argv, opts *o)
         { "sysfs-root", 1, 0, O_SYS }, { "gpu-map", 1, 0, O_MAP },
         { "gpu-order", 1, 0, O_ORDER }, { "local-rank", 1, 0, O_LR },
         { "verbose", 0, 0, O_VERB }, { "pid", 1, 0, O_PID }, { "job", 1, 0, O_JOB },
+        { "mpi", 1, 0, O_MPI }, { "hosts", 1, 0, O_HOSTS }, { "rankfile", 1, 0, O_RF },
         { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
     o->topology = getenv("NUMA_GPU_TOPOLOGY");
     o->mode = NG_MODE_PREFER;
@@ -116,6 +119,9 @@ static int parse_opts(int argc, char **argv, opts *o)
         case O_VERB: o->verbose = 1; break;
         case O_PID: if (parse_int("--pid", optarg, 1, 1 << 30, &o->pid)) return 2; break;
         case O_JOB: o->job = optarg; break;
+        case O_MPI: o->mpi = optarg; break;
+        case O_HOSTS: o->hosts = optarg; break;
+        case O_RF: o->rankfile = optarg; break;
         case 'h': fputs(usage_text, stdout); exit(0);
         default: return usage_error("bad option%s%s", "", "");
         }
@@ -211,7 +217,16 @@ static int build_step(const opts *o, const ng_topo *t, ng_step *st)
     else if (strcmp(o->cmd, "exec") == 0)
         rc = ng_step_from_env(t, &o->roots, ng_step_getenv_process, NULL, NULL, o->ntasks,
                               o->local_rank, st, err, sizeof(err));
-    else if (o->ntasks > 0)
+    else if (strcmp(o->cmd, "hints") == 0 && !o->gpus_per_task) {
+        /* Inside an allocation: the GPUs the job script sees, split over
+         * the tasks of this node. */
+        const char *tpn = getenv("SLURM_NTASKS_PER_NODE");
+        if (!tpn)
+            tpn = getenv("SLURM_TASKS_PER_NODE");
+        int n = o->ntasks > 0 ? o->ntasks : tpn ? atoi(tpn) : 1;
+        rc = ng_step_from_env(t, &o->roots, ng_step_getenv_process, NULL, NULL, n > 0 ? n : 1,
+                              0, st, err, sizeof(err));
+    } else if (o->ntasks > 0)
         rc = ng_step_from_count(t, &o->roots, o->ntasks, o->gpus_per_task, st, err,
                                 sizeof(err));
     else {
@@ -333,6 +348,60 @@ static int cmd_exec(const opts *o)
     execvp(o->argv_exec[0], o->argv_exec);
     fprintf(stderr, "numa-gpu: cannot exec '%s': %s\n", o->argv_exec[0], strerror(errno));
     return 127;
+}
+
+/* Launcher settings for mpirun & co: `export` lines, and the rankfile. */
+static int cmd_hints(const opts *o)
+{
+    char err[NG_ERRLEN];
+    unsigned mpis = NG_MPI_ALL;
+    if (o->mpi && ng_mpi_parse(o->mpi, &mpis, err, sizeof(err)) < 0)
+        return usage_error("%s%s", err, "");
+    ng_topo *t = NULL;
+    ng_step st = { 0 };
+    ng_plan p = { 0 };
+    int rc = make_plan(o, &t, &st, &p);
+    const char *hosts[1024];
+    char hostbuf[8192], self[256];
+    int nh = 0;
+    if (o->hosts) {
+        snprintf(hostbuf, sizeof(hostbuf), "%s", o->hosts);
+        for (char *sv = NULL, *h = strtok_r(hostbuf, ",", &sv); h && nh < 1024; h = strtok_r(NULL, ",", &sv))
+            hosts[nh++] = h;
+    } else {
+        gethostname(self, sizeof(self) - 1);
+        self[sizeof(self) - 1] = '\0';
+        hosts[nh++] = self;
+    }
+    ng_hints h;
+    if (rc == 0 && ng_hints_build(&p, hosts, nh, o->rankfile, mpis, &h, err, sizeof(err)) < 0) {
+        fprintf(stderr, "numa-gpu: %s\n", err);
+        rc = 1;
+    } else if (rc == 0) {
+        if (o->rankfile) {
+            FILE *f = fopen(o->rankfile, "we");
+            if (!f || fputs(h.rankfile, f) < 0) {
+                fprintf(stderr, "numa-gpu: cannot write rankfile '%s': %s\n", o->rankfile,
+                        strerror(errno));
+                rc = 1;
+            }
+            if (f)
+                fclose(f);
+        } else {
+            printf("# rankfile (write it with --rankfile F):\n");
+            for (char *sv = NULL, *l = strtok_r(h.rankfile, "\n", &sv); l; l = strtok_r(NULL, "\n", &sv))
+                printf("#   %s\n", l);
+        }
+        for (int i = 0; i < h.n; i++)
+            printf("export %s='%s'\n", h.v[i].name, h.v[i].value);
+        ng_hints_free(&h);
+    }
+    if (rc == 0 && !p.ok)
+        fprintf(stderr, "numa-gpu: warning: %s\n", p.error);
+    ng_plan_free(&p);
+    ng_step_free(&st);
+    ng_topo_free(t);
+    return rc;
 }
 
 /* Environment of another process, for the GPU variables. */
@@ -551,13 +620,13 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "hugepages"))
         return cmd_hugepages(argc, argv);
     opts o = { .cmd = argv[1] };
-    static const char *cmds[] = { "topo", "plan", "explain", "exec", "audit" };
+    static const char *cmds[] = { "topo", "plan", "explain", "exec", "audit", "hints" };
     int known = 0;
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         known |= !strcmp(argv[1], cmds[i]);
     if (!known)
         return usage_error("unknown command '%s' (expected %s)", argv[1],
-                           "topo|plan|explain|exec|audit|hugepages|save-topology");
+                           "topo|plan|explain|exec|audit|hints|hugepages|save-topology");
     int rc = parse_opts(argc, argv, &o);
     if (rc)
         return rc;
@@ -565,6 +634,8 @@ int main(int argc, char **argv)
         return cmd_topo(&o);
     if (!strcmp(o.cmd, "exec"))
         return cmd_exec(&o);
+    if (!strcmp(o.cmd, "hints"))
+        return cmd_hints(&o);
     if (!strcmp(o.cmd, "audit"))
         return o.job ? cmd_audit_job(o.job) : cmd_audit_pid(&o);
     return cmd_plan(&o, !strcmp(o.cmd, "explain"));

@@ -164,3 +164,13 @@ int ng_apply(const ng_topo *t, const ng_rank_plan *rp, ng_effective *eff,
         return ng_effective_read(0, eff, err, errlen);
     return 0;
 }
+
+int ng_bind_cpus(hwloc_const_bitmap_t cpus, char *err, size_t errlen)
+{
+    char cb[4096];
+    if (hwloc_bitmap_iszero(cpus) || set_affinity(cpus) < 0)
+        return ng_err(err, errlen, "sched_setaffinity(cpus %s): %s",
+                      ng_list_str(cpus, cb, sizeof(cb)), hwloc_bitmap_iszero(cpus)
+                      ? "empty set" : strerror(errno));
+    return 0;
+}

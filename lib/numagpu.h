@@ -247,6 +247,8 @@ typedef struct {
  * and policy are restored. */
 int ng_apply(const ng_topo *t, const ng_rank_plan *rp, ng_effective *eff,
              char *err, size_t errlen);
+/* Only set the calling thread's CPU affinity (e.g. widen an MPI daemon). */
+int ng_bind_cpus(hwloc_const_bitmap_t cpus, char *err, size_t errlen);
 /* Read the calling process's (pid 0) or another process's affinity and
  * the caller's memory policy. */
 int ng_effective_read(int pid, ng_effective *eff, char *err, size_t errlen);
@@ -404,6 +406,32 @@ int ng_hp_release(const ng_hp_ctx *c, unsigned long job, long step, int task,
 /* Human listing of the ledger. */
 char *ng_hp_status(const ng_hp_ctx *c);
 unsigned long long ng_proc_start_time(const char *procfs, int pid);
+
+/* -------------------------------------------------------------------- hints */
+
+/* Launchers that bind ranks themselves. */
+#define NG_MPI_OMPI4 1u
+#define NG_MPI_OMPI5 2u
+#define NG_MPI_IMPI 4u
+#define NG_MPI_MPICH 8u
+#define NG_MPI_TORCHRUN 16u
+#define NG_MPI_ALL 31u
+int ng_mpi_parse(const char *s, unsigned *mask, char *err, size_t errlen);
+
+typedef struct {
+    char name[64];
+    char *value;
+} ng_hint;
+typedef struct {
+    int n;
+    ng_hint *v;          /* environment variables, in order */
+    char *rankfile;      /* Open MPI rankfile text for all hosts */
+} ng_hints;
+/* Render plan p (one node's ranks) for hosts[0..nhosts-1]. */
+int ng_hints_build(const ng_plan *p, const char *const *hosts, int nhosts,
+                   const char *rankfile_path, unsigned mpis, ng_hints *h, char *err,
+                   size_t errlen);
+void ng_hints_free(ng_hints *h);
 
 /* ------------------------------------------------------------------- output */
 

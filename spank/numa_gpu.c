@@ -22,6 +22,7 @@
  * mode fails the task, other modes let it run unbound. */
 #define _GNU_SOURCE
 #include <stdint.h>
+#include <slurm/slurm.h>
 #include <slurm/spank.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -42,7 +43,9 @@ static int inert;                  /* bad plugstack arguments */
 static int opt_given, opt_verbose;
 static ng_mode opt_mode;
 /* Step state, set in slurmstepd before tasks fork. */
-static int active;
+static int active;             /* a step of tasks we place */
+static int widen;              /* an MPI daemon step: widen to the job's cpus */
+static int batch_hints;        /* the batch script: export launcher hints */
 static ng_mode mode;
 static int verbose;
 static ng_topo *topo;
@@ -197,24 +200,25 @@ static const char *basename_of(const char *p)
     return s ? s + 1 : p;
 }
 
-/* Why this step is not ours, or NULL. */
-static const char *skip_reason(spank_t sp)
+/* What kind of step this is. */
+enum { STEP_TASKS, STEP_BATCH, STEP_EXTERN, STEP_DAEMON };
+static int step_kind(spank_t sp)
 {
     uint32_t step = 0;
     int argc = 0;
     char **argv = NULL;
     if (spank_get_item(sp, S_JOB_STEPID, &step) == ESPANK_SUCCESS &&
         (step == BATCH_STEP || step == EXTERN_STEP))
-        return step == BATCH_STEP ? "batch script step" : "extern step";
+        return step == BATCH_STEP ? STEP_BATCH : STEP_EXTERN;
     if (spank_get_item(sp, S_JOB_ARGV, &argc, &argv) == ESPANK_SUCCESS && argc > 0) {
         const char *b = basename_of(argv[0]);
         /* MPI launcher daemons fork the real ranks; binding them would pin
          * every rank to the daemon's slice. */
         if (!strcmp(b, "orted") || !strcmp(b, "prted") || !strcmp(b, "hydra_pmi_proxy") ||
             !strcmp(b, "pmi_proxy"))
-            return "MPI launcher daemon step";
+            return STEP_DAEMON;
     }
-    return NULL;
+    return STEP_TASKS;
 }
 
 static ng_mode job_mode(spank_t sp)
@@ -230,16 +234,16 @@ static ng_mode job_mode(spank_t sp)
     return m;
 }
 
-/* Cores of the step on this node (Slurm core indexes -> PUs) within the
- * cgroup's cpuset; mems from the cgroup. */
-static int read_allowed(spank_t sp, char *err, size_t errlen)
+/* Cores of the step (or job) on this node (Slurm core indexes -> PUs)
+ * within the cgroup's cpuset; mems from the cgroup. */
+static int read_allowed(spank_t sp, spank_item_t cores_item, char *err, size_t errlen)
 {
     allowed_cpus = hwloc_bitmap_alloc();
     allowed_mems = hwloc_bitmap_alloc();
     if (ng_allowed_read(NULL, NULL, 0, allowed_cpus, allowed_mems, err, errlen) < 0)
         return -1;
     char *cores = NULL;
-    if (spank_get_item(sp, S_STEP_ALLOC_CORES, &cores) == ESPANK_SUCCESS && cores && *cores) {
+    if (spank_get_item(sp, cores_item, &cores) == ESPANK_SUCCESS && cores && *cores) {
         hwloc_bitmap_t c = hwloc_bitmap_alloc(), pus = hwloc_bitmap_alloc();
         int rc = ng_list_parse(cores, c) == 0 && ng_topo_cores_to_pus(topo, c, pus) == 0;
         if (rc)
@@ -424,25 +428,30 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
     if (inert || spank_context() != S_CTX_REMOTE)
         return 0;
     mode = job_mode(sp);
-    const char *why = skip_reason(sp);
-    if (mode == NG_MODE_OFF || why) {
-        if (why && mode != NG_MODE_OFF) {
-            slurm_info("numa-gpu: %s: left alone", why);
-            if (strcmp(why, "MPI launcher daemon step") == 0)
-                audit_setup(sp, why);
-        }
+    int kind = step_kind(sp);
+    if (mode == NG_MODE_OFF || kind == STEP_EXTERN)
         return 0;
-    }
     char err[NG_ERRLEN];
     topo = ng_topo_load(cfg.topology[0] ? cfg.topology : NULL, err, sizeof(err));
     if (!topo && cfg.topology[0]) {
         slurm_info("numa-gpu: %s; discovering the live topology", err);
         topo = ng_topo_load(NULL, err, sizeof(err));
     }
-    if (!topo || read_allowed(sp, err, sizeof(err)) < 0) {
+    /* Daemons are widened to the whole job; the rest get the step's cores. */
+    spank_item_t cores = kind == STEP_DAEMON ? S_JOB_ALLOC_CORES : S_STEP_ALLOC_CORES;
+    if (!topo || read_allowed(sp, cores, err, sizeof(err)) < 0) {
         slurm_error("numa-gpu: %s", err);
-        if (mode == NG_MODE_STRICT)
-            return -1;
+        return mode == NG_MODE_STRICT && kind == STEP_TASKS ? -1 : 0;
+    }
+    if (kind == STEP_DAEMON) {
+        slurm_info("numa-gpu: MPI launcher daemon step: not bound to a GPU node; its affinity "
+                   "is widened to the job's cpus so the launcher's own binding can place ranks");
+        audit_setup(sp, "MPI launcher daemon step");
+        widen = 1;
+        return 0;
+    }
+    if (kind == STEP_BATCH) {
+        batch_hints = 1;
         return 0;
     }
     if (cfg.exclusive_only && !exclusive_job(sp)) {
@@ -575,10 +584,76 @@ int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
     return 0;
 }
 
+/* The batch script: the plan of this node for the job's tasks, rendered
+ * for mpirun & co. (never overriding what the user set), and a rankfile. */
+static void export_hints(spank_t sp)
+{
+    char err[NG_ERRLEN], nodelist[4096], tpn[64], job[32];
+    if (spank_getenv(sp, "SLURM_JOB_NODELIST", nodelist, sizeof(nodelist)) != ESPANK_SUCCESS ||
+        spank_getenv(sp, "SLURM_JOB_ID", job, sizeof(job)) != ESPANK_SUCCESS)
+        return;
+    int ntasks = 0;
+    if (spank_getenv(sp, "SLURM_NTASKS_PER_NODE", tpn, sizeof(tpn)) == ESPANK_SUCCESS ||
+        spank_getenv(sp, "SLURM_TASKS_PER_NODE", tpn, sizeof(tpn)) == ESPANK_SUCCESS)
+        ntasks = atoi(tpn); /* "2(x2)" -> 2 */
+    ng_roots roots;
+    ng_config_roots(&cfg, &roots);
+    ng_step st;
+    ng_plan plan;
+    if (ng_step_from_env(topo, &roots, job_getenv, sp, NULL, ntasks > 0 ? ntasks : 1, 0, &st,
+                         err, sizeof(err)) < 0 ||
+        ng_plan_compute(topo, allowed_cpus, allowed_mems, st.nranks, st.ranks, mode, &plan, err,
+                        sizeof(err)) < 0) {
+        task_log(1, err, NULL);
+        return;
+    }
+    ng_step_free(&st);
+    char *hosts[1024];
+    int nh = 0;
+    hostlist_t hl = slurm_hostlist_create(nodelist);
+    for (char *h; hl && nh < 1024 && (h = slurm_hostlist_shift(hl)); )
+        hosts[nh++] = h;
+    if (hl)
+        slurm_hostlist_destroy(hl);
+    char path[128];
+    snprintf(path, sizeof(path), "/tmp/numa-gpu-rankfile.%s.XXXXXX", job);
+    ng_hints h;
+    int fd = mkstemp(path);
+    if (fd >= 0 && ng_hints_build(&plan, (const char *const *)hosts, nh, path, NG_MPI_ALL, &h,
+                                  err, sizeof(err)) == 0) {
+        size_t len = strlen(h.rankfile);
+        if (write(fd, h.rankfile, len) != (ssize_t)len)
+            task_log(1, "numa-gpu: cannot write the rankfile", NULL);
+        for (int i = 0; i < h.n; i++)
+            if (spank_setenv(sp, h.v[i].name, h.v[i].value, 0) == ESPANK_ENV_EXISTS && verbose) {
+                char msg[256];
+                snprintf(msg, sizeof(msg), "numa-gpu: keeping your %s", h.v[i].name);
+                task_log(0, msg, NULL);
+            }
+        spank_setenv(sp, "NUMA_GPU_RANKFILE", path, 1);
+        ng_hints_free(&h);
+    }
+    if (fd >= 0)
+        close(fd);
+    for (int i = 0; i < nh; i++)
+        free(hosts[i]);
+    ng_plan_free(&plan);
+}
+
 int slurm_spank_task_init(spank_t sp, int ac, char **av)
 {
     (void)ac;
     (void)av;
+    if (widen) {
+        char err[NG_ERRLEN];
+        if (ng_bind_cpus(allowed_cpus, err, sizeof(err)) < 0)
+            slurm_error("numa-gpu: widening the MPI daemon: %s", err);
+        return 0;
+    }
+    if (batch_hints) {
+        export_hints(sp);
+        return 0;
+    }
     if (!active)
         return 0;
     struct timespec t0, t1;

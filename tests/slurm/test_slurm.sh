@@ -147,7 +147,7 @@ srun -l -n1 -c2 --gpus=1 --numa-gpu=strict "$LAB/bin/orted" >"$OUT/orted" 2>&1
 rc=$?
 sleep 0.3
 [ $rc -eq 0 ] && [ "$(field "$OUT/orted" 0 policy)" = default ] &&
-    grep -q "MPI launcher daemon step: left alone" "$LAB"/log/slurmd-lab1.log &&
+    grep -q "MPI launcher daemon step: not bound" "$LAB"/log/slurmd-lab1.log &&
     pass mpi-daemon-step-untouched || fail mpi-daemon-step-untouched "rc=$rc $(cat "$OUT/orted")"
 
 # --- cluster policy: allowed= and default=

@@ -1,0 +1,147 @@
+/* Launcher hints: the plan of one node rendered for MPI launchers that do
+ * their own binding (Open MPI 4.1 and 5.x/PRRTE, Intel MPI, MPICH hydra)
+ * and for torchrun. Nodes are assumed alike (the plan is the batch node's):
+ * rank r of host i is row r of the plan, ranks numbered host by host as
+ * mpirun's default by-slot mapping does.
+ *
+ * Open MPI 4.1 facts this relies on (checked with Debian's 4.1.4): a rankfile
+ * with rmaps_rank_file_physical=1 and hwloc_base_use_hwthreads_as_cpus=1
+ * takes OS PU numbers ("slot=0-1" or "slot=0,1"); setting
+ * rmaps_base_mapping_policy as well is refused ("only one policy"), so the
+ * mapping policy is not exported when a rankfile is. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+static const char *mpi_names[] = { "ompi4", "ompi5", "impi", "mpich", "torchrun" };
+#define NMPI 5
+
+int ng_mpi_parse(const char *s, unsigned *mask, char *err, size_t errlen)
+{
+    char buf[128];
+    if (!s || strlen(s) >= sizeof(buf))
+        return ng_err(err, errlen, "bad --mpi value");
+    snprintf(buf, sizeof(buf), "%s", s);
+    *mask = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int found = 0;
+        for (int i = 0; i < NMPI; i++)
+            if (!strcmp(t, mpi_names[i])) {
+                *mask |= 1u << i;
+                found = 1;
+            }
+        if (!strcmp(t, "all")) {
+            *mask = NG_MPI_ALL;
+            found = 1;
+        }
+        if (!found)
+            return ng_err(err, errlen, "unknown MPI '%s' (expected ompi4|ompi5|impi|mpich|torchrun|all)", t);
+    }
+    return 0;
+}
+
+static void add(ng_hints *h, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void add(ng_hints *h, const char *name, const char *fmt, ...)
+{
+    ng_hint *v = realloc(h->v, (size_t)(h->n + 1) * sizeof(*v));
+    if (!v)
+        return;
+    h->v = v;
+    va_list ap;
+    va_start(ap, fmt);
+    char *val = NULL;
+    if (vasprintf(&val, fmt, ap) < 0)
+        val = NULL;
+    va_end(ap);
+    snprintf(h->v[h->n].name, sizeof(h->v[h->n].name), "%s", name);
+    h->v[h->n].value = val ? val : strdup("");
+    h->n++;
+}
+
+/* "0-3,8" with ranges expanded to what each launcher wants. */
+static void cpus_joined(hwloc_const_bitmap_t b, char sep, char *out, size_t len)
+{
+    size_t o = 0;
+    int i;
+    out[0] = '\0';
+    hwloc_bitmap_foreach_begin(i, b) {
+        if (o + 12 < len)
+            o += (size_t)snprintf(out + o, len - o, "%s%d", o ? (char[]){ sep, 0 } : "", i);
+    } hwloc_bitmap_foreach_end();
+}
+
+int ng_hints_build(const ng_plan *p, const char *const *hosts, int nhosts,
+                   const char *rankfile_path, unsigned mpis, ng_hints *h, char *err,
+                   size_t errlen)
+{
+    memset(h, 0, sizeof(*h));
+    if (nhosts < 1 || !hosts)
+        return ng_err(err, errlen, "no hosts to place ranks on");
+    ng_buf rf = { 0 };
+    char c[8192];
+    for (int i = 0; i < nhosts; i++)
+        for (int r = 0; r < p->nranks; r++) {
+            ng_list_str(p->ranks[r].cpus, c, sizeof(c));
+            ng_buf_add(&rf, "rank %d=%s slot=%s\n", i * p->nranks + r, hosts[i], c);
+        }
+    h->rankfile = ng_buf_take(&rf);
+    const char *rfp = rankfile_path ? rankfile_path : "RANKFILE";
+    int strict = p->mode == NG_MODE_STRICT;
+    if (mpis & NG_MPI_OMPI4) {
+        add(h, "OMPI_MCA_rmaps_rank_file_path", "%s", rfp);
+        add(h, "OMPI_MCA_rmaps_rank_file_physical", "1");
+        add(h, "OMPI_MCA_hwloc_base_use_hwthreads_as_cpus", "1");
+        add(h, "OMPI_MCA_hwloc_base_mem_alloc_policy", "%s", strict ? "local_only" : "none");
+        add(h, "NUMA_GPU_MPIRUN_ARGS", "--rankfile %s --mca rmaps_rank_file_physical 1 "
+            "--use-hwthread-cpus%s", rfp, strict ? " --mca hwloc_base_mem_alloc_policy local_only" : "");
+    }
+    if (mpis & NG_MPI_OMPI5) {
+        add(h, "PRTE_MCA_rmaps_default_mapping_policy", "rankfile:file=%s", rfp);
+        add(h, "PRTE_MCA_hwloc_default_use_hwthread_cpus", "1");
+        add(h, "PRTE_MCA_rmaps_rank_file_physical", "1");
+        if (!(mpis & NG_MPI_OMPI4))
+            add(h, "NUMA_GPU_MPIRUN_ARGS", "--map-by rankfile:file=%s --use-hwthread-cpus", rfp);
+    }
+    if (mpis & NG_MPI_IMPI) {
+        ng_buf b = { 0 };
+        for (int r = 0; r < p->nranks; r++) {
+            char m[1024];
+            hwloc_bitmap_taskset_snprintf(m, sizeof(m), p->ranks[r].cpus); /* one hex number */
+            ng_buf_add(&b, "%s%s", r ? "," : "", m);
+        }
+        char *masks = ng_buf_take(&b);
+        add(h, "I_MPI_PIN_DOMAIN", "[%s]", masks);
+        free(masks);
+        add(h, "I_MPI_PIN", "1");
+    }
+    if (mpis & NG_MPI_MPICH) {
+        ng_buf b = { 0 };
+        for (int r = 0; r < p->nranks; r++) {
+            cpus_joined(p->ranks[r].cpus, '+', c, sizeof(c));
+            ng_buf_add(&b, "%s%s", r ? "," : "", c);
+        }
+        char *u = ng_buf_take(&b);
+        add(h, "HYDRA_BINDING", "user:%s", u);
+        add(h, "NUMA_GPU_HYDRA_ARGS", "-bind-to user:%s", u);
+        free(u);
+    }
+    if (mpis & NG_MPI_TORCHRUN)
+        add(h, "NUMA_GPU_TORCHRUN_PREFIX", "numa-gpu exec --mode %s --",
+            p->mode == NG_MODE_OFF || p->mode == NG_MODE_EXPLAIN ? "prefer" : ng_mode_name(p->mode));
+    /* Threads of each rank follow that rank's binding. */
+    add(h, "OMP_PLACES", "cores");
+    add(h, "OMP_PROC_BIND", "close");
+    return 0;
+}
+
+void ng_hints_free(ng_hints *h)
+{
+    for (int i = 0; i < h->n; i++)
+        free(h->v[i].value);
+    free(h->v);
+    free(h->rankfile);
+    memset(h, 0, sizeof(*h));
+}
