@@ -14,7 +14,7 @@ B        = build
 PREFIX  ?= /usr/local
 VERSION  = 0.1.0
 
-LIB_SRC  = lib/util.c lib/topo.c lib/gpu.c lib/plan.c lib/output.c lib/apply.c lib/step.c lib/cgroup.c lib/config.c lib/audit.c lib/perf.c lib/hugepages.c lib/hints.c
+LIB_SRC  = lib/util.c lib/topo.c lib/gpu.c lib/plan.c lib/output.c lib/apply.c lib/step.c lib/cgroup.c lib/config.c lib/audit.c lib/perf.c lib/hugepages.c lib/hints.c lib/pool.c
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 ASAN_OBJ = $(LIB_SRC:lib/%.c=$(B)/asan/%.o)
 UNIT_SRC = $(filter-out tests/unit/t.c,$(wildcard tests/unit/test_*.c))
@@ -26,7 +26,7 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 .PHONY: all deps check demo bench clean install unit unit-asan check-cli check-slurm check-numa
 
 all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu $(B)/numa-gpu-mpirun \
-     $(B)/numa_gpu.so $(B)/mkfakeroot $(B)/memhelper $(UNIT_BIN)
+     $(B)/numa_gpu.so $(B)/mkfakeroot $(B)/memhelper $(B)/shard-staging $(UNIT_BIN)
 
 # --- dependencies: everything from Debian's apt, installed only if missing.
 deps:
@@ -62,6 +62,10 @@ $(B)/numa-gpu-mpirun: contrib/numa-gpu-mpirun
 	install -m 755 $< $@
 
 $(B)/mkfakeroot: tests/unit/mkfakeroot.c $(B)/libnumagpu.a
+	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
+
+# The example builds the way an application would, against the installed-style archive.
+$(B)/shard-staging: contrib/examples/shard_staging.c $(B)/libnumagpu.a
 	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
 
 $(B)/memhelper: tests/memhelper.c

@@ -17,7 +17,8 @@
 static const char usage_text[] =
 "usage: numa-gpu topo    [--topology F] [--json]\n"
 "       numa-gpu plan    [--topology F] (--ntasks N [--gpus-per-task K] | --gpus SPEC)\n"
-"                        [--mode prefer|strict|interleave] [--cpus LIST] [--mems LIST] [--json]\n"
+"                        [--mode prefer|strict|interleave] [--mem local|interleave|tiered|hbm]\n"
+"                        [--cpus LIST] [--mems LIST] [--json]\n"
 "       numa-gpu explain (same options as plan)\n"
 "       numa-gpu exec    [--mode M] [--gpus SPEC | GPU env] [--local-rank N] [--ntasks N]\n"
 "                        [--topology F] [--procfs-root D] [--sysfs-root D] [--verbose] -- PROGRAM ARGS\n"
@@ -49,6 +50,7 @@ static int usage_error(const char *fmt, const char *a, const char *b)
 
 typedef struct {
     const char *cmd, *topology, *gpus, *cpus, *mems, *job, *mpi, *hosts, *rankfile;
+    ng_memopt mem;
     int pid;
     ng_roots roots;
     ng_mode mode;
@@ -74,7 +76,7 @@ static int parse_int(const char *opt, const char *s, int lo, int hi, int *out)
 static int parse_opts(int argc, char **argv, opts *o)
 {
     enum { O_TOPO = 256, O_NT, O_GPT, O_GPUS, O_MODE, O_CPUS, O_MEMS, O_JSON,
-           O_PROC, O_SYS, O_MAP, O_ORDER, O_LR, O_VERB, O_PID, O_JOB, O_MPI, O_HOSTS, O_RF };
+           O_PROC, O_SYS, O_MAP, O_ORDER, O_LR, O_VERB, O_PID, O_JOB, O_MPI, O_HOSTS, O_RF, O_MEM };
     static const struct option lo[] = {
         { "topology", 1, 0, O_TOPO }, { "ntasks", 1, 0, O_NT },
         { "gpus-per-task", 1, 0, O_GPT }, { "gpus", 1, 0, O_GPUS },
@@ -84,6 +86,7 @@ static int parse_opts(int argc, char **argv, opts *o)
         { "gpu-order", 1, 0, O_ORDER }, { "local-rank", 1, 0, O_LR },
         { "verbose", 0, 0, O_VERB }, { "pid", 1, 0, O_PID }, { "job", 1, 0, O_JOB },
         { "mpi", 1, 0, O_MPI }, { "hosts", 1, 0, O_HOSTS }, { "rankfile", 1, 0, O_RF },
+        { "mem", 1, 0, O_MEM },
         { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
     o->topology = getenv("NUMA_GPU_TOPOLOGY");
     o->mode = NG_MODE_PREFER;
@@ -120,6 +123,10 @@ static int parse_opts(int argc, char **argv, opts *o)
         case O_PID: if (parse_int("--pid", optarg, 1, 1 << 30, &o->pid)) return 2; break;
         case O_JOB: o->job = optarg; break;
         case O_MPI: o->mpi = optarg; break;
+        case O_MEM:
+            if (ng_memopt_parse(optarg, &o->mem) < 0)
+                return usage_error("unknown --mem '%s' (expected %s)", optarg, NG_MEM_NAMES);
+            break;
         case O_HOSTS: o->hosts = optarg; break;
         case O_RF: o->rankfile = optarg; break;
         case 'h': fputs(usage_text, stdout); exit(0);
@@ -160,17 +167,27 @@ static int cmd_topo(const opts *o)
     if (!o->json) {
         char cb[4096];
         printf("topology: %s\n", ng_topo_source(t));
-        printf("%-6s %-10s %-12s %s\n", "NODE", "MEMORY", "TIER", "CPUS");
+        printf("%-6s %-10s %-12s %-24s %s\n", "NODE", "MEMORY", "TIER", "CPUS",
+               "DISTANCE FROM CPU NODES");
         hwloc_obj_t nd = NULL;
         while ((nd = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_NUMANODE, nd))) {
-            int cpu = hwloc_bitmap_isset(ng_topo_cpu_nodes(t), nd->os_index);
-            printf("%-6u %-10s %-12s %s\n", nd->os_index,
+            int cpu = hwloc_bitmap_isset(ng_topo_cpu_nodes(t), nd->os_index), guess;
+            char tier[32], dist[512] = "";
+            const char *tn = ng_topo_node_tier(t, nd->os_index, &guess);
+            snprintf(tier, sizeof(tier), "%s%s", tn, guess ? "?" : "");
+            int c;
+            hwloc_bitmap_foreach_begin(c, ng_topo_cpu_nodes(t)) {
+                size_t u = strlen(dist);
+                snprintf(dist + u, sizeof(dist) - u, "%s%d:%u", u ? " " : "", c,
+                         ng_topo_node_distance(t, (unsigned)c, nd->os_index));
+            } hwloc_bitmap_foreach_end();
+            printf("%-6u %-10s %-12s %-24s %s\n", nd->os_index,
                    nd->attr->numanode.local_memory
                        ? (snprintf(cb, 64, "%lluM", (unsigned long long)(nd->attr->numanode.local_memory >> 20)), cb)
                        : "-",
-                   cpu ? "cpu" : "memory-only",
-                   cpu ? ng_list_str(nd->cpuset, cb + 64, sizeof(cb) - 64) : "-");
+                   tier, cpu ? ng_list_str(nd->cpuset, cb + 64, sizeof(cb) - 64) : "-", dist);
         }
+        printf("(tier ? = inferred from the tree: no hwloc subtype)\n");
         printf("\n%-14s %-7s %-8s %-14s %-10s %s\n", "PCI", "VENDOR", "CLASS", "OSDEVS",
                "NUMA", "NEAR_CPUS");
         if (n == 0)
@@ -274,6 +291,10 @@ static int make_plan(const opts *o, ng_topo **tp, ng_step *st, ng_plan *p)
     if (*tp && (rc = build_step(o, *tp, st)) == 0) {
         rc = ng_plan_compute(*tp, cpus, mems, st->nranks, st->ranks, o->mode, p, err,
                              sizeof(err)) < 0 ? 2 : 0;
+        if (rc == 0 && ng_plan_memory(*tp, p, o->mem, err, sizeof(err)) < 0) {
+            ng_plan_free(p);
+            rc = 2;
+        }
         if (rc)
             fprintf(stderr, "numa-gpu: %s\n", err);
     }

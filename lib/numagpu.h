@@ -53,6 +53,14 @@ hwloc_const_bitmap_t ng_topo_allowed_mems(const ng_topo *t);
 hwloc_const_bitmap_t ng_topo_cpu_nodes(const ng_topo *t);
 int ng_topo_cpu_node_count(const ng_topo *t);
 
+/* Memory tier of a node: "dram" (has CPUs), "hbm", "cxl", "gpu", "nvm";
+ * *heuristic = 1 when guessed from the tree (no hwloc subtype). */
+const char *ng_topo_node_tier(const ng_topo *t, unsigned os, int *heuristic);
+/* Nearest memory-only node (of tier, NULL = any) to the nodes in from,
+ * within allowed (NULL = any); -1 if none. */
+int ng_topo_nearest_memory_only(const ng_topo *t, hwloc_const_bitmap_t from,
+                                hwloc_const_bitmap_t allowed, const char *tier);
+
 /* Slurm core indexes (the i-th core in topology order) -> PU OS indexes;
  * -1 if an index is beyond the topology's cores. */
 int ng_topo_cores_to_pus(const ng_topo *t, hwloc_const_bitmap_t cores, hwloc_bitmap_t pus);
@@ -177,6 +185,7 @@ typedef struct {
     int nranks;
     ng_rank_plan *ranks;
     hwloc_bitmap_t allowed_cpus, allowed_mems; /* what the plan could use */
+    int mem;                  /* ng_memopt applied by ng_plan_memory */
     int ok;                   /* 0: strict mode refuses the plan */
     char error[NG_ERRLEN];    /* first refusal, for the user */
 } ng_plan;
@@ -190,6 +199,17 @@ int ng_plan_compute(const ng_topo *t, hwloc_const_bitmap_t allowed_cpus,
                     const ng_rank_gpus *gpus, ng_mode mode, ng_plan *plan,
                     char *err, size_t errlen);
 void ng_plan_free(ng_plan *plan);
+
+/* Memory option (--numa-gpu-mem): local (default), interleave, tiered
+ * (preferred-many: local DDR then the nearest memory-only node; plain
+ * preferred where the kernel lacks MPOL_PREFERRED_MANY), hbm (the nearest
+ * HBM/MCDRAM node). Rewrites each rank's mems/policy; -1 with a message
+ * naming the machine's memory-only nodes when the tier does not exist. */
+typedef enum { NG_MEM_LOCAL = 0, NG_MEM_INTERLEAVE, NG_MEM_TIERED, NG_MEM_HBM } ng_memopt;
+#define NG_MEM_NAMES "local|interleave|tiered|hbm"
+int ng_memopt_parse(const char *s, ng_memopt *out);
+const char *ng_memopt_name(ng_memopt m);
+int ng_plan_memory(const ng_topo *t, ng_plan *p, ng_memopt m, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------- config */
 
@@ -432,6 +452,36 @@ int ng_hints_build(const ng_plan *p, const char *const *hosts, int nhosts,
                    const char *rankfile_path, unsigned mpis, ng_hints *h, char *err,
                    size_t errlen);
 void ng_hints_free(ng_hints *h);
+
+/* --------------------------------------------------------------------- pool */
+
+/* Memory for applications and inference servers (link with
+ * `pkg-config --libs numagpu`). */
+#define NG_PREFAULT 1u   /* touch every page so it is resident on return */
+
+/* NUMA node of a GPU named by CUDA index, GPU-/MIG- UUID or PCI bus id. */
+int numagpu_gpu_node(const ng_topo *t, const ng_roots *r, const char *gpu, int *node,
+                     char *err, size_t errlen);
+/* A pool of bytes bound (MPOL_BIND) to the GPU's node; ng_pool_alloc hands
+ * out 64-byte aligned pieces, NULL when full. */
+typedef struct ng_pool ng_pool;
+ng_pool *ng_pool_create(const ng_topo *t, const ng_roots *r, const char *gpu, size_t bytes,
+                        unsigned flags, char *err, size_t errlen);
+void *ng_pool_alloc(ng_pool *p, size_t bytes);
+void ng_pool_reset(ng_pool *p);
+int ng_pool_node(const ng_pool *p);
+size_t ng_pool_used(const ng_pool *p);
+void ng_pool_destroy(ng_pool *p);
+/* Hot: MPOL_BIND to DDR node `node`. Cold: MPOL_PREFERRED on the nearest
+ * memory-only node to `node` (error if the machine has none). Free with
+ * numagpu_free(p, bytes). */
+void *numagpu_alloc_hot(const ng_topo *t, int node, size_t bytes, unsigned flags, char *err,
+                        size_t errlen);
+void *numagpu_alloc_cold(const ng_topo *t, int node, size_t bytes, unsigned flags, char *err,
+                         size_t errlen);
+void numagpu_free(void *p, size_t bytes);
+/* Node a resident page lives on (move_pages query), -1 if unknown. */
+int numagpu_node_of(const void *addr);
 
 /* ------------------------------------------------------------------- output */
 

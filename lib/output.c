@@ -41,8 +41,8 @@ char *ng_plan_json_line(const ng_plan *p, int r)
     const ng_rank_plan *rp = &p->ranks[r];
     ng_buf b = { 0 };
     char cb[4096], mb[1024], hb[1024];
-    ng_buf_add(&b, "{\"schema\":%d,\"rank\":%d,\"mode\":\"%s\",\"gpus\":[", SCHEMA,
-               rp->rank, ng_mode_name(p->mode));
+    ng_buf_add(&b, "{\"schema\":%d,\"rank\":%d,\"mode\":\"%s\",\"mem\":\"%s\",\"gpus\":[",
+               SCHEMA, rp->rank, ng_mode_name(p->mode), ng_memopt_name((ng_memopt)p->mem));
     hwloc_bitmap_t gn = hwloc_bitmap_alloc();
     for (int g = 0; g < rp->ngpus; g++) {
         ng_buf_add(&b, "%s\"%s\"", g ? "," : "", rp->gpus[g].busid);

@@ -542,3 +542,71 @@ void ng_plan_free(ng_plan *p)
     hwloc_bitmap_free(p->allowed_mems);
     memset(p, 0, sizeof(*p));
 }
+
+static const char *memopt_names[] = { "local", "interleave", "tiered", "hbm" };
+
+int ng_memopt_parse(const char *s, ng_memopt *out)
+{
+    for (int i = 0; i < 4; i++)
+        if (s && !strcmp(s, memopt_names[i])) {
+            *out = (ng_memopt)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *ng_memopt_name(ng_memopt m)
+{
+    return (unsigned)m < 4 ? memopt_names[m] : "?";
+}
+
+/* Memory placement beyond "local DDR": interleave over the rank's nodes,
+ * tiered (preferred-many: local DDR, then its nearest memory-only node) or
+ * hbm (the nearest HBM/MCDRAM node). A tier that does not exist here is an
+ * error naming what the machine has. */
+int ng_plan_memory(const ng_topo *t, ng_plan *p, ng_memopt m, char *err, size_t errlen)
+{
+    p->mem = m;
+    if (m == NG_MEM_LOCAL)
+        return 0;
+    for (int r = 0; r < p->nranks; r++) {
+        ng_rank_plan *rp = &p->ranks[r];
+        char hb[256], mb[256];
+        if (rp->policy == NG_POL_NONE)
+            continue;
+        if (m == NG_MEM_INTERLEAVE) {
+            rp->policy = NG_POL_INTERLEAVE;
+            append_reason(rp, "; memory interleaved over %s%s", ng_list_str(rp->mems, mb, sizeof(mb)), "");
+            continue;
+        }
+        int far = ng_topo_nearest_memory_only(t, rp->mems, p->allowed_mems,
+                                              m == NG_MEM_HBM ? "hbm" : NULL);
+        if (far < 0) {
+            ng_buf b = { 0 };
+            hwloc_obj_t n = NULL;
+            while ((n = hwloc_get_next_obj_by_type(ng_topo_hwloc(t), HWLOC_OBJ_NUMANODE, n)))
+                if (!hwloc_bitmap_isset(ng_topo_cpu_nodes(t), n->os_index))
+                    ng_buf_add(&b, "%s%u (%s%s)", b.len ? ", " : "", n->os_index,
+                               ng_topo_node_tier(t, n->os_index, NULL),
+                               hwloc_bitmap_isset(p->allowed_mems, n->os_index) ? "" : ", not allowed");
+            char *have = ng_buf_take(&b);
+            ng_err(err, errlen, "--numa-gpu-mem=%s: no %s node usable near node %s (memory-only "
+                   "nodes here: %s)", ng_memopt_name(m), m == NG_MEM_HBM ? "HBM" : "memory-only",
+                   ng_list_str(rp->mems, mb, sizeof(mb)), *have ? have : "none");
+            free(have);
+            return -1;
+        }
+        if (m == NG_MEM_TIERED) {
+            hwloc_bitmap_set(rp->mems, (unsigned)far);
+            rp->policy = NG_POL_PREFERRED;
+        } else {
+            hwloc_bitmap_only(rp->mems, (unsigned)far);
+            rp->policy = p->mode == NG_MODE_STRICT ? NG_POL_BIND : NG_POL_PREFERRED;
+        }
+        snprintf(hb, sizeof(hb), "%d", far);
+        append_reason(rp, m == NG_MEM_TIERED ? "; memory tiered: local DDR first, then %s node %s"
+                                             : "; memory on the %s node %s",
+                      ng_topo_node_tier(t, (unsigned)far, NULL), hb);
+    }
+    return 0;
+}

@@ -306,3 +306,56 @@ int ng_topo_cores_to_pus(const ng_topo *t, hwloc_const_bitmap_t cores, hwloc_bit
     } hwloc_bitmap_foreach_end();
     return missing ? -1 : 0;
 }
+
+/* Memory tier of a NUMA node. hwloc's subtype wins where firmware gave one;
+ * otherwise a memory-only node beside a CPU node under the same parent is
+ * on-package memory (KNL MCDRAM, Xeon Max HBM in flat mode) and one alone
+ * is a far expander (CXL-like). */
+const char *ng_topo_node_tier(const ng_topo *t, unsigned os, int *heuristic)
+{
+    hwloc_obj_t n = hwloc_get_numanode_obj_by_os_index(t->h, os);
+    if (heuristic)
+        *heuristic = 0;
+    if (!n)
+        return "none";
+    if (hwloc_bitmap_isset(t->cpu_nodes, os))
+        return "dram";
+    if (n->subtype) {
+        if (!strcasecmp(n->subtype, "HBM") || !strcasecmp(n->subtype, "MCDRAM"))
+            return "hbm";
+        if (!strcasecmp(n->subtype, "GPUMemory"))
+            return "gpu";
+        if (!strncasecmp(n->subtype, "CXL", 3))
+            return "cxl";
+        return "nvm";
+    }
+    if (heuristic)
+        *heuristic = 1;
+    for (hwloc_obj_t m = n->parent ? n->parent->memory_first_child : NULL; m; m = m->next_sibling)
+        if (m != n && hwloc_bitmap_isset(t->cpu_nodes, m->os_index))
+            return "hbm";
+    return "cxl";
+}
+
+int ng_topo_nearest_memory_only(const ng_topo *t, hwloc_const_bitmap_t from,
+                                hwloc_const_bitmap_t allowed, const char *tier)
+{
+    int best = -1;
+    unsigned bd = ~0u;
+    hwloc_obj_t n = NULL;
+    while ((n = hwloc_get_next_obj_by_type(t->h, HWLOC_OBJ_NUMANODE, n))) {
+        if (hwloc_bitmap_isset(t->cpu_nodes, n->os_index) ||
+            (allowed && !hwloc_bitmap_isset(allowed, n->os_index)) ||
+            (tier && strcmp(ng_topo_node_tier(t, n->os_index, NULL), tier) != 0))
+            continue;
+        int i;
+        hwloc_bitmap_foreach_begin(i, from) {
+            unsigned d = ng_topo_node_distance(t, (unsigned)i, n->os_index);
+            if (d < bd) {
+                bd = d;
+                best = (int)n->os_index;
+            }
+        } hwloc_bitmap_foreach_end();
+    }
+    return best;
+}

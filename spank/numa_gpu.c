@@ -78,6 +78,8 @@ static char host[256];
 static int opt_cb(int val, const char *optarg, int remote);
 
 static int hp_cb(int val, const char *optarg, int remote);
+static int mem_cb(int val, const char *optarg, int remote);
+static ng_memopt memopt;      /* --numa-gpu-mem */
 static unsigned long long hp_bytes;  /* --numa-gpu-hugepages, per task */
 static unsigned long hp_page_kb;
 
@@ -88,8 +90,22 @@ static struct spank_option options[] = {
     { "numa-gpu-hugepages", "SIZE[:PAGESIZE]",
       "Reserve SIZE of hugepages per task on its GPU's NUMA node (e.g. 8G, 4096M:2M, 2G:1G)",
       1, 0, hp_cb },
+    { "numa-gpu-mem", "POLICY",
+      "Memory placement with --numa-gpu: local|interleave|tiered (DDR then HBM/CXL)|hbm", 1, 0,
+      mem_cb },
     SPANK_OPTIONS_TABLE_END
 };
+
+static int mem_cb(int val, const char *optarg, int remote)
+{
+    (void)val;
+    (void)remote;
+    if (ng_memopt_parse(optarg, &memopt) < 0) {
+        slurm_error("numa-gpu: unknown --numa-gpu-mem '%s' (expected %s)", optarg, NG_MEM_NAMES);
+        return -1;
+    }
+    return 0;
+}
 
 static int hp_cb(int val, const char *optarg, int remote)
 {
@@ -511,6 +527,17 @@ static int task_plan(spank_t sp)
         rc = ng_plan_compute(topo, allowed_cpus, allowed_mems, st.nranks, st.ranks, mode,
                              &tplan, tplan_err, sizeof(tplan_err));
         ng_step_free(&st);
+        char merr[NG_ERRLEN];
+        if (rc == 0 && ng_plan_memory(topo, &tplan, memopt, merr, sizeof(merr)) < 0) {
+            /* A tier this node lacks: strict refuses, prefer keeps local. */
+            if (mode == NG_MODE_STRICT) {
+                snprintf(tplan_err, sizeof(tplan_err), "%s", merr);
+                ng_plan_free(&tplan);
+                rc = -1;
+            } else {
+                task_log(1, merr, NULL);
+            }
+        }
     }
     tplan_state = rc < 0;
     return rc;

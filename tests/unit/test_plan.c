@@ -394,6 +394,64 @@ static void targeted(void)
     t_end();
 }
 
+/* The memory-only node attached beside CPU node os (same parent), -1. */
+static int sibling_memory_node(ng_topo *t, unsigned os)
+{
+    hwloc_obj_t n = hwloc_get_numanode_obj_by_os_index(ng_topo_hwloc(t), os);
+    for (hwloc_obj_t m = n ? n->parent->memory_first_child : NULL; m; m = m->next_sibling)
+        if (m != n && !hwloc_bitmap_isset(ng_topo_cpu_nodes(t), m->os_index))
+            return (int)m->os_index;
+    return -1;
+}
+
+static void tiers(void)
+{
+    const char *files[] = { "jsc-deep-er-knl-1s-snc4-flat-mcdram.xml",
+                            "jsc-deep-sea-2s-xeonmax9462-snc4-flat-hbm.xml" };
+    char err[NG_ERRLEN];
+    for (int f = 0; f < 2; f++) {
+        ng_topo *t = load(files[f]);
+        t_begin("plan/memory-tiers/%s", files[f]);
+        CHECK(t, "load");
+        int ncpu = t ? ng_topo_cpu_node_count(t) : 0;
+        for (ng_memopt m = NG_MEM_TIERED; t && m <= NG_MEM_HBM; m++) {
+            ng_plan p;
+            CHECK(ng_plan_compute(t, NULL, NULL, ncpu, NULL, NG_MODE_PREFER, &p, err, sizeof(err)) == 0 &&
+                  ng_plan_memory(t, &p, m, err, sizeof(err)) == 0, "%s: %s", ng_memopt_name(m), err);
+            for (int r = 0; r < p.nranks; r++) {
+                unsigned home = (unsigned)hwloc_bitmap_first(p.ranks[r].home);
+                int hbm = sibling_memory_node(t, home);
+                hwloc_bitmap_t want = hwloc_bitmap_alloc();
+                if (m == NG_MEM_TIERED)
+                    hwloc_bitmap_set(want, home);
+                if (hbm >= 0)
+                    hwloc_bitmap_set(want, (unsigned)hbm);
+                char a[64], b[64];
+                CHECK(hbm >= 0 && hwloc_bitmap_isequal(p.ranks[r].mems, want) &&
+                      p.ranks[r].policy == NG_POL_PREFERRED,
+                      "%s rank %d: mems %s want %s", ng_memopt_name(m), r,
+                      ng_list_str(p.ranks[r].mems, a, sizeof(a)), ng_list_str(want, b, sizeof(b)));
+                CHECK(hbm < 0 || !strcmp(ng_topo_node_tier(t, (unsigned)hbm, NULL), "hbm"),
+                      "node %d tier %s", hbm, ng_topo_node_tier(t, (unsigned)hbm, NULL));
+                hwloc_bitmap_free(want);
+            }
+            ng_plan_free(&p);
+        }
+        ng_topo_free(t);
+        t_end();
+    }
+    t_begin("plan/memory-tier-missing-is-an-error");
+    ng_topo *t = load("dell-xe8640-2s-xeon8480-snc4-4xh100.xml");
+    ng_plan p;
+    CHECK(t && ng_plan_compute(t, NULL, NULL, 1, NULL, NG_MODE_STRICT, &p, err, sizeof(err)) == 0, "%s", err);
+    CHECK(t && ng_plan_memory(t, &p, NG_MEM_TIERED, err, sizeof(err)) < 0 &&
+          strstr(err, "--numa-gpu-mem=tiered") && strstr(err, "none"), "%s", err);
+    if (t)
+        ng_plan_free(&p);
+    ng_topo_free(t);
+    t_end();
+}
+
 int main(void)
 {
     DIR *d = opendir(t_corpus());
@@ -409,5 +467,6 @@ int main(void)
     }
     closedir(d);
     targeted();
+    tiers();
     T_EXIT();
 }

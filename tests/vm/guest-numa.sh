@@ -106,6 +106,29 @@ else
     fail hugepages-reserved-on-node1-used-released "reserve: $r; node1 $b1->$d1->$a1 node0 $b0->$d0; $out"
 fi
 
+# 7. memory tiers: node 2 (no CPUs) is a memory-only tier; the pool API
+#    stages hot shards on the GPU's DDR node and a cold cache on node 2.
+tier2=$(echo "$t" | awk '$1 == 2 {print $3}')
+out=$(shard-staging "$GPU1" 16 16 2>&1)
+hot=$(kv "$out" hot_pages); cold=$(kv "$out" cold_pages)
+row "pool hot shards (GPU node)" 1 "$hot" "bound to DDR node $(kv "$out" gpu_node)"
+row "pool cold cache" 2 "$cold" "memory-only tier ($tier2)"
+case "$tier2" in dram*|"") tier_ok=0 ;; *) tier_ok=1 ;; esac
+if [ $tier_ok = 1 ] && [ "$(kv "$out" gpu_node)" = 1 ] && [ "${hot%%:*}" = 1 ] && [ "${hot#*,}" = "$hot" ] &&
+   [ "${cold%%:*}" = 2 ] && [ "${cold#*,}" = "$cold" ]; then
+    pass pool-hot-on-gpu-ddr-cold-on-memory-only
+else
+    fail pool-hot-on-gpu-ddr-cold-on-memory-only "tier '$tier2': $out"
+fi
+# tiered policy: preferred-many over the GPU's DDR node and node 2; pages go
+# to DDR first.
+out=$(numa-gpu exec --mode prefer --mem tiered --gpus "$GPU1" -- memhelper $MB 2>&1)
+pg=$(kv "$out" pages)
+row "numa-gpu --mem tiered" "1,2" "$pg" "policy $(kv "$out" policy) $(kv "$out" policy_nodes)"
+[ "$(kv "$out" policy) $(kv "$out" policy_nodes)" = "preferred_many 1,2" ] &&
+    [ "$(pages_on "$pg" 1)" = "$(total_pages "$pg")" ] && pass mem-tiered-preferred-many ||
+    fail mem-tiered-preferred-many "$out"
+
 echo
 printf '%-28s %-6s %-22s %s\n' "case" "want" "pages per node" "locality"
 printf '%s' "$TABLE"

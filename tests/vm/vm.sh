@@ -50,6 +50,7 @@ vm_prepare() {
     for a in $(/bin/busybox --list); do [ -e "$r/bin/$a" ] || ln -s busybox "$r/bin/$a"; done
     vm_add_bin "$r" "$VM_BUILD/numa-gpu"
     vm_add_bin "$r" "$VM_BUILD/memhelper"
+    vm_add_bin "$r" "$VM_BUILD/shard-staging"
     cat > "$r/init" <<'INIT'
 #!/bin/busybox sh
 mount -t proc proc /proc
