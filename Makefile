@@ -26,7 +26,7 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 .PHONY: all deps check demo bench clean install unit unit-asan check-cli check-slurm check-numa
 
 all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu $(B)/numa-gpu-mpirun \
-     $(B)/numa_gpu.so $(B)/mkfakeroot $(B)/memhelper $(B)/shard-staging $(UNIT_BIN)
+     $(B)/numa_gpu.so $(B)/mkfakeroot $(B)/memhelper $(B)/shard-staging $(B)/bench $(UNIT_BIN)
 
 # --- dependencies: everything from Debian's apt, installed only if missing.
 deps:
@@ -66,6 +66,9 @@ $(B)/mkfakeroot: tests/unit/mkfakeroot.c $(B)/libnumagpu.a
 
 # The example builds the way an application would, against the installed-style archive.
 $(B)/shard-staging: contrib/examples/shard_staging.c $(B)/libnumagpu.a
+	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
+
+$(B)/bench: bench/bench.c $(B)/libnumagpu.a
 	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
 
 $(B)/memhelper: tests/memhelper.c

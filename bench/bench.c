@@ -1,0 +1,228 @@
+/* bench: the measurements behind `make bench` that need no cluster.
+ *   bench load FILE...          median topology load time per file (ms)
+ *   bench plan FILE MAXRANKS    median plan time for 1,2,4..MAXRANKS ranks (us)
+ *   bench quality XML...        fraction of ranks on their GPU's node:
+ *                               numa-gpu vs Slurm block vs GPU-blind spread
+ * Output: one tab-separated record per line, for bench/run.sh. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "numagpu.h"
+
+static double now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), cmp_d);
+    return v[n / 2];
+}
+
+static int cmd_load(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *f = strcmp(argv[i], "live") ? argv[i] : NULL;
+        double t[15];
+        char err[NG_ERRLEN];
+        for (int k = 0; k < 15; k++) {
+            double t0 = now_us();
+            ng_topo *tp = ng_topo_load(f, err, sizeof(err));
+            t[k] = now_us() - t0;
+            if (!tp) {
+                fprintf(stderr, "bench: %s\n", err);
+                return 1;
+            }
+            ng_topo_free(tp);
+        }
+        printf("load\t%s\t%.3f\n", f ? f : "live", median(t, 15) / 1000.0);
+    }
+    return 0;
+}
+
+static void gpu_ranks(ng_topo *t, int n, ng_rank_gpus *g, ng_accel **v, int *ng)
+{
+    ng_accel_list(t, v, ng);
+    for (int r = 0; r < n; r++) {
+        g[r].ngpus = *ng ? 1 : 0;
+        g[r].busids = *ng ? malloc(NG_BUSID_LEN) : NULL;
+        if (*ng)
+            memcpy(g[r].busids[0], (*v)[r % *ng].busid, NG_BUSID_LEN);
+    }
+}
+
+static int cmd_plan(const char *file, int maxr)
+{
+    char err[NG_ERRLEN];
+    ng_topo *t = ng_topo_load(file, err, sizeof(err));
+    if (!t) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 1;
+    }
+    hwloc_topology_t h = ng_topo_hwloc(t);
+    for (int n = 1; n <= maxr; n *= 2) {
+        ng_rank_gpus *g = calloc((size_t)n, sizeof(*g));
+        ng_accel *v;
+        int ng;
+        gpu_ranks(t, n, g, &v, &ng);
+        int iters = n <= 16 ? 201 : 41;
+        double *tm = malloc(sizeof(double) * (size_t)iters);
+        for (int k = 0; k < iters; k++) {
+            ng_plan p;
+            double t0 = now_us();
+            if (ng_plan_compute(t, NULL, NULL, n, g, NG_MODE_PREFER, &p, err, sizeof(err)) < 0) {
+                fprintf(stderr, "bench: %s\n", err);
+                return 1;
+            }
+            tm[k] = now_us() - t0;
+            ng_plan_free(&p);
+        }
+        printf("plan\t%s\t%d\t%d\t%d\t%d\t%.2f\n", file, hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_PU),
+               hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_NUMANODE), ng, n, median(tm, iters));
+        free(tm);
+        for (int r = 0; r < n; r++)
+            free(g[r].busids);
+        free(g);
+        ng_accel_list_free(v, ng);
+    }
+    ng_topo_free(t);
+    return 0;
+}
+
+/* CPUs of the NUMA nodes in set. */
+static void nodes_cpus(ng_topo *t, hwloc_const_bitmap_t nodes, hwloc_bitmap_t out)
+{
+    hwloc_bitmap_zero(out);
+    hwloc_obj_t n = NULL;
+    while ((n = hwloc_get_next_obj_by_type(ng_topo_hwloc(t), HWLOC_OBJ_NUMANODE, n)))
+        if (hwloc_bitmap_isset(nodes, n->os_index) && hwloc_bitmap_isset(ng_topo_cpu_nodes(t), n->os_index))
+            hwloc_bitmap_or(out, out, n->cpuset);
+}
+
+/* Memory node(s) first touch gives a rank running on cpus: their CPU nodes. */
+static void touch_nodes(ng_topo *t, hwloc_const_bitmap_t cpus, hwloc_bitmap_t out)
+{
+    hwloc_bitmap_zero(out);
+    hwloc_obj_t n = NULL;
+    while ((n = hwloc_get_next_obj_by_type(ng_topo_hwloc(t), HWLOC_OBJ_NUMANODE, n)))
+        if (hwloc_bitmap_isset(ng_topo_cpu_nodes(t), n->os_index) && hwloc_bitmap_intersects(n->cpuset, cpus))
+            hwloc_bitmap_set(out, n->os_index);
+}
+
+static int on_gpu_node(ng_topo *t, hwloc_const_bitmap_t gpu_nodes, hwloc_const_bitmap_t cpus,
+                       hwloc_const_bitmap_t mems)
+{
+    hwloc_bitmap_t gc = hwloc_bitmap_alloc();
+    nodes_cpus(t, gpu_nodes, gc);
+    int ok = !hwloc_bitmap_iszero(cpus) && hwloc_bitmap_isincluded(cpus, gc) &&
+             !hwloc_bitmap_iszero(mems) && hwloc_bitmap_isincluded(mems, gpu_nodes);
+    hwloc_bitmap_free(gc);
+    return ok;
+}
+
+static int cmd_quality(int argc, char **argv)
+{
+    long tot = 0, good[3] = { 0, 0, 0 };
+    for (int f = 0; f < argc; f++) {
+        char err[NG_ERRLEN];
+        ng_topo *t = ng_topo_load(argv[f], err, sizeof(err));
+        if (!t)
+            continue;
+        ng_accel *v;
+        int ng;
+        ng_accel_list(t, &v, &ng);
+        hwloc_topology_t h = ng_topo_hwloc(t);
+        hwloc_const_bitmap_t allowed = ng_topo_allowed_cpus(t);
+        /* Allowed cores, in Slurm's (topology) order. */
+        int ncores = 0, maxc = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_CORE);
+        hwloc_obj_t *cores = calloc((size_t)maxc + 1, sizeof(*cores));
+        for (hwloc_obj_t c = NULL; (c = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_CORE, c));)
+            if (hwloc_bitmap_intersects(c->cpuset, allowed))
+                cores[ncores++] = c;
+        int nnodes = ng_topo_cpu_node_count(t);
+        long ftot = 0, fgood[3] = { 0, 0, 0 };
+        for (int n = 1; ng && n <= 2 * ng; n++) {
+            ng_rank_gpus *g = calloc((size_t)n, sizeof(*g));
+            ng_accel *vv;
+            int ng2;
+            gpu_ranks(t, n, g, &vv, &ng2);
+            ng_plan p;
+            if (ng_plan_compute(t, NULL, NULL, n, g, NG_MODE_PREFER, &p, err, sizeof(err)) == 0) {
+                for (int r = 0; r < n; r++) {
+                    ng_accel *a = &p.ranks[r].gpus[0];
+                    hwloc_bitmap_t gn = hwloc_bitmap_dup(a->nodes), gc = hwloc_bitmap_alloc();
+                    hwloc_bitmap_and(gn, gn, ng_topo_cpu_nodes(t));
+                    nodes_cpus(t, gn, gc);
+                    /* Feasible: locality known and the GPU node has allowed CPUs and mems. */
+                    int feasible = a->locality == NG_LOC_KNOWN && hwloc_bitmap_intersects(gc, allowed) &&
+                                   hwloc_bitmap_isincluded(gn, ng_topo_allowed_mems(t));
+                    if (feasible && ncores >= n) {
+                        ftot++;
+                        /* (a) numa-gpu */
+                        fgood[0] += on_gpu_node(t, gn, p.ranks[r].cpus, p.ranks[r].mems);
+                        /* (b) Slurm block: consecutive cores, memory by first touch */
+                        hwloc_bitmap_t bc = hwloc_bitmap_alloc(), bm = hwloc_bitmap_alloc();
+                        int per = ncores / n;
+                        for (int c = r * per; c < (r + 1) * per && c < ncores; c++)
+                            hwloc_bitmap_or(bc, bc, cores[c]->cpuset);
+                        hwloc_bitmap_and(bc, bc, allowed);
+                        touch_nodes(t, bc, bm);
+                        fgood[1] += on_gpu_node(t, gn, bc, bm);
+                        /* (c) GPU-blind round robin over NUMA nodes */
+                        int want = r % nnodes, k = 0, i;
+                        hwloc_bitmap_zero(bm);
+                        hwloc_bitmap_foreach_begin(i, ng_topo_cpu_nodes(t)) {
+                            if (k++ == want)
+                                hwloc_bitmap_set(bm, (unsigned)i);
+                        } hwloc_bitmap_foreach_end();
+                        nodes_cpus(t, bm, bc);
+                        hwloc_bitmap_and(bc, bc, allowed);
+                        fgood[2] += on_gpu_node(t, gn, bc, bm);
+                        hwloc_bitmap_free(bc);
+                        hwloc_bitmap_free(bm);
+                    }
+                    hwloc_bitmap_free(gn);
+                    hwloc_bitmap_free(gc);
+                }
+                ng_plan_free(&p);
+            }
+            for (int r = 0; r < n; r++)
+                free(g[r].busids);
+            free(g);
+            ng_accel_list_free(vv, ng2);
+        }
+        if (ftot)
+            printf("quality\t%s\t%ld\t%ld\t%ld\t%ld\n", argv[f], ftot, fgood[0], fgood[1], fgood[2]);
+        tot += ftot;
+        for (int i = 0; i < 3; i++)
+            good[i] += fgood[i];
+        free(cores);
+        ng_accel_list_free(v, ng);
+        ng_topo_free(t);
+    }
+    printf("quality\tALL\t%ld\t%ld\t%ld\t%ld\n", tot, good[0], good[1], good[2]);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 3 && !strcmp(argv[1], "load"))
+        return cmd_load(argc - 2, argv + 2);
+    if (argc == 4 && !strcmp(argv[1], "plan"))
+        return cmd_plan(argv[2], atoi(argv[3]));
+    if (argc >= 3 && !strcmp(argv[1], "quality"))
+        return cmd_quality(argc - 2, argv + 2);
+    fprintf(stderr, "usage: bench load FILE...|live; bench plan FILE MAXRANKS; bench quality XML...\n");
+    return 2;
+}

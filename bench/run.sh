@@ -1,0 +1,179 @@
+#!/bin/bash
+# make bench: launch overhead, topology load, planner scaling, placement
+# quality and real-kernel memory locality, measured side by side in one run.
+# Writes bench/results/latest.md and latest.json and prints the summary.
+set -u
+cd "$(dirname "$0")/.."
+B=${NUMA_GPU_BUILD:-$(pwd)/build}
+C=${NUMA_GPU_CORPUS:-$(cd .. && pwd)/shared/topologies}
+R=bench/results
+RUNS=${BENCH_RUNS:-30}
+mkdir -p "$R"
+W=$(mktemp -d /tmp/numa-gpu-bench.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+t_start=$SECONDS
+md=$W/latest.md
+json=$W/latest.json
+say() { echo "$*" | tee -a "$md"; }
+
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)
+machine="$(nproc) CPUs ($cpu), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r), $(ls -d /sys/devices/system/node/node* | wc -l) NUMA node(s)"
+say "# numa-gpu benchmark ($(date -u +%Y-%m-%dT%H:%MZ))"
+say ""
+say "Machine: $machine. Absolute times are this machine's; ratios are measured side by side in this run."
+say ""
+
+# stats FILE -> "median p90" of one number per line
+stats() { sort -g "$1" | awk '{v[NR] = $1} END {m = v[int((NR + 1) / 2)]; p = v[int(NR * 0.9 + 0.5)]; printf "%.4f %.4f", m, p}'; }
+
+# ---------------------------------------------------------------- 1. topology load
+say "## 1. Topology load (median of 15 loads, ms)"
+say ""
+"$B/numa-gpu" save-topology "$W/cache.xml"
+"$B/bench" load live "$W/cache.xml" "$C"/*.xml > "$W/load.tsv"
+live=$(awk -F'\t' '$2 == "live" {print $3}' "$W/load.tsv")
+cached=$(awk -F'\t' -v f="$W/cache.xml" '$2 == f {print $3}' "$W/load.tsv")
+say "| topology | ms |"
+say "|---|---|"
+say "| live discovery | $live |"
+say "| cached XML of this machine | $cached |"
+awk -F'\t' -v c="$C/" 'index($2, c) == 1 {sub(c, "", $2); printf "| %s | %s |\n", $2, $3}' "$W/load.tsv" | tee -a "$md"
+largest=$(awk -F'\t' -v c="$C/" 'index($2, c) == 1 {print $3}' "$W/load.tsv" | sort -g | tail -1)
+say ""
+say "Target ≤ 5 ms from cache: cached $cached ms, slowest corpus file $largest ms."
+say ""
+
+# ---------------------------------------------------------------- 2. planner scaling
+say "## 2. Planner scaling (median µs per plan, ranks round-robin over the GPUs)"
+say ""
+sh bench/synthetic.sh "pack:8 numa:8 core:8 pu:2" 1 "$W/syn-1024pu-64numa-32gpu.xml" 2
+sh bench/synthetic.sh "pack:2 numa:4 core:16 pu:2" 2 "$W/syn-256pu-8numa-16gpu.xml"
+: > "$W/plan.tsv"
+for f in "$W/syn-1024pu-64numa-32gpu.xml" "$W/syn-256pu-8numa-16gpu.xml" \
+         "$C/dell-xe8640-2s-xeon8480-snc4-4xh100.xml" "$C/llnl-tioga-1s-epyc7a53-nps4-4xmi250x-8gcd.xml" \
+         "$C/jsc-deep-er-knl-1s-snc4-flat-mcdram.xml"; do
+    "$B/bench" plan "$f" 256 >> "$W/plan.tsv"
+done
+say "| topology | PUs | NUMA | GPUs | ranks: 1 | 4 | 16 | 64 | 256 | µs/rank at 256 |"
+say "|---|---|---|---|---|---|---|---|---|---|"
+awk -F'\t' '{n = $2; sub(".*/", "", n); t[n, $6] = $7; pu[n] = $3; nu[n] = $4; gp[n] = $5}
+     END {for (f in pu) printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.2f |\n", f, pu[f], nu[f], gp[f],
+                                t[f,1], t[f,4], t[f,16], t[f,64], t[f,256], t[f,256] / 256}' "$W/plan.tsv" | tee -a "$md"
+p16=$(awk -F'\t' '$2 ~ /syn-256pu-8numa-16gpu/ && $6 == 16 {print $7}' "$W/plan.tsv")
+r1=$(awk -F'\t' '$2 ~ /syn-1024pu/ && $6 == 1 {print $7}' "$W/plan.tsv")
+r256=$(awk -F'\t' '$2 ~ /syn-1024pu/ && $6 == 256 {print $7}' "$W/plan.tsv")
+growth=$(awk -v a="$r1" -v b="$r256" 'BEGIN {printf "%.2f", b / (256 * a)}')
+say ""
+say "Target ≤ 100 µs for 16 GPUs × 256 PUs (16 ranks): $p16 µs. Growth on 1024 PUs: t(256 ranks) / (256 × t(1 rank)) = $growth (≤ 1 = at most linear)."
+say ""
+
+# ---------------------------------------------------------------- 3. placement quality
+say "## 3. Placement quality over the corpus (1..2×GPUs ranks, feasible ranks only)"
+say ""
+"$B/bench" quality "$C"/*.xml > "$W/quality.tsv"
+say "| topology | ranks | numa-gpu | Slurm block + cpu-bind=cores | GPU-blind round-robin over NUMA |"
+say "|---|---|---|---|---|"
+awk -F'\t' -v c="$C/" '{n = $2; sub(c, "", n); printf "| %s | %d | %.0f%% | %.0f%% | %.0f%% |\n", n, $3, 100*$4/$3, 100*$5/$3, 100*$6/$3}' \
+    "$W/quality.tsv" | tee -a "$md"
+read -r q_tot q_ng q_block q_rr < <(awk -F'\t' '$2 == "ALL" {print $3, $4, $5, $6}' "$W/quality.tsv")
+say ""
+say "A rank counts when all its cores and memory are on its GPU's NUMA node(s) (block: memory by first touch)."
+say ""
+
+# ---------------------------------------------------------------- 4. launch overhead in Slurm
+say "## 4. Task launch overhead in the local Slurm cluster ($RUNS interleaved runs each)"
+say ""
+launch_note="skipped (needs root and slurm-wlm)"
+if [ "$(id -u)" = 0 ] && command -v slurmctld >/dev/null; then
+    source tests/slurm/lab.sh
+    trap 'lab_stop; rm -rf "$W"' EXIT
+    if lab_start 1 default=off; then
+        base="required $LAB_BUILD/numa_gpu.so topology=$LAB/topo.xml procfs_root=$LAB/fake/proc sysfs_root=$LAB/fake/sys"
+        setps() { # name -> plugstack
+            case $1 in
+                notloaded) echo "" ;;
+                *) echo "$base default=$1" ;;
+            esac > "$LAB/etc/plugstack.tmp"
+            mv "$LAB/etc/plugstack.tmp" "$LAB/etc/plugstack.conf"
+        }
+        configs="notloaded off prefer interleave explain"
+        for i in $(seq 1 "$RUNS"); do
+            for c in $configs; do
+                setps "$c"
+                for w in plain gpus; do
+                    args="-n2"; [ $w = gpus ] && args="-n2 --gpus-per-task=1"
+                    s=$(date +%s%N); srun $args true >/dev/null 2>&1; e=$(date +%s%N)
+                    echo "$(( (e - s) / 1000 ))" >> "$W/l-$c-$w"
+                done
+            done
+            for c in notloaded strict; do
+                setps "$c"
+                s=$(date +%s%N); srun -n1 -c2 --gpus=1 true >/dev/null 2>&1; e=$(date +%s%N)
+                echo "$(( (e - s) / 1000 ))" >> "$W/l-$c-strict1"
+            done
+        done
+        say "| workload | plugin | median ms | p90 ms | ratio to not loaded (median) |"
+        say "|---|---|---|---|---|"
+        for w in plain gpus strict1; do
+            read -r m0 p0 < <(stats "$W/l-notloaded-$w")
+            for c in $configs strict; do
+                [ -f "$W/l-$c-$w" ] || continue
+                read -r m p < <(stats "$W/l-$c-$w")
+                wl="srun -n2 true"; [ $w = gpus ] && wl="srun -n2 --gpus-per-task=1 true"
+                [ $w = strict1 ] && wl="srun -n1 -c2 --gpus=1 true"
+                say "$(awk -v wl="$wl" -v c="$c" -v m="$m" -v p="$p" -v m0="$m0" 'BEGIN {printf "| %s | %s | %.1f | %.1f | %.3f |", wl, c, m/1000, p/1000, m/m0}')"
+            done
+        done
+        grep -ho 'placed in [0-9.]* ms' "$LAB"/log/slurmd-*.log | awk '{print $3}' > "$W/inplugin"
+        read -r pm pp < <(stats "$W/inplugin")
+        say ""
+        say "Time inside the plugin per task (task_init, cached XML topology, from its debug log): median $pm ms, p90 $pp ms over $(wc -l < "$W/inplugin") tasks. Target ≤ 1 ms."
+        launch_note="measured"
+        read -r lm0 _ < <(stats "$W/l-notloaded-gpus"); read -r lm1 _ < <(stats "$W/l-prefer-gpus")
+        launch_ratio=$(awk -v a="$lm1" -v b="$lm0" 'BEGIN {printf "%.3f", a / b}')
+        lab_stop
+    fi
+fi
+say ""
+[ "$launch_note" = measured ] || say "Launch overhead: $launch_note."
+
+# ---------------------------------------------------------------- 5. real multi-NUMA kernel
+say "## 5. Memory locality on a real multi-NUMA kernel (QEMU guest, 64 MiB buffer, GPU on node 1)"
+say ""
+vm_note="skipped (qemu or kernel missing)"
+if command -v qemu-system-x86_64 >/dev/null && ls /boot/vmlinuz-* >/dev/null 2>&1; then
+    bash tests/vm/test_numa.sh > "$W/vm.out" 2>&1
+    sed -n '/^case /,/^NG-EXIT/p' "$W/vm.out" | grep -v NG-EXIT | sed 's/^/    /' | tee -a "$md"
+    vm_base=$(grep '^baseline' "$W/vm.out" | sed -n 's/.*remote \([0-9.]*\)%.*/\1/p')
+    vm_with=$(grep '^numa-gpu prefer' "$W/vm.out" | sed -n 's/.*local \([0-9.]*\)%.*/\1/p')
+    vm_time=$(grep -o 'boot+tests [0-9]* s' "$W/vm.out")
+    say ""
+    say "Remote page ratio without numa-gpu: $vm_base%; with numa-gpu (prefer): $(awk -v l="$vm_with" 'BEGIN {printf "%.1f", 100 - l}')% ($vm_time)."
+    vm_note="measured"
+fi
+[ "$vm_note" = measured ] || say "$vm_note"
+
+# ---------------------------------------------------------------- summary
+total=$((SECONDS - t_start))
+cat > "$json" <<EOF
+{"schema":1,"date":"$(date -u +%Y-%m-%dT%H:%M:%SZ)","machine":"$machine",
+ "topology_load_ms":{"live":$live,"cached":$cached,"slowest_corpus":$largest},
+ "plan_us":{"16gpu_256pu_16ranks":$p16,"1024pu_1rank":$r1,"1024pu_256ranks":$r256,"growth":$growth},
+ "quality":{"feasible_ranks":$q_tot,"numa_gpu":$q_ng,"slurm_block":$q_block,"gpu_blind_rr":$q_rr},
+ "launch":{"status":"$launch_note","ratio_prefer_gpus":${launch_ratio:-null},"plugin_ms_median":${pm:-null},"plugin_ms_p90":${pp:-null}},
+ "vm":{"status":"$vm_note","remote_pct_baseline":${vm_base:-null},"local_pct_numa_gpu":${vm_with:-null}},
+ "total_s":$total}
+EOF
+cp "$md" "$R/latest.md"
+cp "$json" "$R/latest.json"
+echo
+echo "== summary (bench/results/latest.md, latest.json)"
+printf '%-46s %s\n' "topology load, cached / live (ms)" "$cached / $live"
+printf '%-46s %s\n' "plan 16 GPUs x 256 PUs, 16 ranks (us)" "$p16"
+printf '%-46s %s\n' "plan growth 1 -> 256 ranks (1024 PUs)" "$growth"
+printf '%-46s %s\n' "ranks on their GPU node: numa-gpu" "$(awk -v a="$q_ng" -v t="$q_tot" 'BEGIN {printf "%.1f%%", 100*a/t}')"
+printf '%-46s %s\n' "  Slurm block / GPU-blind round-robin" "$(awk -v a="$q_block" -v b="$q_rr" -v t="$q_tot" 'BEGIN {printf "%.1f%% / %.1f%%", 100*a/t, 100*b/t}')"
+printf '%-46s %s\n' "srun -n2 --gpus-per-task=1: prefer / not loaded" "${launch_ratio:-n/a}"
+printf '%-46s %s\n' "time in plugin per task, median / p90 (ms)" "${pm:-n/a} / ${pp:-n/a}"
+printf '%-46s %s\n' "remote pages, without / with (QEMU)" "${vm_base:-n/a}% / $(awk -v l="${vm_with:-100}" 'BEGIN {printf "%.1f", 100 - l}')%"
+printf '%-46s %s\n' "benchmark time (s)" "$total"
