@@ -49,7 +49,20 @@ ng_topo *ng_topo_load(const char *xml_path, char *err, size_t errlen)
         ng_err(err, errlen, "out of memory");
         return NULL;
     }
-    if (hwloc_topology_init(&t->h) < 0) {
+    /* hwloc dlopens every plugin (GL, OpenCL, PCI, libxml2) at init: ~2 ms
+     * per task launch. An XML load needs none of them, live discovery only
+     * the PCI one. Skip the others unless the caller chose a list; restore
+     * the environment so a program exec'd later does not inherit ours. */
+    const char *old = getenv("HWLOC_PLUGINS_BLACKLIST");
+    char *saved = old ? strdup(old) : NULL;
+    if (!old)
+        setenv("HWLOC_PLUGINS_BLACKLIST", xml_path ? "hwloc_gl,hwloc_opencl,hwloc_pci,hwloc_xml_libxml"
+                                                   : "hwloc_gl,hwloc_opencl", 1);
+    int irc = hwloc_topology_init(&t->h);
+    if (!old)
+        unsetenv("HWLOC_PLUGINS_BLACKLIST");
+    free(saved);
+    if (irc < 0) {
         free(t);
         ng_err(err, errlen, "hwloc_topology_init failed");
         return NULL;
