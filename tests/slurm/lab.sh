@@ -13,6 +13,21 @@ LAB_PIDS=()
 
 lab_log() { echo "lab: $*" >&2; }
 
+# lab_suite PREFIX [COMMAND...]: define pass/fail/skip printing
+# "PASS|FAIL|SKIP PREFIX/<case>"; print one SKIP and return 1 when this
+# machine cannot run a lab (not root, or slurmctld/COMMANDs missing).
+lab_suite() {
+    LAB_SUITE=$1; shift
+    pass() { echo "PASS $LAB_SUITE/$1"; }
+    fail() { echo "FAIL $LAB_SUITE/$1: $2"; }
+    skip() { echo "SKIP $LAB_SUITE/$1: $2"; }
+    local c
+    [ "$(id -u)" = 0 ] || { skip all "needs root"; return 1; }
+    for c in slurmctld "$@"; do
+        command -v "$c" >/dev/null || { skip all "needs $c"; return 1; }
+    done
+}
+
 lab_plugstack() {
     echo "required $LAB_BUILD/numa_gpu.so topology=$LAB/topo.xml procfs_root=$LAB/fake/proc sysfs_root=$LAB/fake/sys $*" \
         > "$LAB/etc/plugstack.conf"

@@ -7,12 +7,7 @@ set -u
 cd "$(dirname "$0")/../.."
 source tests/slurm/lab.sh
 B=$LAB_BUILD
-pass() { echo "PASS slurm-audit/$1"; }
-fail() { echo "FAIL slurm-audit/$1: $2"; }
-if [ "$(id -u)" != 0 ] || ! command -v slurmctld >/dev/null; then
-    echo "SKIP slurm-audit/all: needs root and slurm-wlm"
-    exit 0
-fi
+lab_suite slurm-audit || exit 0
 trap lab_stop EXIT
 lab_start 1 default=off || { fail lab-start "local cluster did not start"; exit 0; }
 A=$LAB/audit

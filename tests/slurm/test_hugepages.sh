@@ -6,13 +6,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 source tests/slurm/lab.sh
-pass() { echo "PASS slurm-hugepages/$1"; }
-fail() { echo "FAIL slurm-hugepages/$1: $2"; }
-skip() { echo "SKIP slurm-hugepages/$1: $2"; }
+lab_suite slurm-hugepages || exit 0
 NR=/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages
-if [ "$(id -u)" != 0 ] || ! command -v slurmctld >/dev/null; then
-    skip all "needs root and slurm-wlm"; exit 0
-fi
 if ! [ -w "$NR" ]; then
     skip all "$NR is not writable here"; exit 0
 fi

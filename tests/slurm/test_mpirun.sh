@@ -8,12 +8,7 @@ set -u
 cd "$(dirname "$0")/../.."
 source tests/slurm/lab.sh
 B=$LAB_BUILD
-pass() { echo "PASS slurm-mpirun/$1"; }
-fail() { echo "FAIL slurm-mpirun/$1: $2"; }
-skip() { echo "SKIP slurm-mpirun/$1: $2"; }
-if [ "$(id -u)" != 0 ] || ! command -v slurmctld >/dev/null || ! command -v mpirun >/dev/null; then
-    skip all "needs root, slurm-wlm and openmpi-bin"; exit 0
-fi
+lab_suite slurm-mpirun mpirun || exit 0
 trap lab_stop EXIT
 lab_start 2 default=off || { fail lab-start "two-node local cluster did not start"; exit 0; }
 OUT=$LAB/out; mkdir -p "$OUT"

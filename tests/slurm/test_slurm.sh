@@ -8,14 +8,7 @@ set -u
 cd "$(dirname "$0")/../.."
 source tests/slurm/lab.sh
 B=$LAB_BUILD
-pass() { echo "PASS slurm/$1"; }
-fail() { echo "FAIL slurm/$1: $2"; }
-skip() { echo "SKIP slurm/$1: $2"; }
-
-if [ "$(id -u)" != 0 ] || ! command -v slurmctld >/dev/null; then
-    skip all "needs root and slurm-wlm"
-    exit 0
-fi
+lab_suite slurm || exit 0
 trap lab_stop EXIT
 if ! lab_start 1 default=off; then
     fail lab-start "local cluster did not start"

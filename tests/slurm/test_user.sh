@@ -7,20 +7,16 @@ set -u
 cd "$(dirname "$0")/../.."
 source tests/slurm/lab.sh
 B=$LAB_BUILD
-pass() { echo "PASS slurm-user/$1"; }
-fail() { echo "FAIL slurm-user/$1: $2"; }
+lab_suite slurm-user || exit 0
 NR=/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages
-if [ "$(id -u)" != 0 ] || ! command -v slurmctld >/dev/null; then
-    echo "SKIP slurm-user/all: needs root and slurm-wlm"; exit 0
-fi
 U=ngtestuser
 id "$U" >/dev/null 2>&1 || useradd -M -s /bin/sh "$U" 2>/dev/null
 if ! id "$U" >/dev/null 2>&1; then
-    echo "SKIP slurm-user/all: cannot create a test user"; exit 0
+    skip all "cannot create a test user"; exit 0
 fi
 # The build tree must be readable by the user.
 if ! su -s /bin/sh "$U" -c "test -x '$B/memhelper'"; then
-    echo "SKIP slurm-user/all: $B is not reachable by an unprivileged user"; exit 0
+    skip all "$B is not reachable by an unprivileged user"; exit 0
 fi
 trap lab_stop EXIT
 lab_start 1 default=off || { fail lab-start "local cluster did not start"; exit 0; }

@@ -54,6 +54,18 @@ static void t_skip(const char *name, const char *why)
     printf("SKIP %s: %s\n", name, why);
 }
 
+/* A fake environment for the library's getenv callbacks. */
+typedef struct { const char *names[8], *vals[8]; } t_env;
+static const char *t_getenv(const char *name, void *ctx) __attribute__((unused));
+static const char *t_getenv(const char *name, void *ctx)
+{
+    t_env *e = ctx;
+    for (int i = 0; i < 8 && e->names[i]; i++)
+        if (!strcmp(e->names[i], name))
+            return e->vals[i];
+    return NULL;
+}
+
 #define CHECK(cond, ...) do { if (!(cond)) t_fail(__FILE__, __LINE__, __VA_ARGS__); } while (0)
 #define T_EXIT() return t_failed_cases ? 1 : 0
 

@@ -26,17 +26,6 @@ static int load_manifest(const char *dir, row *rows, int max)
     return n;
 }
 
-typedef struct { const char *names[8], *vals[8]; } fake_env;
-
-static const char *fake_getenv(const char *name, void *ctx)
-{
-    fake_env *e = ctx;
-    for (int i = 0; i < 8 && e->names[i]; i++)
-        if (!strcmp(e->names[i], name))
-            return e->vals[i];
-    return NULL;
-}
-
 static int resolves_to(const ng_topo *t, const ng_roots *r, ng_idx_kind k,
                        const char *id, const char *want, char *err, size_t len)
 {
@@ -121,11 +110,11 @@ static void corpus_file(const char *xml, const char *name)
     }
     /* The whole list through the environment, as Slurm sets it. */
     if (t && steps[0]) {
-        fake_env e = { { "SLURM_STEP_GPUS", "CUDA_VISIBLE_DEVICES" }, { steps, "0" } };
+        t_env e = { { "SLURM_STEP_GPUS", "CUDA_VISIBLE_DEVICES" }, { steps, "0" } };
         char (*b)[NG_BUSID_LEN];
         int nb;
         const char *src;
-        CHECK(ng_gpu_from_env(t, &r, fake_getenv, &e, &b, &nb, &src, err, sizeof(err)) == 0,
+        CHECK(ng_gpu_from_env(t, &r, t_getenv, &e, &b, &nb, &src, err, sizeof(err)) == 0,
               "env: %s", err);
         CHECK(!strcmp(src, "SLURM_STEP_GPUS"), "source %s", src);
         int nvidia = 0;
@@ -140,8 +129,8 @@ static void corpus_file(const char *xml, const char *name)
                 k++;
             }
         free(b);
-        fake_env e2 = { { "CUDA_VISIBLE_DEVICES" }, { uuids } };
-        CHECK(ng_gpu_from_env(t, &r, fake_getenv, &e2, &b, &nb, &src, err, sizeof(err)) == 0
+        t_env e2 = { { "CUDA_VISIBLE_DEVICES" }, { uuids } };
+        CHECK(ng_gpu_from_env(t, &r, t_getenv, &e2, &b, &nb, &src, err, sizeof(err)) == 0
               && nb == nvidia, "UUID list: %s", err);
         free(b);
     }
@@ -241,17 +230,17 @@ static void errors_and_map(void)
     t_end();
 
     t_begin("gpu/env-precedence-and-nodevfiles");
-    fake_env e = { { "CUDA_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES" },
+    t_env e = { { "CUDA_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES" },
                    { "NoDevFiles", "0000:03:00.0" } };
     char (*list)[NG_BUSID_LEN] = NULL;
     int n = 0;
     const char *src = "";
-    CHECK(t && ng_gpu_from_env(t, &none, fake_getenv, &e, &list, &n, &src, err, sizeof(err)) == 0,
+    CHECK(t && ng_gpu_from_env(t, &none, t_getenv, &e, &list, &n, &src, err, sizeof(err)) == 0,
           "%s", err);
     CHECK(n == 1 && !strcmp(src, "ROCR_VISIBLE_DEVICES"), "n=%d src=%s", n, src);
     free(list);
-    fake_env z = { { "ZE_AFFINITY_MASK" }, { "0000:03:00.0,bogus" } };
-    CHECK(t && ng_gpu_from_env(t, &none, fake_getenv, &z, &list, &n, &src, err, sizeof(err)) < 0 &&
+    t_env z = { { "ZE_AFFINITY_MASK" }, { "0000:03:00.0,bogus" } };
+    CHECK(t && ng_gpu_from_env(t, &none, t_getenv, &z, &list, &n, &src, err, sizeof(err)) < 0 &&
           strstr(err, "ZE_AFFINITY_MASK") && strstr(err, "bogus"), "error: %s", err);
     t_end();
     ng_topo_free(t);

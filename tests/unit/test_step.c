@@ -58,15 +58,6 @@ static void config(void)
     t_end();
 }
 
-typedef struct { const char *n[8], *v[8]; } env;
-static const char *getenv_fake(const char *name, void *ctx)
-{
-    env *e = ctx;
-    for (int i = 0; i < 8 && e->n[i]; i++)
-        if (!strcmp(e->n[i], name))
-            return e->v[i];
-    return NULL;
-}
 
 static int same(const ng_rank_gpus *g, const char *a, const char *b)
 {
@@ -85,8 +76,8 @@ static void step_env(void)
 
     t_begin("step/per-task-gpus-with-step-list");
     /* --gpus-per-task=1 -n2, task 1: sees only its GPU; the step list names both. */
-    env e1 = { { "SLURM_STEP_GPUS" }, { "0000:83:00.0" } };
-    CHECK(t && ng_step_from_env(t, &r, getenv_fake, &e1, "0000:03:00.0,0000:83:00.0", 2, 1, &st,
+    t_env e1 = { { "SLURM_STEP_GPUS" }, { "0000:83:00.0" } };
+    CHECK(t && ng_step_from_env(t, &r, t_getenv, &e1, "0000:03:00.0,0000:83:00.0", 2, 1, &st,
                                 err, sizeof(err)) == 0, "%s", err);
     CHECK(st.nranks == 2 && st.self == 1 && same(&st.ranks[0], A, NULL) && same(&st.ranks[1], C, NULL),
           "ranks: %d/%d", st.ranks[0].ngpus, st.ranks[1].ngpus);
@@ -95,17 +86,17 @@ static void step_env(void)
 
     t_begin("step/shared-list-split-in-chunks");
     /* --gpus=4 -n2: every task sees all four; rank i takes the i-th pair. */
-    env e2 = { { "CUDA_VISIBLE_DEVICES" }, { "0000:03:00.0,0000:27:00.0,0000:83:00.0,0000:a3:00.0" } };
-    CHECK(t && ng_step_from_env(t, &r, getenv_fake, &e2, e2.v[0], 2, 0, &st, err, sizeof(err)) == 0,
+    t_env e2 = { { "CUDA_VISIBLE_DEVICES" }, { "0000:03:00.0,0000:27:00.0,0000:83:00.0,0000:a3:00.0" } };
+    CHECK(t && ng_step_from_env(t, &r, t_getenv, &e2, e2.vals[0], 2, 0, &st, err, sizeof(err)) == 0,
           "%s", err);
     CHECK(same(&st.ranks[0], A, B) && same(&st.ranks[1], C, D), "chunks");
     ng_step_free(&st);
     t_end();
 
     t_begin("step/torchrun-local-rank-from-env");
-    env e3 = { { "LOCAL_RANK", "LOCAL_WORLD_SIZE", "ROCR_VISIBLE_DEVICES" },
+    t_env e3 = { { "LOCAL_RANK", "LOCAL_WORLD_SIZE", "ROCR_VISIBLE_DEVICES" },
                { "1", "2", "0000:03:00.0,0000:83:00.0" } };
-    CHECK(t && ng_step_from_env(t, &r, getenv_fake, &e3, NULL, 0, -1, &st, err, sizeof(err)) == 0,
+    CHECK(t && ng_step_from_env(t, &r, t_getenv, &e3, NULL, 0, -1, &st, err, sizeof(err)) == 0,
           "%s", err);
     CHECK(st.nranks == 2 && st.self == 1 && same(&st.ranks[1], C, NULL) &&
           !strcmp(st.source, "ROCR_VISIBLE_DEVICES"), "self %d source %s", st.self, st.source);
@@ -113,14 +104,14 @@ static void step_env(void)
     t_end();
 
     t_begin("step/uneven-list-keeps-own-gpus-others-unknown");
-    env e4 = { { "CUDA_VISIBLE_DEVICES" }, { "0000:03:00.0,0000:27:00.0,0000:83:00.0" } };
-    CHECK(t && ng_step_from_env(t, &r, getenv_fake, &e4, NULL, 2, 0, &st, err, sizeof(err)) == 0,
+    t_env e4 = { { "CUDA_VISIBLE_DEVICES" }, { "0000:03:00.0,0000:27:00.0,0000:83:00.0" } };
+    CHECK(t && ng_step_from_env(t, &r, t_getenv, &e4, NULL, 2, 0, &st, err, sizeof(err)) == 0,
           "%s", err);
     CHECK(st.ranks[0].ngpus == 3 && st.ranks[1].ngpus == 0, "3 GPUs over 2 ranks: %d/%d",
           st.ranks[0].ngpus, st.ranks[1].ngpus);
     ng_step_free(&st);
-    env e5 = { { "LOCAL_RANK", "LOCAL_WORLD_SIZE" }, { "4", "2" } };
-    CHECK(t && ng_step_from_env(t, &r, getenv_fake, &e5, NULL, 0, -1, &st, err, sizeof(err)) < 0 &&
+    t_env e5 = { { "LOCAL_RANK", "LOCAL_WORLD_SIZE" }, { "4", "2" } };
+    CHECK(t && ng_step_from_env(t, &r, t_getenv, &e5, NULL, 0, -1, &st, err, sizeof(err)) < 0 &&
           strstr(err, "local rank 4"), "rank beyond size: %s", err);
     t_end();
 
