@@ -3,7 +3,7 @@
 # Non-interactive; needs root (CI and the lab run as root).
 set -e
 PKGS="build-essential pkg-config libhwloc-dev hwloc-nox libnuma-dev numactl
-      libslurm-dev slurm-wlm munge openmpi-bin libopenmpi-dev jq
+      libslurm-dev slurm-wlm munge openmpi-bin libopenmpi-dev mpich jq
       qemu-system-x86 linux-image-amd64 busybox-static cpio xz-utils"
 missing=""
 for p in $PKGS; do
