@@ -20,6 +20,8 @@ echo
 echo "=== a local Slurm cluster (munged + slurmctld + slurmd) with numa_gpu.so"
 trap lab_stop EXIT
 lab_start 1 default=off || exit 1
+mkdir -m 755 "$LAB/audit"
+lab_plugstack default=off audit_dir="$LAB/audit" audit_interval=1
 echo "lab: $LAB ($(sinfo -h -o '%N %T'))"
 echo "plugstack.conf: $(cat "$LAB/etc/plugstack.conf")"
 run "$B/numa-gpu" topo --topology "$LAB/topo.xml"
@@ -33,7 +35,17 @@ EOF
 chmod +x "$REPORT"
 run srun -n2 --gpus-per-task=1 --numa-gpu=explain true
 run srun -n2 --gpus-per-task=1 --numa-gpu=off "$REPORT"
-run srun -n2 --gpus-per-task=1 --numa-gpu=prefer,verbose "$REPORT"
+run srun -n2 --gpus-per-task=1 --numa-gpu=prefer,verbose sh -c "$REPORT; sleep 1.5"
+jid=$(ls "$LAB/audit" | sed -n 's/\.json$//p' | sort -n | tail -1)
+sleep 1
+echo
+echo "audit record of job $jid, task 0 (written by slurmstepd as root; one JSON line per task):"
+head -1 "$LAB/audit/$jid.json" | jq . 2>/dev/null || head -1 "$LAB/audit/$jid.json"
+run "$B/numa-gpu" audit --job "$LAB/audit/$jid.json"
+echo
+echo "job epilog summary (slurmd log and $LAB/audit/$jid.summary):"
+grep "numa-gpu: job $jid" "$LAB"/log/slurmd-lab1.log | sed 's/^\[[^]]*\] */  /'
+
 run srun -n1 -c2 --gpus=1 --numa-gpu=strict "$REPORT"
 echo "(this machine has one real memory node: a GPU on lab node 1 cannot get local memory, so strict refuses it)"
 run srun -n2 --gpus-per-task=1 --numa-gpu=strict "$REPORT"
