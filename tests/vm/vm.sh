@@ -40,6 +40,36 @@ vm_add_bin() {
     done
 }
 
+# Slurm and munge in the guest: binaries under their real paths, every
+# Slurm plugin and what they link to, and a root-only passwd/group.
+vm_add_slurm() {
+    local dst=$1 f
+    for f in /usr/sbin/munged /usr/sbin/slurmctld-wlm /usr/sbin/slurmd-wlm /usr/sbin/slurmstepd-wlm \
+             /usr/bin/srun /usr/bin/sinfo /usr/bin/scontrol /usr/bin/squeue; do
+        install -D -m 755 "$f" "$dst$f"
+        ldd "$f" | grep -o '/[^ ]*' | while read -r lib; do
+            [ -e "$dst$lib" ] || install -D -m 755 "$lib" "$dst$lib"
+        done
+    done
+    ln -sf slurmctld-wlm "$dst/usr/sbin/slurmctld"
+    ln -sf slurmd-wlm "$dst/usr/sbin/slurmd"
+    ln -sf slurmstepd-wlm "$dst/usr/sbin/slurmstepd"
+    for f in /usr/lib/x86_64-linux-gnu/slurm-wlm/*.so; do
+        install -D -m 755 "$f" "$dst$f"
+        ldd "$f" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+            [ -e "$dst$lib" ] || install -D -m 755 "$lib" "$dst$lib"
+        done
+    done
+    install -D -m 755 "$VM_BUILD/numa_gpu.so" "$dst/opt/numa-gpu/numa_gpu.so"
+    ldd "$VM_BUILD/numa_gpu.so" | grep -o '/[^ ]*' | while read -r lib; do
+        [ -e "$dst$lib" ] || install -D -m 755 "$lib" "$dst$lib"
+    done
+    mkdir -p "$dst/etc"
+    echo "root:x:0:0:root:/root:/bin/sh" > "$dst/etc/passwd"
+    echo "root:x:0:" > "$dst/etc/group"
+    echo "127.0.0.1 localhost guest" > "$dst/etc/hosts"
+}
+
 vm_prepare() {
     mkdir -p "$VM_DIR"
     vm_vmlinux || return 1
@@ -51,6 +81,7 @@ vm_prepare() {
     vm_add_bin "$r" "$VM_BUILD/numa-gpu"
     vm_add_bin "$r" "$VM_BUILD/memhelper"
     vm_add_bin "$r" "$VM_BUILD/shard-staging"
+    [ -n "${VM_WITH_SLURM:-}" ] && vm_add_slurm "$r"
     cat > "$r/init" <<'INIT'
 #!/bin/busybox sh
 mount -t proc proc /proc
