@@ -93,8 +93,8 @@ if [ "$(id -u)" = 0 ] && command -v slurmctld >/dev/null; then
             case $1 in
                 notloaded) echo "" ;;
                 *) echo "$base default=$1" ;;
-            esac > "$LAB/etc/plugstack.tmp"
-            mv "$LAB/etc/plugstack.tmp" "$LAB/etc/plugstack.conf"
+            esac > "$LAB/plugstack.tmp"
+            mv "$LAB/plugstack.tmp" "$LAB/plugstack.conf"
         }
         configs="notloaded off prefer interleave explain"
         for i in $(seq 1 "$RUNS"); do

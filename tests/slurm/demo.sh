@@ -23,7 +23,7 @@ lab_start 1 default=off || exit 1
 mkdir -m 755 "$LAB/audit"
 lab_plugstack default=off audit_dir="$LAB/audit" audit_interval=1
 echo "lab: $LAB ($(sinfo -h -o '%N %T'))"
-echo "plugstack.conf: $(cat "$LAB/etc/plugstack.conf")"
+echo "plugstack.conf: $(cat "$LAB/plugstack.conf")"
 run "$B/numa-gpu" topo --topology "$LAB/topo.xml"
 # What each task reports: its GPU and what the kernel applied to it.
 REPORT=$LAB/bin/report

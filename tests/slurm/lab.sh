@@ -30,7 +30,7 @@ lab_suite() {
 
 lab_plugstack() {
     echo "required $LAB_BUILD/numa_gpu.so topology=$LAB/topo.xml procfs_root=$LAB/fake/proc sysfs_root=$LAB/fake/sys $*" \
-        > "$LAB/etc/plugstack.conf"
+        > "$LAB/plugstack.conf"
 }
 
 # lab_start [NODES] [PLUGSTACK-ARGS...]
@@ -60,39 +60,12 @@ lab_start() {
 
     local hw
     hw=$(slurmd -C | head -1 | grep -o 'CPUs=[0-9]* Boards=[0-9]* SocketsPerBoard=[0-9]* CoresPerSocket=[0-9]* ThreadsPerCore=[0-9]*')
-    cat > "$SLURM_CONF" <<EOF
-ClusterName=numagpulab
-SlurmctldHost=$host(127.0.0.1)
-SlurmctldPort=$port_base
-SlurmdPort=$((port_base + 1))
-AuthType=auth/munge
-AuthInfo=socket=$LAB/munge/munge.socket
-CredType=cred/munge
-SlurmUser=root
-SlurmdUser=root
-StateSaveLocation=$LAB/state
-SlurmdSpoolDir=$LAB/spool/%n
-SlurmctldPidFile=$LAB/run/slurmctld.pid
-SlurmdPidFile=$LAB/run/slurmd-%n.pid
-SlurmctldLogFile=$LAB/log/slurmctld.log
-SlurmdLogFile=$LAB/log/slurmd-%n.log
-SlurmdDebug=debug
-ProctrackType=proctrack/pgid
-TaskPlugin=task/affinity
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=none
-MailProg=/bin/true
-PlugStackConfig=$LAB/etc/plugstack.conf
-GresTypes=gpu
-ReturnToService=2
-SlurmdTimeout=30
-InactiveLimit=0
-KillWait=2
-EOF
+    . "$LAB_ROOT/tests/lab/slurm-conf.sh"
+    {
+        slurm_conf_common "$LAB" "$LAB/munge/munge.socket" "$host"
+        echo "SlurmctldPort=$port_base"
+        echo "SlurmdPort=$((port_base + 1))"
+    } > "$SLURM_CONF"
     local i
     for i in $(seq 1 "$nodes"); do
         echo "NodeName=lab$i NodeHostname=$host NodeAddr=127.0.0.1 Port=$((port_base + i)) $hw RealMemory=1000 Gres=gpu:2 State=UNKNOWN" >> "$SLURM_CONF"

@@ -36,35 +36,13 @@ dd if=/dev/urandom of=$S/munge/key bs=1024 count=1 2>/dev/null; chmod 400 $S/mun
     --pid-file=$S/munged.pid --log-file=$S/log/munged.log --seed-file=$S/munge/seed || { fail munged "did not start"; exit 1; }
 echo "vm-slurm: munged up"
 hw=$(timeout 20 /usr/sbin/slurmd -C 2>/dev/null | head -1 | grep -o 'CPUs=[0-9]* Boards=[0-9]* SocketsPerBoard=[0-9]* CoresPerSocket=[0-9]* ThreadsPerCore=[0-9]*')
-cat > $S/slurm.conf <<EOC
-ClusterName=guest
-SlurmctldHost=guest(127.0.0.1)
-AuthType=auth/munge
-AuthInfo=socket=$S/munge/munge.socket
-CredType=cred/munge
-SlurmUser=root
-SlurmdUser=root
-StateSaveLocation=$S/state
-SlurmdSpoolDir=$S/spool
-SlurmctldPidFile=$S/slurmctld.pid
-SlurmdPidFile=$S/slurmd.pid
-SlurmctldLogFile=$S/log/slurmctld.log
-SlurmdLogFile=$S/log/slurmd.log
-ProctrackType=proctrack/pgid
-TaskPlugin=task/affinity
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=none
-MailProg=/bin/true
-PlugStackConfig=$S/plugstack.conf
-GresTypes=gpu
-ReturnToService=2
-NodeName=guest NodeAddr=127.0.0.1 $hw RealMemory=500 Gres=gpu:2 State=UNKNOWN
-PartitionName=p Nodes=ALL Default=YES MaxTime=INFINITE State=UP
-EOC
+. /test/slurm-conf.sh
+mkdir -p $S/run $S/spool/guest
+{
+    slurm_conf_common $S $S/munge/munge.socket guest
+    echo "NodeName=guest NodeAddr=127.0.0.1 $hw RealMemory=500 Gres=gpu:2 State=UNKNOWN"
+    echo "PartitionName=p Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
+} > $S/slurm.conf
 printf 'AutoDetect=off\nName=gpu File=%s/dev/nvidia[0-1]\n' $S > $S/gres.conf
 echo "required /opt/numa-gpu/numa_gpu.so procfs_root=/tmp/fp" > $S/plugstack.conf
 export SLURM_CONF=$S/slurm.conf
@@ -78,14 +56,14 @@ for i in $(seq 1 20); do
 done 2>/dev/null
 t1=$(cut -d' ' -f1 /proc/uptime)
 if [ "$(sinfo -h -o %T 2>/dev/null)" != idle ]; then
-    fail cluster-idle "$(timeout 3 sinfo 2>&1) $(tail -8 $S/log/slurmctld.log $S/log/slurmd.log $S/log/*.out 2>&1)"
+    fail cluster-idle "$(timeout 3 sinfo 2>&1) $(tail -8 $S/log/slurmctld.log $S/log/slurmd-guest.log $S/log/*.out 2>&1)"
     exit 1
 fi
 pass cluster-idle
 echo "vm-slurm: cluster idle after $(cut -d' ' -f1 /proc/uptime) s of uptime"
 out=$(timeout 90 srun -l -n2 --gpus-per-task=1 --numa-gpu=strict sh -c 'echo gpus=$SLURM_STEP_GPUS; memhelper 32' 2>&1)
 rc=$?
-[ $rc -eq 0 ] || { echo "srun rc=$rc"; tail -20 $S/log/slurmd.log $S/log/slurmctld.log; }
+[ $rc -eq 0 ] || { echo "srun rc=$rc"; tail -20 $S/log/slurmd-guest.log $S/log/slurmctld.log; }
 t2=$(cut -d' ' -f1 /proc/uptime)
 echo "$out"
 bad=""

@@ -10,7 +10,7 @@ fi
 VM_WITH_SLURM=1
 VM_DIR=$VM_BUILD/vm-slurm
 vm_prepare || { echo "FAIL vm-slurm/prepare: could not build the guest"; exit 0; }
-vm_run tests/vm/guest-slurm.sh
+vm_run tests/vm/guest-slurm.sh tests/lab/slurm-conf.sh
 rc=$?
 echo "vm-slurm: boot + cluster + job ${VM_TOTAL_S} s, exit status $rc"
 [ $rc -eq 0 ] || echo "FAIL vm-slurm/guest-exit: guest script exited $rc"
