@@ -628,13 +628,17 @@ static void export_hints(spank_t sp)
     ng_step st;
     ng_plan plan;
     if (ng_step_from_env(topo, &roots, job_getenv, sp, NULL, ntasks > 0 ? ntasks : 1, 0, &st,
-                         err, sizeof(err)) < 0 ||
-        ng_plan_compute(topo, allowed_cpus, allowed_mems, st.nranks, st.ranks, mode, &plan, err,
-                        sizeof(err)) < 0) {
+                         err, sizeof(err)) < 0) {
         task_log(1, err, NULL);
         return;
     }
+    int rc = ng_plan_compute(topo, allowed_cpus, allowed_mems, st.nranks, st.ranks, mode, &plan,
+                             err, sizeof(err));
     ng_step_free(&st);
+    if (rc < 0) {
+        task_log(1, err, NULL);
+        return;
+    }
     char *hosts[1024];
     int nh = 0;
     hostlist_t hl = slurm_hostlist_create(nodelist);
