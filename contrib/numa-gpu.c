@@ -486,8 +486,10 @@ static int cmd_audit_pid(const opts *o)
     while ((nd = hwloc_get_next_obj_by_type(ng_topo_hwloc(t), HWLOC_OBJ_NUMANODE, nd)))
         if (hwloc_bitmap_isset(home, nd->os_index))
             hwloc_bitmap_or(home_cpus, home_cpus, nd->cpuset);
+    ng_config defaults; /* the same threshold as the plugin's audit_warn_local */
+    ng_config_init(&defaults);
     const char *verdict = n == 0 ? "nogpu" : unknown == n ? "unknown"
-                        : ng_sample_verdict(&pg, home, home_cpus, 80);
+                        : ng_sample_verdict(&pg, home, home_cpus, defaults.audit_warn_local);
     double pct = ng_pages_local_pct(&pg, home);
     if (o->json)
         printf("{\"schema\":1,\"pid\":%d,\"gpu_source\":\"%s\",\"gpu_nodes\":\"%s\","
