@@ -135,19 +135,14 @@ int ng_apply(const ng_topo *t, const ng_rank_plan *rp, ng_effective *eff,
     char cb[4096], mb[1024];
     if (hwloc_bitmap_iszero(rp->cpus))
         return ng_err(err, errlen, "rank %d: empty cpu set in plan", rp->rank);
-    /* Save what we may have to restore. */
+    /* Memory policy first, affinity last: only the policy can need undoing. */
     unsigned long oldmask[MASK_WORDS];
     int oldmode = 0;
     memset(oldmask, 0, sizeof(oldmask));
-    hwloc_bitmap_t oldcpus = hwloc_bitmap_alloc();
-    if (get_mempolicy(&oldmode, oldmask, MAX_NODES, NULL, 0) < 0 ||
-        get_affinity(0, oldcpus) < 0) {
-        hwloc_bitmap_free(oldcpus);
-        return ng_err(err, errlen, "cannot read current placement: %s", strerror(errno));
-    }
+    if (get_mempolicy(&oldmode, oldmask, MAX_NODES, NULL, 0) < 0)
+        return ng_err(err, errlen, "cannot read current memory policy: %s", strerror(errno));
     if (set_policy(rp->policy, rp->mems) < 0) {
         int e = errno;
-        hwloc_bitmap_free(oldcpus);
         return ng_err(err, errlen, "set_mempolicy(%s, nodes %s): %s",
                       ng_mempol_name(rp->policy), ng_list_str(rp->mems, mb, sizeof(mb)),
                       strerror(e));
@@ -155,11 +150,9 @@ int ng_apply(const ng_topo *t, const ng_rank_plan *rp, ng_effective *eff,
     if (set_affinity(rp->cpus) < 0) {
         int e = errno;
         set_mempolicy(oldmode, oldmode == MPOL_DEFAULT ? NULL : oldmask, MAX_NODES);
-        hwloc_bitmap_free(oldcpus);
         return ng_err(err, errlen, "sched_setaffinity(cpus %s): %s",
                       ng_list_str(rp->cpus, cb, sizeof(cb)), strerror(e));
     }
-    hwloc_bitmap_free(oldcpus);
     if (eff)
         return ng_effective_read(0, eff, err, errlen);
     return 0;
