@@ -3,6 +3,7 @@
  * and says where and why. */
 #ifndef T_H
 #define T_H
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,5 +76,30 @@ static const char *t_corpus(void)
 {
     const char *d = getenv("NUMA_GPU_CORPUS");
     return d && *d ? d : "../shared/topologies";
+}
+/* Call fn(path, file name) for every .xml of the corpus; -1 (after a SKIP
+ * line) when the corpus is not there. */
+static int t_each_corpus_xml(const char *suite, void (*fn)(const char *, const char *))
+    __attribute__((unused));
+static int t_each_corpus_xml(const char *suite, void (*fn)(const char *, const char *))
+{
+    DIR *d = opendir(t_corpus());
+    if (!d) {
+        char name[128];
+        snprintf(name, sizeof(name), "%s/corpus", suite);
+        t_skip(name, "topology corpus not found (set NUMA_GPU_CORPUS)");
+        return -1;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || strcmp(e->d_name + l - 4, ".xml"))
+            continue;
+        char xml[4096];
+        snprintf(xml, sizeof(xml), "%s/%s", t_corpus(), e->d_name);
+        fn(xml, e->d_name);
+    }
+    closedir(d);
+    return 0;
 }
 #endif

@@ -248,21 +248,8 @@ static void errors_and_map(void)
 
 int main(void)
 {
-    DIR *d = opendir(t_corpus());
-    if (!d) {
-        t_skip("gpu/corpus", "topology corpus not found (set NUMA_GPU_CORPUS)");
+    if (t_each_corpus_xml("gpu", corpus_file) < 0)
         return 1;
-    }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t l = strlen(e->d_name);
-        if (l < 5 || strcmp(e->d_name + l - 4, ".xml"))
-            continue;
-        char xml[4096];
-        snprintf(xml, sizeof(xml), "%s/%s", t_corpus(), e->d_name);
-        corpus_file(xml, e->d_name);
-    }
-    closedir(d);
     cuda_ordinals();
     errors_and_map();
     T_EXIT();

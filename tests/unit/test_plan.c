@@ -124,8 +124,9 @@ static void check_properties(ng_topo *t, const ng_plan *p, int nodes_with_cpus)
     hwloc_bitmap_free(all);
 }
 
-static void corpus_properties(const char *name)
+static void corpus_properties(const char *path, const char *name)
 {
+    (void)path; /* load() finds it in the corpus by name */
     ng_topo *t = load(name);
     t_begin("plan/properties/%s", name);
     CHECK(t, "load failed");
@@ -454,18 +455,8 @@ static void tiers(void)
 
 int main(void)
 {
-    DIR *d = opendir(t_corpus());
-    if (!d) {
-        t_skip("plan/corpus", "topology corpus not found (set NUMA_GPU_CORPUS)");
+    if (t_each_corpus_xml("plan", corpus_properties) < 0)
         return 1;
-    }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t l = strlen(e->d_name);
-        if (l > 4 && !strcmp(e->d_name + l - 4, ".xml"))
-            corpus_properties(e->d_name);
-    }
-    closedir(d);
     targeted();
     tiers();
     T_EXIT();
