@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/.."
 B=${NUMA_GPU_BUILD:-$(pwd)/build}
-C=${NUMA_GPU_CORPUS:-$(cd .. && pwd)/shared/topologies}
+C=${NUMA_GPU_CORPUS:-$(pwd)/tests/topologies}
 R=bench/results
 RUNS=${BENCH_RUNS:-30}
 mkdir -p "$R"

@@ -4,7 +4,7 @@
 # Ends with "N passed, N failed, N skipped"; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/.."
-export NUMA_GPU_CORPUS=${NUMA_GPU_CORPUS:-$(cd .. && pwd)/shared/topologies}
+export NUMA_GPU_CORPUS=${NUMA_GPU_CORPUS:-$(pwd)/tests/topologies}
 export NUMA_GPU_BUILD=${NUMA_GPU_BUILD:-$(pwd)/build}
 log=$(mktemp /tmp/numa-gpu-tests.XXXXXX)
 trap 'rm -f "$log"' EXIT

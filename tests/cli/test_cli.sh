@@ -5,7 +5,7 @@
 set -u
 B=${NUMA_GPU_BUILD:-build}
 NG=$B/numa-gpu
-C=${NUMA_GPU_CORPUS:-../shared/topologies}
+C=${NUMA_GPU_CORPUS:-tests/topologies}
 T=$(mktemp -d /tmp/numa-gpu-cli.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 pass() { echo "PASS cli/$1"; }

@@ -5,7 +5,7 @@ set -u
 cd "$(dirname "$0")/../.."
 source tests/slurm/lab.sh
 B=$LAB_BUILD
-C=${NUMA_GPU_CORPUS:-$(cd .. && pwd)/shared/topologies}
+C=${NUMA_GPU_CORPUS:-$(pwd)/tests/topologies}
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { say "$*"; "$@"; }
 

@@ -70,12 +70,12 @@ static const char *t_getenv(const char *name, void *ctx)
 #define CHECK(cond, ...) do { if (!(cond)) t_fail(__FILE__, __LINE__, __VA_ARGS__); } while (0)
 #define T_EXIT() return t_failed_cases ? 1 : 0
 
-/* Directory of the shared topology corpus. */
+/* Directory of the topology corpus (tests/topologies, shipped in the repo). */
 static const char *t_corpus(void) __attribute__((unused));
 static const char *t_corpus(void)
 {
     const char *d = getenv("NUMA_GPU_CORPUS");
-    return d && *d ? d : "../shared/topologies";
+    return d && *d ? d : "tests/topologies";
 }
 /* Call fn(path, file name) for every .xml of the corpus; -1 (after a SKIP
  * line) when the corpus is not there. */
