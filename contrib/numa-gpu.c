@@ -289,14 +289,15 @@ static int make_plan(const opts *o, ng_topo **tp, ng_step *st, ng_plan *p)
     int rc = 1;
     *tp = load_topo(o);
     if (*tp && (rc = build_step(o, *tp, st)) == 0) {
-        rc = ng_plan_compute(*tp, cpus, mems, st->nranks, st->ranks, o->mode, p, err,
-                             sizeof(err)) < 0 ? 2 : 0;
-        if (rc == 0 && ng_plan_memory(*tp, p, o->mem, err, sizeof(err)) < 0) {
-            ng_plan_free(p);
-            rc = 2;
-        }
+        /* The plugin's plan path: a missing memory tier fails strict and
+         * warns otherwise. */
+        char warn[NG_ERRLEN];
+        rc = ng_step_plan(*tp, st, cpus, mems, o->mode, o->mem, p, warn, sizeof(warn), err,
+                          sizeof(err)) < 0 ? 2 : 0;
         if (rc)
             fprintf(stderr, "numa-gpu: %s\n", err);
+        else if (warn[0])
+            fprintf(stderr, "numa-gpu: warning: %s\n", warn);
     }
     hwloc_bitmap_free(cpus);
     hwloc_bitmap_free(mems);

@@ -13,6 +13,8 @@ void ng_config_init(ng_config *c)
     c->allowed = ~0u;
     c->audit_interval = 30;
     c->audit_warn_local = 80;
+    c->constrain_devices = -1;
+    c->gres_cores = -1;
     snprintf(c->state_dir, sizeof(c->state_dir), "/run/numa-gpu");
 }
 
@@ -124,6 +126,16 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
             return ng_err(err, errlen, "exclusive_only='%s' (expected yes|no)", v);
         return 0;
     }
+    if (!strcmp(key, "constrain_devices") || !strcmp(key, "gres_cores")) {
+        int *out = key[0] == 'c' ? &c->constrain_devices : &c->gres_cores, b;
+        if (!strcmp(v, "auto"))
+            *out = -1;
+        else if (parse_bool(v, &b) == 0)
+            *out = b;
+        else
+            return ng_err(err, errlen, "%s='%s' (expected auto|yes|no)", key, v);
+        return 0;
+    }
     if (!strcmp(key, "gpu_order")) {
         if (strcmp(v, "pci") != 0)
             return ng_err(err, errlen, "gpu_order='%s' (expected pci)", v);
@@ -203,4 +215,61 @@ void ng_config_roots(const ng_config *c, ng_roots *r)
     r->sysfs = c->sysfs[0] ? c->sysfs : NULL;
     r->gpu_map = c->gpu_map[0] ? c->gpu_map : NULL;
     r->pci_order = c->pci_order;
+}
+
+/* Slurm-style "Key=Value" file: keys case-insensitive, several pairs per
+ * line, '#' comments. The first value of key, or -1 when absent. */
+int ng_conf_get(const char *path, const char *key, char *out, size_t len)
+{
+    FILE *f = path ? fopen(path, "re") : NULL;
+    if (!f)
+        return -1;
+    char *line = NULL;
+    size_t cap = 0;
+    int found = -1;
+    size_t kl = strlen(key);
+    while (found < 0 && getline(&line, &cap, f) > 0) {
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        for (char *save = NULL, *tok = strtok_r(line, " \t\r\n", &save); tok;
+             tok = strtok_r(NULL, " \t\r\n", &save)) {
+            if (strncasecmp(tok, key, kl) == 0 && tok[kl] == '=') {
+                snprintf(out, len, "%s", tok + kl + 1);
+                found = 0;
+                break;
+            }
+        }
+    }
+    free(line);
+    fclose(f);
+    return found;
+}
+
+int ng_slurm_local_index(const char *slurm_conf)
+{
+    char dir[4096], v[256], path[4200];
+    snprintf(dir, sizeof(dir), "%s", slurm_conf && *slurm_conf ? slurm_conf
+             : "/etc/slurm/slurm.conf");
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    /* Slurm: task/cgroup in TaskPlugin and ConstrainDevices=yes */
+    if (ng_conf_get(slurm_conf && *slurm_conf ? slurm_conf : "/etc/slurm/slurm.conf",
+                    "TaskPlugin", v, sizeof(v)) < 0 || !strstr(v, "cgroup"))
+        return 0;
+    snprintf(path, sizeof(path), "%s/cgroup.conf", slash ? dir : ".");
+    return ng_conf_get(path, "ConstrainDevices", v, sizeof(v)) == 0 && !strcasecmp(v, "yes");
+}
+
+int ng_slurm_gres_cores(const char *slurm_conf)
+{
+    char path[4200], v[256];
+    const char *conf = slurm_conf && *slurm_conf ? slurm_conf : "/etc/slurm/slurm.conf";
+    const char *slash = strrchr(conf, '/');
+    snprintf(path, sizeof(path), "%.*s/gres.conf", slash ? (int)(slash - conf) : 1,
+             slash ? conf : ".");
+    if (ng_conf_get(path, "Cores", v, sizeof(v)) == 0 || ng_conf_get(path, "CPUs", v, sizeof(v)) == 0)
+        return 1;
+    return ng_conf_get(path, "AutoDetect", v, sizeof(v)) == 0 && strcasecmp(v, "off") != 0;
 }

@@ -135,6 +135,45 @@ int ng_gpu_parse_list(const ng_topo *t, const ng_roots *r, ng_idx_kind kind,
                       char (**busids)[NG_BUSID_LEN], int *n, char *err,
                       size_t errlen);
 
+/* --------------------------------------------------------------- assignment */
+
+/* Which of the step's GPUs Slurm gives each local task, mirroring Slurm's
+ * GRES binding (--gpus-per-task, --ntasks-per-gpu, --gpu-bind=none|closest|
+ * single:N|per_task:N|map_gpu:...|mask_gpu:...), from step-wide facts only so
+ * every task of a node computes the same rows. */
+typedef struct {
+    int ngres;
+    const unsigned *gres;      /* the step's GPUs on this node: GRES indexes,
+                                  ascending (SLURM_STEP_GPUS before fork) */
+    int ntasks;                /* local tasks */
+    const char *bind;          /* tres binding as Slurm passes it
+                                  ("gres/gpu:map_gpu:1,0", "gpu:per_task:1");
+                                  NULL/"" = none */
+    int local_index;           /* task/cgroup + ConstrainDevices: map/mask ids
+                                  are positions among the step's GPUs */
+    hwloc_const_bitmap_t const *task_cpus; /* ntasks cpusets, NULL = unknown */
+    hwloc_const_bitmap_t const *gres_cpus; /* per node GRES index: its
+                                  gres.conf Cores= as cpus; NULL = none */
+    int ngres_cpus;
+} ng_assign_in;
+
+typedef struct {
+    int ntasks;
+    int *n;                    /* GPUs of task i */
+    unsigned **gres;           /* their GRES indexes, ascending */
+    int shared;                /* no per-task binding: all tasks, all GPUs */
+    int fallback;              /* a binding named no GPU of the step: Slurm
+                                  gave that task the step's first GPU */
+    char how[192];             /* the binding and how it was read */
+} ng_assignment;
+
+int ng_assign(const ng_assign_in *in, ng_assignment *out, char *err, size_t errlen);
+void ng_assignment_free(ng_assignment *a);
+/* SLURM_CPU_BIND_TYPE + SLURM_CPU_BIND_LIST -> one cpuset per task (lists
+ * shorter than ntasks are reused, as Slurm does); sets[] preallocated. */
+int ng_cpu_bind_list(const char *type, const char *list, int ntasks, hwloc_bitmap_t *sets,
+                     char *err, size_t errlen);
+
 /* ---------------------------------------------------------------------- plan */
 
 typedef enum {
@@ -231,6 +270,8 @@ typedef struct {
     double hugepages_max_fraction;            /* 0 = no cap */
     char hugepages_mount[1024];               /* hugetlbfs mount to tell tasks */
     char state_dir[1024];     /* state_dir=PATH (ledger), default /run/numa-gpu */
+    int constrain_devices;    /* auto (-1): read slurm.conf/cgroup.conf */
+    int gres_cores;           /* gres.conf gives Cores= (or AutoDetect): -1 auto */
 } ng_config;
 
 void ng_config_init(ng_config *c);
@@ -240,6 +281,13 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen);
 int ng_config_check(const ng_config *c, char *err, size_t errlen);
 int ng_config_mode_allowed(const ng_config *c, ng_mode m, char *err, size_t errlen);
 void ng_config_roots(const ng_config *c, ng_roots *r);
+/* Slurm-style "Key=Value" file lookup (keys case-insensitive); -1 absent. */
+int ng_conf_get(const char *path, const char *key, char *out, size_t len);
+/* What Slurm does with the files beside slurm_conf (NULL: /etc/slurm):
+ * device ids relative to the allocation (task/cgroup + ConstrainDevices),
+ * and whether gres.conf gives GPUs Cores= (or AutoDetect does). */
+int ng_slurm_local_index(const char *slurm_conf);
+int ng_slurm_gres_cores(const char *slurm_conf);
 /* "strict,verbose" -> mode + verbose flag; the error names the bad part. */
 int ng_mode_option_parse(const char *s, ng_mode *mode, int *verbose, char *err,
                          size_t errlen);
@@ -304,6 +352,31 @@ int ng_step_from_env(const ng_topo *t, const ng_roots *r, ng_getenv_fn fn,
                      void *ctx, const char *step_gpus, int ntasks,
                      int local_rank, ng_step *st, char *err, size_t errlen);
 const char *ng_step_getenv_process(const char *name, void *ctx);
+/* The step from Slurm's assignment (ng_assign): rank i gets task i's GPUs
+ * resolved to bus ids. A shared assignment (no per-task binding) follows the
+ * local-rank convention: rank i takes chunk i when the list splits evenly,
+ * GPU i / (tasks per GPU) when tasks share GPUs evenly, else all of them. */
+int ng_step_from_assignment(const ng_topo *t, const ng_roots *r, const ng_assignment *a,
+                            int self, ng_step *st, char *err, size_t errlen);
+/* "0,1,3" -> ascending unique GRES indexes (malloc'ed). */
+int ng_gres_list_parse(const char *s, unsigned **out, int *n, char *err, size_t errlen);
+/* Cross-check row self against the task's own SLURM_STEP_GPUS: the same
+ * GRES indexes (global ids), or the same count (local_index). 0 when they
+ * agree or the task names none; -1 with why. */
+int ng_assign_check(const ng_assignment *a, int self, int local_index, ng_getenv_fn fn,
+                    void *ctx, char *why, size_t len);
+/* What gres.conf Cores= (or AutoDetect) says for each step GPU: the cpus of
+ * its NUMA node(s) in the topology; out[g] NULL where unknown. */
+int ng_gres_local_cpus(const ng_topo *t, const ng_roots *r, const unsigned *gres, int n,
+                       hwloc_bitmap_t **out, int *nout);
+void ng_gres_local_cpus_free(hwloc_bitmap_t *v, int n);
+/* The one plan path: step -> plan -> memory tier (mem), with the mode's
+ * rule for a tier this node lacks (strict: error; otherwise local memory is
+ * kept and warn says why). Used by the plugin, exec and hints alike. */
+int ng_step_plan(const ng_topo *t, const ng_step *st, hwloc_const_bitmap_t cpus,
+                 hwloc_const_bitmap_t mems, ng_mode mode, ng_memopt mem, ng_plan *p,
+                 char *warn, size_t warnlen, char *err, size_t errlen);
+
 void ng_step_free(ng_step *st);
 
 /* Apply rank `self` of plan p to the calling task, verify it by reading the

@@ -231,6 +231,8 @@ static void export_env(const ng_task_io *io, const ng_rank_plan *rp)
     io->setenv_fn("OMP_NUM_THREADS", n, 0, io->ctx);
     io->setenv_fn("OMP_PLACES", rp->omp_places, 0, io->ctx);
     io->setenv_fn("OMP_PROC_BIND", "close", 0, io->ctx);
+    /* Slurm's GPU indexes follow PCI order; CUDA's default order does not. */
+    io->setenv_fn("CUDA_DEVICE_ORDER", "PCI_BUS_ID", 0, io->ctx);
 }
 
 /* Effective placement matches the plan: same cpus, same policy, memory
@@ -298,4 +300,192 @@ int ng_task_apply(const ng_topo *t, const ng_plan *p, int self,
     if (!eff)
         ng_effective_clear(&local);
     return 0;
+}
+
+/* ------------------------------------------------ steps from an assignment */
+
+static int resolve_gres(const ng_topo *t, const ng_roots *r, unsigned g, char b[NG_BUSID_LEN],
+                        char *err, size_t errlen)
+{
+    char id[16];
+    snprintf(id, sizeof(id), "%u", g);
+    return ng_gpu_resolve(t, r, NG_IDX_GRES, id, b, err, errlen);
+}
+
+int ng_step_from_assignment(const ng_topo *t, const ng_roots *r, const ng_assignment *a,
+                            int self, ng_step *st, char *err, size_t errlen)
+{
+    if (self >= a->ntasks)
+        return ng_err(err, errlen, "local task %d is not below the number of local tasks %d",
+                      self, a->ntasks);
+    if (step_alloc(st, a->ntasks, err, errlen) < 0)
+        return -1;
+    st->self = self;
+    snprintf(st->source, sizeof(st->source), "%s", a->shared ? "step GPUs, shared" :
+             "step GPUs, Slurm's binding");
+    for (int i = 0; i < a->ntasks; i++) {
+        int n = a->n[i], from = 0, cnt = n;
+        /* Shared list: the local-rank convention (rank i drives GPU chunk i,
+         * or GPU i / tasks-per-GPU); if it does not split evenly every rank
+         * keeps all the GPUs. */
+        if (a->shared && n >= a->ntasks && n % a->ntasks == 0) {
+            cnt = n / a->ntasks;
+            from = i * cnt;
+        } else if (a->shared && n > 0 && n < a->ntasks && a->ntasks % n == 0) {
+            cnt = 1;
+            from = i / (a->ntasks / n);
+        }
+        for (int j = from; j < from + cnt; j++) {
+            char b[NG_BUSID_LEN];
+            if (resolve_gres(t, r, a->gres[i][j], b, err, errlen) < 0 ||
+                rank_add(&st->ranks[i], b) < 0) {
+                ng_step_free(st);
+                return err && !*err ? ng_err(err, errlen, "out of memory") : -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Parse "0,1,3" (GRES indexes) into a sorted, deduplicated set. */
+static int gres_list(const char *s, hwloc_bitmap_t set)
+{
+    hwloc_bitmap_zero(set);
+    if (!s || !*s)
+        return -1;
+    for (const char *p = s; *p;) {
+        char *end;
+        errno = 0;
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        unsigned long v = strtoul(p, &end, 10);
+        if (errno || v >= 4096 || (*end && *end != ','))
+            return -1;
+        hwloc_bitmap_set(set, (unsigned)v);
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+int ng_gres_list_parse(const char *s, unsigned **out, int *n, char *err, size_t errlen)
+{
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    *out = NULL;
+    *n = 0;
+    if (!set || gres_list(s, set) < 0) {
+        hwloc_bitmap_free(set);
+        return ng_err(err, errlen, "'%s' is not a list of GRES indexes below 4096", s ? s : "");
+    }
+    int w = hwloc_bitmap_weight(set), i = 0;
+    unsigned g;
+    *out = calloc((size_t)w, sizeof(unsigned));
+    if (!*out) {
+        hwloc_bitmap_free(set);
+        return ng_err(err, errlen, "out of memory");
+    }
+    hwloc_bitmap_foreach_begin(g, set) {
+        (*out)[i++] = g;
+    } hwloc_bitmap_foreach_end();
+    *n = w;
+    hwloc_bitmap_free(set);
+    return 0;
+}
+
+int ng_assign_check(const ng_assignment *a, int self, int local_index, ng_getenv_fn fn,
+                    void *ctx, char *why, size_t len)
+{
+    if (self < 0 || self >= a->ntasks)
+        return ng_err(why, len, "task %d is not in the assignment", self);
+    const char *v = fn("SLURM_STEP_GPUS", ctx);
+    if (!v || !*v)
+        return 0;   /* e.g. --gpu-bind=none on 22.05 sets no GPU variables */
+    hwloc_bitmap_t have = hwloc_bitmap_alloc(), want = hwloc_bitmap_alloc();
+    int rc = 0;
+    if (gres_list(v, have) < 0) {
+        rc = ng_err(why, len, "the task's SLURM_STEP_GPUS='%.64s' is not a GRES index list", v);
+    } else if (local_index) {
+        /* ConstrainDevices: the task sees its own GPUs renumbered; only the
+         * count can be compared. */
+        if (hwloc_bitmap_weight(have) != a->n[self])
+            rc = ng_err(why, len, "the task sees %d GPU(s) (SLURM_STEP_GPUS=%.64s) but Slurm's "
+                        "binding gives it %d", hwloc_bitmap_weight(have), v, a->n[self]);
+    } else {
+        for (int j = 0; j < a->n[self]; j++)
+            hwloc_bitmap_set(want, a->gres[self][j]);
+        if (!hwloc_bitmap_isequal(have, want)) {
+            char w[256];
+            ng_list_str(want, w, sizeof(w));
+            rc = ng_err(why, len, "the task's SLURM_STEP_GPUS=%.64s differs from GRES %s "
+                        "computed from the step's binding", v, w);
+        }
+    }
+    hwloc_bitmap_free(have);
+    hwloc_bitmap_free(want);
+    return rc;
+}
+
+int ng_step_plan(const ng_topo *t, const ng_step *st, hwloc_const_bitmap_t cpus,
+                 hwloc_const_bitmap_t mems, ng_mode mode, ng_memopt mem, ng_plan *p,
+                 char *warn, size_t warnlen, char *err, size_t errlen)
+{
+    if (warn && warnlen)
+        warn[0] = '\0';
+    if (ng_plan_compute(t, cpus, mems, st->nranks, st->ranks, mode, p, err, errlen) < 0)
+        return -1;
+    char merr[NG_ERRLEN];
+    if (ng_plan_memory(t, p, mem, merr, sizeof(merr)) < 0) {
+        /* A tier this node lacks: strict refuses, the other modes keep
+         * local memory and say so. */
+        if (mode == NG_MODE_STRICT) {
+            ng_plan_free(p);
+            return ng_err(err, errlen, "%s", merr);
+        }
+        if (warn && warnlen)
+            snprintf(warn, warnlen, "%s; keeping local memory", merr);
+    }
+    return 0;
+}
+
+int ng_gres_local_cpus(const ng_topo *t, const ng_roots *r, const unsigned *gres, int n,
+                       hwloc_bitmap_t **out, int *nout)
+{
+    unsigned max = 0;
+    for (int i = 0; i < n; i++)
+        if (gres[i] > max)
+            max = gres[i];
+    *out = NULL;
+    *nout = 0;
+    if (n <= 0)
+        return 0;
+    hwloc_bitmap_t *v = calloc(max + 1, sizeof(*v));
+    if (!v)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        char b[NG_BUSID_LEN], e[NG_ERRLEN];
+        ng_accel a;
+        if (resolve_gres(t, r, gres[i], b, e, sizeof(e)) < 0 ||
+            ng_accel_lookup(t, b, &a, e, sizeof(e)) < 0)
+            continue;
+        if (a.locality == NG_LOC_KNOWN && !hwloc_bitmap_iszero(a.nodes)) {
+            hwloc_bitmap_t c = hwloc_bitmap_alloc();
+            unsigned node;
+            hwloc_bitmap_foreach_begin(node, a.nodes) {
+                hwloc_obj_t o = hwloc_get_numanode_obj_by_os_index(ng_topo_hwloc(t), node);
+                if (o && o->cpuset)
+                    hwloc_bitmap_or(c, c, o->cpuset);
+            } hwloc_bitmap_foreach_end();
+            v[gres[i]] = c;
+        }
+        ng_accel_clear(&a);
+    }
+    *out = v;
+    *nout = (int)max + 1;
+    return 0;
+}
+
+void ng_gres_local_cpus_free(hwloc_bitmap_t *v, int n)
+{
+    for (int i = 0; v && i < n; i++)
+        hwloc_bitmap_free(v[i]);
+    free(v);
 }

@@ -51,6 +51,27 @@ static int verbose;
 static ng_topo *topo;
 static hwloc_bitmap_t allowed_cpus, allowed_mems;
 static char step_gpus[4096];
+static unsigned *step_gres;        /* the step's GPUs on this node (GRES indexes) */
+static int nstep_gres;
+static int local_index;            /* Slurm numbers devices per allocation */
+static hwloc_bitmap_t *gres_cpus;  /* gres.conf Cores= per GRES, when the site has them */
+static int ngres_cpus;
+
+/* Hugepages are reserved by root in slurmstepd, for the rows of the final
+ * plan: each task (already the user) posts its nodes in a shared slot and a
+ * slurmstepd thread reserves them. The binding that decides a task's GPU is
+ * only visible in task_init on some releases, after privileges are dropped. */
+typedef struct {
+    volatile int state;            /* 0 idle, 1 asked, 2 done, 3 failed */
+    int strict;
+    char nodes[256];               /* "1" or "0,1" */
+    char result[NG_ERRLEN];        /* env value, or the error */
+} hp_slot;
+static hp_slot *hp_slots;
+static int nhp_slots;
+static pthread_t hp_thread;
+static int hp_thread_on;
+static volatile int hp_stop;
 
 /* Audit state. slots are shared with the forked tasks (MAP_SHARED): each
  * task writes what it was meant to get and what the kernel gave it; the
@@ -76,6 +97,7 @@ static ng_audit_ids ids;
 static char host[256];
 
 static int opt_cb(int val, const char *optarg, int remote);
+static void hp_setup(spank_t sp);
 
 static int hp_cb(int val, const char *optarg, int remote);
 static int mem_cb(int val, const char *optarg, int remote);
@@ -475,10 +497,26 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
         audit_setup(sp, "job does not own the whole node (exclusive_only=yes)");
         return 0;
     }
-    if (spank_getenv(sp, "SLURM_STEP_GPUS", step_gpus, sizeof(step_gpus)) != ESPANK_SUCCESS)
+    /* The step's whole GPU list, global GRES indexes in every configuration
+     * (inside a task it can be renumbered per task under ConstrainDevices). */
+    if (spank_getenv(sp, "SLURM_STEP_GPUS", step_gpus, sizeof(step_gpus)) != ESPANK_SUCCESS ||
+        !strcmp(step_gpus, "NoDevFiles"))
         step_gpus[0] = '\0';
+    if (step_gpus[0] &&
+        ng_gres_list_parse(step_gpus, &step_gres, &nstep_gres, err, sizeof(err)) < 0) {
+        slurm_error("numa-gpu: SLURM_STEP_GPUS: %s", err);
+        return mode == NG_MODE_STRICT ? -1 : 0;
+    }
+    const char *conf = getenv("SLURM_CONF");
+    local_index = cfg.constrain_devices >= 0 ? cfg.constrain_devices : ng_slurm_local_index(conf);
+    if (nstep_gres && (cfg.gres_cores > 0 || (cfg.gres_cores < 0 && ng_slurm_gres_cores(conf)))) {
+        ng_roots roots;
+        ng_config_roots(&cfg, &roots);
+        ng_gres_local_cpus(topo, &roots, step_gres, nstep_gres, &gres_cpus, &ngres_cpus);
+    }
     active = 1;
     audit_setup(sp, NULL);
+    hp_setup(sp);
     return 0;
 }
 
@@ -503,13 +541,46 @@ static void audit_fill(spank_t sp, const ng_plan *p, int local, const ng_effecti
     sl->filled = 1;
 }
 
-/* The task's plan, computed once in the task process (task_init_privileged
- * or task_init, whichever runs first) and kept for the other. */
+/* The task's plan, computed once in the task process. */
 static ng_plan tplan;
 static int tplan_state = -1;   /* -1 not computed, 0 ok, 1 failed */
 static char tplan_err[NG_ERRLEN], tsource[64];
 static int tlocal;
 
+/* Step-wide inputs of Slurm's GPU binding, identical in every task. */
+static int task_assignment(spank_t sp, int ntasks, ng_assignment *a, char *err, size_t errlen)
+{
+    const char *bind = job_getenv("SLURMD_TRES_BIND", sp);
+    char bindbuf[1024] = "";
+    if (!bind)
+        bind = job_getenv("SLURM_TRES_BIND", sp);
+    if (bind)
+        snprintf(bindbuf, sizeof(bindbuf), "%s", bind);
+    hwloc_bitmap_t *tc = calloc((size_t)ntasks, sizeof(*tc));
+    int have_tc = tc != NULL;
+    for (int i = 0; have_tc && i < ntasks; i++)
+        have_tc = (tc[i] = hwloc_bitmap_alloc()) != NULL;
+    const char *type = job_getenv("SLURM_CPU_BIND_TYPE", sp);
+    char typebuf[64] = "";
+    if (type)
+        snprintf(typebuf, sizeof(typebuf), "%s", type);
+    char e[NG_ERRLEN];
+    if (have_tc && ng_cpu_bind_list(typebuf, job_getenv("SLURM_CPU_BIND_LIST", sp), ntasks, tc,
+                                    e, sizeof(e)) < 0)
+        have_tc = 0;   /* no per-task cpu list: Slurm then treats cpus as all */
+    ng_assign_in in = { nstep_gres, step_gres, ntasks, bindbuf, local_index,
+                        have_tc ? (hwloc_const_bitmap_t const *)tc : NULL,
+                        (hwloc_const_bitmap_t const *)gres_cpus, ngres_cpus };
+    int rc = ng_assign(&in, a, err, errlen);
+    for (int i = 0; tc && i < ntasks; i++)
+        hwloc_bitmap_free(tc[i]);
+    free(tc);
+    return rc;
+}
+
+/* The task's plan: every local task computes the same plan from the same
+ * step-wide inputs (the step's GPU list read before fork, Slurm's binding,
+ * the tasks' cpu lists), so rows are disjoint and agree between tasks. */
 static int task_plan(spank_t sp)
 {
     if (tplan_state >= 0)
@@ -520,24 +591,49 @@ static int task_plan(spank_t sp)
     ng_roots roots;
     ng_config_roots(&cfg, &roots);
     ng_step st;
-    int rc = ng_step_from_env(topo, &roots, job_getenv, sp, step_gpus, (int)ntasks, tlocal,
-                              &st, tplan_err, sizeof(tplan_err));
-    if (rc == 0) {
-        snprintf(tsource, sizeof(tsource), "%s", st.source);
-        rc = ng_plan_compute(topo, allowed_cpus, allowed_mems, st.nranks, st.ranks, mode,
-                             &tplan, tplan_err, sizeof(tplan_err));
-        ng_step_free(&st);
-        char merr[NG_ERRLEN];
-        if (rc == 0 && ng_plan_memory(topo, &tplan, memopt, merr, sizeof(merr)) < 0) {
-            /* A tier this node lacks: strict refuses, prefer keeps local. */
+    int rc;
+    if (nstep_gres > 0) {
+        ng_assignment a;
+        rc = task_assignment(sp, (int)ntasks, &a, tplan_err, sizeof(tplan_err));
+        char why[NG_ERRLEN];
+        if (rc == 0 && ng_assign_check(&a, tlocal, local_index, job_getenv, sp, why,
+                                       sizeof(why)) < 0) {
+            /* Never bind next to another task's GPU on a guess. */
             if (mode == NG_MODE_STRICT) {
-                snprintf(tplan_err, sizeof(tplan_err), "%s", merr);
-                ng_plan_free(&tplan);
+                snprintf(tplan_err, sizeof(tplan_err), "cannot tell which GPU this task has: "
+                         "%.900s", why);
                 rc = -1;
             } else {
-                task_log(1, merr, NULL);
+                char msg[NG_ERRLEN + 128];
+                snprintf(msg, sizeof(msg), "numa-gpu: task %d: %s; placing it on the nodes of "
+                         "all the step's GPUs", tlocal, why);
+                task_log(1, msg, NULL);
+                free(a.gres[tlocal]);
+                a.gres[tlocal] = calloc((size_t)nstep_gres, sizeof(unsigned));
+                if (a.gres[tlocal])
+                    memcpy(a.gres[tlocal], step_gres, (size_t)nstep_gres * sizeof(unsigned));
+                a.n[tlocal] = a.gres[tlocal] ? nstep_gres : 0;
             }
         }
+        if (rc == 0)
+            rc = ng_step_from_assignment(topo, &roots, &a, tlocal, &st, tplan_err,
+                                         sizeof(tplan_err));
+        if (rc == 0)
+            snprintf(st.source, sizeof(st.source), "%.63s", a.how);
+        if (a.n)
+            ng_assignment_free(&a);
+    } else {
+        rc = ng_step_from_env(topo, &roots, job_getenv, sp, NULL, (int)ntasks, tlocal, &st,
+                              tplan_err, sizeof(tplan_err));
+    }
+    if (rc == 0) {
+        char warn[NG_ERRLEN];
+        snprintf(tsource, sizeof(tsource), "%s", st.source);
+        rc = ng_step_plan(topo, &st, allowed_cpus, allowed_mems, mode, memopt, &tplan, warn,
+                          sizeof(warn), tplan_err, sizeof(tplan_err));
+        ng_step_free(&st);
+        if (rc == 0 && warn[0])
+            task_log(1, warn, NULL);
     }
     tplan_state = rc < 0;
     return rc;
@@ -552,22 +648,25 @@ static int task_fail(const char *err)
     return mode == NG_MODE_STRICT ? -1 : 0;
 }
 
-/* Root, in the task before it becomes the user: reserve the task's
- * hugepages on its memory node(s), SIZE split evenly between them. */
-static int reserve_hugepages(spank_t sp, const ng_rank_plan *rp, char *err, size_t errlen)
+/* Root, in slurmstepd: reserve task `local`'s pages on `nodes`, SIZE split
+ * evenly between them. Strict: all or nothing. */
+static int reserve_hugepages(uint32_t job, uint32_t step, int local, const char *nodes,
+                             int strict, char *env, size_t envlen, char *err, size_t errlen)
 {
-    uint32_t job = 0, step = 0;
-    spank_get_item(sp, S_JOB_ID, &job);
-    spank_get_item(sp, S_JOB_STEPID, &step);
     ng_hp_ctx c;
     hp_ctx(&c);
-    int nodes = hwloc_bitmap_weight(rp->mems), n;
+    hwloc_bitmap_t mems = hwloc_bitmap_alloc();
+    if (!mems || ng_list_parse(nodes, mems) < 0 || hwloc_bitmap_iszero(mems)) {
+        hwloc_bitmap_free(mems);
+        return snprintf(err, errlen, "hugepages: no memory node to reserve on"), -1;
+    }
+    int nn = hwloc_bitmap_weight(mems), n, rc = 0;
     unsigned long long page = (unsigned long long)hp_page_kb << 10;
-    long want = (long)((hp_bytes + page * (unsigned long long)nodes - 1) / (page * (unsigned long long)nodes));
-    char env[512] = "";
-    int rc = 0;
-    hwloc_bitmap_foreach_begin(n, rp->mems) {
-        ng_hp_req r = { job, step, tlocal, n, hp_page_kb, want, (int)getppid() };
+    long want = (long)((hp_bytes + page * (unsigned long long)nn - 1) / (page * (unsigned long long)nn));
+    env[0] = '\0';
+    err[0] = '\0';
+    hwloc_bitmap_foreach_begin(n, mems) {
+        ng_hp_req r = { job, step, local, n, hp_page_kb, want, (int)getpid() };
         long got = 0;
         char e[NG_ERRLEN];
         if (ng_hp_reserve(&c, &r, &got, e, sizeof(e)) < 0) {
@@ -579,35 +678,85 @@ static int reserve_hugepages(spank_t sp, const ng_rank_plan *rp, char *err, size
             rc = -1;
         }
         size_t u = strlen(env);
-        snprintf(env + u, sizeof(env) - u, "%s%d:%ldx%lukB", u ? "," : "", n, got, hp_page_kb);
-        if (rc < 0 && mode == NG_MODE_STRICT)
+        snprintf(env + u, envlen - u, "%s%d:%ldx%lukB", u ? "," : "", n, got, hp_page_kb);
+        if (rc < 0 && strict)
             break;
-        if (rc < 0) {
-            task_log(1, err, NULL);
-            rc = 0;
-        }
+        if (rc < 0)
+            slurm_info("numa-gpu: task %d: %s", local, err);
+        rc = 0;
     } hwloc_bitmap_foreach_end();
-    if (rc < 0) {   /* strict: nothing half-applied */
-        ng_hp_release(&c, job, step, tlocal, NULL, NULL, 0);
-        return -1;
-    }
-    spank_setenv(sp, "NUMA_GPU_HUGEPAGES", env, 1);
-    if (cfg.hugepages_mount[0])
-        spank_setenv(sp, "NUMA_GPU_HUGETLBFS", cfg.hugepages_mount, 1);
-    return 0;
+    hwloc_bitmap_free(mems);
+    if (rc < 0)   /* strict: nothing half-applied */
+        ng_hp_release(&c, job, step, local, NULL, NULL, 0);
+    return rc;
 }
 
-int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
+static uint32_t hp_job, hp_step;
+
+static void *hp_main(void *arg)
 {
-    (void)ac;
-    (void)av;
-    if (!active || !hp_bytes || mode == NG_MODE_EXPLAIN)
-        return 0;
-    if (task_plan(sp) < 0)
-        return 0; /* reported by task_init */
-    char err[NG_ERRLEN];
-    if (reserve_hugepages(sp, &tplan.ranks[tlocal], err, sizeof(err)) < 0)
-        return task_fail(err);
+    (void)arg;
+    while (!hp_stop) {
+        for (int i = 0; i < nhp_slots; i++) {
+            hp_slot *sl = &hp_slots[i];
+            if (sl->state != 1)
+                continue;
+            __sync_synchronize();
+            char env[NG_ERRLEN], err[NG_ERRLEN];
+            int rc = reserve_hugepages(hp_job, hp_step, i, sl->nodes, sl->strict, env,
+                                       sizeof(env), err, sizeof(err));
+            snprintf(sl->result, sizeof(sl->result), "%s", rc == 0 ? env : err);
+            __sync_synchronize();
+            sl->state = rc == 0 ? 2 : 3;
+        }
+        usleep(2000);
+    }
+    return NULL;
+}
+
+static void hp_setup(spank_t sp)
+{
+    uint32_t n = 0;
+    if (!hp_bytes || mode == NG_MODE_EXPLAIN ||
+        spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &n) != ESPANK_SUCCESS || n == 0 || n > 4096)
+        return;
+    spank_get_item(sp, S_JOB_ID, &hp_job);
+    spank_get_item(sp, S_JOB_STEPID, &hp_step);
+    hp_slots = mmap(NULL, n * sizeof(hp_slot), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                    -1, 0);
+    if (hp_slots == MAP_FAILED) {
+        hp_slots = NULL;
+        slurm_error("numa-gpu: hugepages: out of memory; none reserved for this step");
+        return;
+    }
+    nhp_slots = (int)n;
+    if (pthread_create(&hp_thread, NULL, hp_main, NULL) == 0)
+        hp_thread_on = 1;
+}
+
+/* In the task (as the user): ask slurmstepd for the pages of our plan row
+ * and wait, at most 10 s, for the answer. */
+static int task_hugepages(spank_t sp, const ng_rank_plan *rp, char *err, size_t errlen)
+{
+    if (!hp_slots || !hp_thread_on || tlocal < 0 || tlocal >= nhp_slots)
+        return snprintf(err, errlen, "hugepages: the reservation service of this step "
+                        "did not start"), -1;
+    hp_slot *sl = &hp_slots[tlocal];
+    ng_list_str(rp->mems, sl->nodes, sizeof(sl->nodes));
+    sl->strict = mode == NG_MODE_STRICT;
+    __sync_synchronize();
+    sl->state = 1;
+    for (int i = 0; i < 5000 && (sl->state == 1); i++)
+        usleep(2000);
+    __sync_synchronize();
+    if (sl->state != 2) {
+        snprintf(err, errlen, "%s", sl->state == 3 ? sl->result
+                 : "hugepages: no answer from slurmstepd within 10 s");
+        return -1;
+    }
+    spank_setenv(sp, "NUMA_GPU_HUGEPAGES", sl->result, 1);
+    if (cfg.hugepages_mount[0])
+        spank_setenv(sp, "NUMA_GPU_HUGETLBFS", cfg.hugepages_mount, 1);
     return 0;
 }
 
@@ -632,16 +781,23 @@ static void export_hints(spank_t sp)
         task_log(1, err, NULL);
         return;
     }
-    int rc = ng_plan_compute(topo, allowed_cpus, allowed_mems, st.nranks, st.ranks, mode, &plan,
-                             err, sizeof(err));
+    char warn[NG_ERRLEN];
+    int rc = ng_step_plan(topo, &st, allowed_cpus, allowed_mems, mode, memopt, &plan, warn,
+                          sizeof(warn), err, sizeof(err));
     ng_step_free(&st);
+    if (rc == 0 && warn[0])
+        task_log(1, warn, NULL);
     if (rc < 0) {
         task_log(1, err, NULL);
         return;
     }
     char *hosts[1024];
     int nh = 0;
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(23, 11, 0)
+    hostlist_t *hl = slurm_hostlist_create(nodelist);   /* opaque since 23.11 */
+#else
     hostlist_t hl = slurm_hostlist_create(nodelist);
+#endif
     for (char *h; hl && nh < 1024 && (h = slurm_hostlist_shift(hl)); )
         hosts[nh++] = h;
     if (hl)
@@ -700,6 +856,16 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
             rc = 0; /* local task 0 prints the node's plan once */
         else
             rc = ng_task_apply(topo, &tplan, tlocal, &io, &eff, err, sizeof(err));
+        if (rc == 0 && hp_bytes && mode != NG_MODE_EXPLAIN &&
+            task_hugepages(sp, &tplan.ranks[tlocal], err, sizeof(err)) < 0) {
+            if (mode == NG_MODE_STRICT) {
+                rc = -1;
+            } else {
+                char msg[NG_ERRLEN + 32];
+                snprintf(msg, sizeof(msg), "numa-gpu: %s", err);
+                task_log(1, msg, NULL);
+            }
+        }
         audit_fill(sp, &tplan, tlocal, &eff, tsource);
         ng_plan_free(&tplan);
     }
@@ -719,6 +885,21 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
         pthread_join(sampler, NULL);
         sampler_on = 0;
     }
+    if (hp_thread_on) {
+        hp_stop = 1;
+        pthread_join(hp_thread, NULL);
+        hp_thread_on = 0;
+    }
+    if (hp_slots) {
+        munmap(hp_slots, (size_t)nhp_slots * sizeof(hp_slot));
+        hp_slots = NULL;
+    }
+    free(step_gres);
+    step_gres = NULL;
+    nstep_gres = 0;
+    ng_gres_local_cpus_free(gres_cpus, ngres_cpus);
+    gres_cpus = NULL;
+    ngres_cpus = 0;
     if (active && hp_bytes && spank_context() == S_CTX_REMOTE) {
         /* slurmstepd (root) at step end: give back this step's pages. */
         uint32_t job = 0, step = 0;

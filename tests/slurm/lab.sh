@@ -4,12 +4,33 @@
 #   lab_start [NODES] [PLUGSTACK-ARGS...]   start and wait until idle
 #   lab_plugstack ARGS...                   rewrite plugstack.conf
 #   lab_stop                                stop what we started, by PID
+# LAB_CGROUP=1: task/cgroup,task/affinity + proctrack/cgroup with
+# ConstrainCores and ConstrainDevices on cgroup v1 (what GPU sites run);
+# its cgroups are removed at lab_stop. LAB_GPUS=N fake GPUs (default 2).
 # Needs root. Facts behind the choices: ../shared/notes/slurm-lab.md.
 
 LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAB_BUILD=${NUMA_GPU_BUILD:-$LAB_ROOT/build}
 LAB=""
 LAB_PIDS=()
+LAB_NGPUS=${LAB_GPUS:-2}
+
+# The cgroup flavour (LAB_CGROUP=1) rewrites the common slurm.conf on stdin.
+lab_cgroup_conf() {
+    if [ "${LAB_CGROUP:-0}" != 1 ]; then cat; return; fi
+    sed -e 's|^ProctrackType=.*|ProctrackType=proctrack/cgroup|' \
+        -e 's|^TaskPlugin=.*|TaskPlugin=task/cgroup,task/affinity|'
+    cat > "$LAB/etc/cgroup.conf" <<EOC
+CgroupPlugin=cgroup/v1
+CgroupMountpoint=/sys/fs/cgroup
+ConstrainCores=yes
+ConstrainDevices=yes
+ConstrainRAMSpace=no
+EOC
+}
+
+# Name of the lab flavour for result labels.
+lab_flavour() { [ "${LAB_CGROUP:-0}" = 1 ] && echo cgroup || echo affinity; }
 
 lab_log() { echo "lab: $*" >&2; }
 
@@ -53,8 +74,8 @@ lab_start() {
         --seed-file="$LAB/munge/seed" || { lab_log "munged failed"; return 1; }
 
     # fake GPUs: character devices (plain files are rejected by Slurm)
-    mknod "$LAB/dev/nvidia0" c 195 0
-    mknod "$LAB/dev/nvidia1" c 195 1
+    local g
+    for g in $(seq 0 $((LAB_NGPUS - 1))); do mknod "$LAB/dev/nvidia$g" c 195 "$g"; done
     sh "$LAB_ROOT/tests/lab/lab-topology.sh" "$LAB/topo.xml"
     "$LAB_BUILD/mkfakeroot" --pci-order "$LAB/topo.xml" "$LAB/fake" || return 1
 
@@ -62,14 +83,14 @@ lab_start() {
     hw=$(slurmd -C | head -1 | grep -o 'CPUs=[0-9]* Boards=[0-9]* SocketsPerBoard=[0-9]* CoresPerSocket=[0-9]* ThreadsPerCore=[0-9]*')
     . "$LAB_ROOT/tests/lab/slurm-conf.sh"
     {
-        slurm_conf_common "$LAB" "$LAB/munge/munge.socket" "$host"
+        slurm_conf_common "$LAB" "$LAB/munge/munge.socket" "$host" | lab_cgroup_conf
         echo "SlurmctldPort=$port_base"
         echo "SlurmdPort=$((port_base + 1))"
     } > "$SLURM_CONF"
     local i
     for i in $(seq 1 "$nodes"); do
-        echo "NodeName=lab$i NodeHostname=$host NodeAddr=127.0.0.1 Port=$((port_base + i)) $hw RealMemory=1000 Gres=gpu:2 State=UNKNOWN" >> "$SLURM_CONF"
-        echo "NodeName=lab$i Name=gpu File=$LAB/dev/nvidia[0-1]" >> "$LAB/etc/gres.conf"
+        echo "NodeName=lab$i NodeHostname=$host NodeAddr=127.0.0.1 Port=$((port_base + i)) $hw RealMemory=1000 Gres=gpu:$LAB_NGPUS State=UNKNOWN" >> "$SLURM_CONF"
+        echo "NodeName=lab$i Name=gpu File=$LAB/dev/nvidia[0-$((LAB_NGPUS - 1))]" >> "$LAB/etc/gres.conf"
         mkdir -p "$LAB/spool/lab$i"
     done
     sed -i "1i AutoDetect=off" "$LAB/etc/gres.conf"
@@ -114,6 +135,13 @@ lab_stop() {
     done
     [ -f "$LAB/run/munged.pid" ] && kill "$(cat "$LAB/run/munged.pid")" 2>/dev/null
     sleep 0.2
+    # cgroups Slurm made for this lab's host name (empty once the steps are gone).
+    if [ "${LAB_CGROUP:-0}" = 1 ]; then
+        local d
+        for d in /sys/fs/cgroup/*/slurm_lab[0-9]* /sys/fs/cgroup/*/slurm_"$(hostname -s)"; do
+            [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+        done
+    fi
     [ -n "${LAB_KEEP:-}" ] || rm -rf "$LAB"
     LAB_PIDS=()
     LAB=""

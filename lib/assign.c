@@ -1,0 +1,397 @@
+/* Which of a step's GPUs Slurm gives each local task: a mirror of Slurm's GRES
+ * binding (src/interfaces/gres.c, _get_usable_gres and helpers, 22.05-26.05),
+ * computed from step-wide facts only, so every task of a node computes the
+ * same rows. A task's own environment cannot tell this under ConstrainDevices
+ * (every task sees index 0), so it is only used to cross-check. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+#define MAX_GRES 4096   /* GRES indexes per node we accept */
+
+void ng_assignment_free(ng_assignment *a)
+{
+    for (int i = 0; a->gres && i < a->ntasks; i++)
+        free(a->gres[i]);
+    free(a->gres);
+    free(a->n);
+    memset(a, 0, sizeof(*a));
+}
+
+/* The gpu part of a tres bind string: "gres/gpu:map_gpu:1,0+gres/nic:closest"
+ * (current releases), "gpu:map_gpu:1,0" (22.05 SLURMD_TRES_BIND). NULL when
+ * the string binds no GPU. */
+static const char *gpu_part(const char *bind, char *buf, size_t len)
+{
+    for (const char *p = bind; p && *p;) {
+        size_t n = strcspn(p, "+");
+        if (n < len) {
+            memcpy(buf, p, n);
+            buf[n] = '\0';
+            const char *s = buf;
+            if (!strncmp(s, "gres/", 5))
+                s += 5;
+            if (!strncmp(s, "gpu:", 4)) {
+                s += 4;
+                if (!strncasecmp(s, "verbose,", 8))
+                    s += 8;
+                return s;
+            }
+        }
+        p += n;
+        if (*p)
+            p++;
+    }
+    return NULL;
+}
+
+/* A strictly checked non-negative number (base 0 like Slurm's strtol). */
+static int parse_num(const char *s, size_t n, unsigned long long max, unsigned long long *out)
+{
+    char tmp[64];
+    if (n == 0 || n >= sizeof(tmp))
+        return -1;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    if (!isdigit((unsigned char)tmp[0]))
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(tmp, &end, 0);
+    if (errno || *end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int in_step(const ng_assign_in *in, unsigned g)
+{
+    for (int i = 0; i < in->ngres; i++)
+        if (in->gres[i] == g)
+            return 1;
+    return 0;
+}
+
+/* Set of node GRES indexes as a bitmap (hwloc bitmaps are handy sets). */
+static hwloc_bitmap_t step_set(const ng_assign_in *in)
+{
+    hwloc_bitmap_t b = hwloc_bitmap_alloc();
+    for (int i = 0; b && i < in->ngres; i++)
+        hwloc_bitmap_set(b, in->gres[i]);
+    return b;
+}
+
+/* gres.conf Cores= of GRES g overlaps the task's cpus (no Cores, or unknown
+ * task cpus: every GRES is "close", as in Slurm). */
+static int close_to(const ng_assign_in *in, unsigned g, int task)
+{
+    if (!in->gres_cpus || (int)g >= in->ngres_cpus || !in->gres_cpus[g])
+        return 1;
+    if (!in->task_cpus || !in->task_cpus[task])
+        return 1;
+    return hwloc_bitmap_intersects(in->gres_cpus[g], in->task_cpus[task]);
+}
+
+/* map/mask lists: entry for task t, "*N" repeats, the list is reused
+ * cyclically. Returns the entry text in tok. */
+static int list_entry(const char *list, int task, char *tok, size_t len, char *err, size_t errlen)
+{
+    unsigned long long total = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        unsigned long long at = 0;
+        unsigned long long want = pass ? (unsigned long long)task % total : 0;
+        for (const char *p = list; *p;) {
+            size_t n = strcspn(p, ",");
+            const char *star = memchr(p, '*', n);
+            unsigned long long mult = 1;
+            if (star && parse_num(star + 1, n - (size_t)(star + 1 - p), 1u << 20, &mult) < 0)
+                return ng_err(err, errlen, "bad repetition in '%.*s' (expected ID*COUNT)",
+                              (int)n, p);
+            if (mult == 0)
+                mult = 1;   /* Slurm: "Repetition count of 0 not allowed ... using 1" */
+            if (pass && want < at + mult) {
+                size_t vn = star ? (size_t)(star - p) : n;
+                if (vn >= len)
+                    return ng_err(err, errlen, "entry '%.*s' is too long", (int)n, p);
+                memcpy(tok, p, vn);
+                tok[vn] = '\0';
+                return 0;
+            }
+            at += mult;
+            p += n;
+            if (*p)
+                p++;
+        }
+        if (!pass && (total = at) == 0)
+            return ng_err(err, errlen, "empty list");
+    }
+    return ng_err(err, errlen, "no entry for task %d", task);
+}
+
+/* map_gpu/mask_gpu for one task into row (node GRES indexes). */
+static int map_or_mask(const ng_assign_in *in, const char *list, int is_map, int task,
+                       hwloc_bitmap_t row, char *err, size_t errlen)
+{
+    char tok[64];
+    unsigned long long v;
+    if (list_entry(list, task, tok, sizeof(tok), err, errlen) < 0)
+        return -1;
+    if (parse_num(tok, strlen(tok), is_map ? MAX_GRES - 1 : ~0ull, &v) < 0 || (!is_map && v == 0))
+        return ng_err(err, errlen, "'%s' is not a GPU %s", tok, is_map ? "index" : "mask");
+    hwloc_bitmap_t ids = hwloc_bitmap_alloc();
+    if (is_map)
+        hwloc_bitmap_set(ids, (unsigned)v);
+    else
+        for (unsigned b = 0; b < 64; b++)
+            if (v >> b & 1)
+                hwloc_bitmap_set(ids, b);
+    /* ConstrainDevices: ids are positions among the step's GPUs; otherwise
+     * node indexes, of which only the step's count. */
+    for (int i = 0; i < in->ngres; i++)
+        if (in->local_index ? hwloc_bitmap_isset(ids, (unsigned)i)
+                            : hwloc_bitmap_isset(ids, in->gres[i]))
+            hwloc_bitmap_set(row, in->gres[i]);
+    hwloc_bitmap_free(ids);
+    return 0;
+}
+
+/* per_task:N (--gpus-per-task): tasks in order take N GPUs, close ones first,
+ * then any left, lowest index first (_get_gres_per_task). */
+static void per_task(const ng_assign_in *in, unsigned long long k, hwloc_bitmap_t *rows)
+{
+    hwloc_bitmap_t avail = step_set(in);
+    for (int t = 0; t < in->ntasks; t++) {
+        unsigned long long need = k;
+        for (int pass = 0; pass < 2 && need; pass++) {
+            unsigned g;
+            hwloc_bitmap_foreach_begin(g, avail) {
+                if (!need)
+                    break;
+                if (pass == 0 && !close_to(in, g, t))
+                    continue;
+                hwloc_bitmap_clr(avail, g);
+                hwloc_bitmap_set(rows[t], g);
+                need--;
+            } hwloc_bitmap_foreach_end();
+        }
+    }
+    hwloc_bitmap_free(avail);
+}
+
+/* single:N (--ntasks-per-gpu): N task slots per GPU; each task in order takes
+ * a free slot of the GPU whose Cores contain its cpus, else one they
+ * overlap, else the first free (_get_single_usable_gres). */
+static void single(const ng_assign_in *in, unsigned long long per, hwloc_bitmap_t *rows)
+{
+    if (in->ngres <= 1) {
+        for (int t = 0; t < in->ntasks; t++)
+            for (int i = 0; i < in->ngres; i++)
+                hwloc_bitmap_set(rows[t], in->gres[i]);
+        return;
+    }
+    unsigned max = 0;
+    for (int i = 0; i < in->ngres; i++)
+        if (in->gres[i] > max)
+            max = in->gres[i];
+    unsigned long long *left = calloc(max + 1, sizeof(*left));
+    if (!left)
+        return;
+    for (int i = 0; i < in->ngres; i++)
+        left[in->gres[i]] = per;
+    for (int t = 0; t < in->ntasks; t++) {
+        int best = -1, overlap = 0;
+        for (unsigned g = 0; g <= max; g++) {
+            if (!left[g])
+                continue;
+            int has_cores = in->gres_cpus && (int)g < in->ngres_cpus && in->gres_cpus[g];
+            if (has_cores && in->task_cpus && in->task_cpus[t]) {
+                if (hwloc_bitmap_isincluded(in->task_cpus[t], in->gres_cpus[g])) {
+                    best = (int)g;
+                    break;
+                }
+                if (overlap)
+                    continue;
+                if (hwloc_bitmap_intersects(in->task_cpus[t], in->gres_cpus[g])) {
+                    best = (int)g;
+                    overlap = 1;
+                    continue;
+                }
+            } else if (has_cores && (!in->task_cpus || !in->task_cpus[t])) {
+                /* unknown task cpus count as all cpus: super set only if
+                 * Cores cover them, which we cannot tell; take as overlap. */
+                if (!overlap) {
+                    best = (int)g;
+                    overlap = 1;
+                }
+                continue;
+            }
+            if (best < 0)
+                best = (int)g;
+        }
+        if (best >= 0) {
+            left[best]--;
+            hwloc_bitmap_set(rows[t], (unsigned)best);
+        } else {   /* Slurm: "Can't find free slot ... block distribution" */
+            hwloc_bitmap_set(rows[t], in->gres[t % in->ngres]);
+        }
+    }
+    free(left);
+}
+
+int ng_assign(const ng_assign_in *in, ng_assignment *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    if (in->ntasks < 1 || in->ntasks > 65536)
+        return ng_err(err, errlen, "%d local tasks (expected 1..65536)", in->ntasks);
+    if (in->ngres < 0 || in->ngres > MAX_GRES)
+        return ng_err(err, errlen, "%d step GPUs (at most %d)", in->ngres, MAX_GRES);
+    for (int i = 0; i < in->ngres; i++)
+        if (in->gres[i] >= MAX_GRES || (i && in->gres[i] <= in->gres[i - 1]))
+            return ng_err(err, errlen, "step GPU list is not ascending GRES indexes below %d",
+                          MAX_GRES);
+    char buf[1024];
+    const char *b = in->bind && *in->bind ? gpu_part(in->bind, buf, sizeof(buf)) : NULL;
+    hwloc_bitmap_t *rows = calloc((size_t)in->ntasks, sizeof(*rows));
+    if (!rows)
+        return ng_err(err, errlen, "out of memory");
+    for (int t = 0; t < in->ntasks; t++)
+        if (!(rows[t] = hwloc_bitmap_alloc())) {
+            for (int u = 0; u < t; u++)
+                hwloc_bitmap_free(rows[u]);
+            free(rows);
+            return ng_err(err, errlen, "out of memory");
+        }
+    int rc = 0;
+    unsigned long long k = 0;
+    char e[NG_ERRLEN] = "";
+    const char *how = "no per-task binding: every task has all the step's GPUs";
+    if (!b || !strncasecmp(b, "none", 4)) {
+        out->shared = 1;
+        for (int t = 0; t < in->ntasks; t++)
+            for (int i = 0; i < in->ngres; i++)
+                hwloc_bitmap_set(rows[t], in->gres[i]);
+        if (b)
+            how = "gpu-bind=none: every task has all the step's GPUs";
+    } else if (!strncasecmp(b, "map_gpu:", 8) || !strncasecmp(b, "map:", 4) ||
+               !strncasecmp(b, "mask_gpu:", 9) || !strncasecmp(b, "mask:", 5)) {
+        int is_map = tolower((unsigned char)b[1]) == 'a' && tolower((unsigned char)b[2]) == 'p';
+        const char *list = strchr(b, ':') + 1;
+        for (int t = 0; rc == 0 && t < in->ntasks; t++)
+            rc = map_or_mask(in, list, is_map, t, rows[t], e, sizeof(e));
+        how = in->local_index ? "ids relative to the step's GPUs (ConstrainDevices)"
+                              : "ids are node GRES indexes";
+    } else if (!strncasecmp(b, "per_task:", 9)) {
+        if (parse_num(b + 9, strlen(b + 9), MAX_GRES, &k) < 0 || k == 0)
+            rc = ng_err(e, sizeof(e), "'%s' is not a GPU count", b + 9);
+        else
+            per_task(in, k, rows);
+        how = "per task, GPUs close to the task's cpus first";
+    } else if (!strncasecmp(b, "single:", 7)) {
+        if (parse_num(b + 7, strlen(b + 7), 65536, &k) < 0 || k == 0)
+            rc = ng_err(e, sizeof(e), "'%s' is not a task count", b + 7);
+        else
+            single(in, k, rows);
+        how = "one GPU per task, close to the task's cpus";
+    } else if (!strncasecmp(b, "closest", 7)) {
+        for (int t = 0; t < in->ntasks; t++)
+            for (int i = 0; i < in->ngres; i++)
+                if (close_to(in, in->gres[i], t))
+                    hwloc_bitmap_set(rows[t], in->gres[i]);
+        how = "the step's GPUs close to the task's cpus";
+    } else {
+        rc = ng_err(e, sizeof(e), "unknown GPU binding");
+    }
+    if (rc == 0) {
+        out->ntasks = in->ntasks;
+        out->n = calloc((size_t)in->ntasks, sizeof(int));
+        out->gres = calloc((size_t)in->ntasks, sizeof(unsigned *));
+        if (!out->n || !out->gres)
+            rc = ng_err(e, sizeof(e), "out of memory");
+    }
+    for (int t = 0; rc == 0 && t < in->ntasks; t++) {
+        /* Slurm: a binding naming no GPU of the step gets the first one. */
+        if (hwloc_bitmap_iszero(rows[t]) && in->ngres > 0) {
+            hwloc_bitmap_set(rows[t], in->gres[0]);
+            out->fallback = 1;
+        }
+        int n = hwloc_bitmap_weight(rows[t]), j = 0;
+        unsigned g;
+        out->gres[t] = calloc((size_t)(n > 0 ? n : 1), sizeof(unsigned));
+        if (!out->gres[t]) {
+            rc = ng_err(e, sizeof(e), "out of memory");
+            break;
+        }
+        hwloc_bitmap_foreach_begin(g, rows[t]) {
+            if (in_step(in, g))
+                out->gres[t][j++] = g;
+        } hwloc_bitmap_foreach_end();
+        out->n[t] = j;
+    }
+    for (int t = 0; t < in->ntasks; t++)
+        hwloc_bitmap_free(rows[t]);
+    free(rows);
+    if (rc < 0) {
+        out->ntasks = in->ntasks;
+        ng_assignment_free(out);
+        return ng_err(err, errlen, "GPU binding '%s': %s", in->bind ? in->bind : "", e);
+    }
+    snprintf(out->how, sizeof(out->how), "%s%s%s", b ? b : "none", b ? ": " : " (", how);
+    if (!b)
+        strncat(out->how, ")", sizeof(out->how) - strlen(out->how) - 1);
+    return 0;
+}
+
+/* "0x3,0x4" (mask_cpu) or "0,2" (map_cpu) -> one set per task, cyclic like
+ * Slurm's lists. type is SLURM_CPU_BIND_TYPE ("mask_cpu:", "map_cpu:"). */
+int ng_cpu_bind_list(const char *type, const char *list, int ntasks, hwloc_bitmap_t *sets,
+                     char *err, size_t errlen)
+{
+    int is_mask = type && !strncmp(type, "mask_cpu", 8);
+    int is_map = type && !strncmp(type, "map_cpu", 7);
+    if (!is_mask && !is_map)
+        return ng_err(err, errlen, "cpu binding '%s' lists no cpus per task", type ? type : "");
+    if (!list || !*list || strlen(list) > 65536)
+        return ng_err(err, errlen, "empty or oversized cpu bind list");
+    int n = 1;
+    for (const char *p = list; *p; p++)
+        n += *p == ',';
+    for (int t = 0; t < ntasks; t++) {
+        int want = t % n, i = 0;
+        const char *p = list;
+        while (i < want) {
+            p = strchr(p, ',') + 1;
+            i++;
+        }
+        size_t len = strcspn(p, ",");
+        hwloc_bitmap_zero(sets[t]);
+        if (is_map) {
+            unsigned long long v;
+            if (parse_num(p, len, 1u << 20, &v) < 0)
+                return ng_err(err, errlen, "bad cpu id '%.*s' in cpu bind list", (int)len, p);
+            hwloc_bitmap_set(sets[t], (unsigned)v);
+            continue;
+        }
+        /* hex mask of any length, least significant digit last */
+        const char *s = p;
+        if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+            s += 2;
+            len -= 2;
+        }
+        if (len == 0)
+            return ng_err(err, errlen, "empty cpu mask in cpu bind list");
+        for (size_t d = 0; d < len; d++) {
+            char c = s[len - 1 - d];
+            if (!isxdigit((unsigned char)c))
+                return ng_err(err, errlen, "bad cpu mask '%.*s' in cpu bind list", (int)len, s);
+            int v = isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10;
+            for (int bit = 0; bit < 4; bit++)
+                if (v >> bit & 1)
+                    hwloc_bitmap_set(sets[t], (unsigned)(d * 4 + (size_t)bit));
+        }
+    }
+    return 0;
+}
