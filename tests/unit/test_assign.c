@@ -1,0 +1,186 @@
+/* Slurm's per-task GPU binding as ng_assign mirrors it (src/interfaces/gres.c):
+ * each bind form, both index spaces (global ids; allocation-relative under
+ * ConstrainDevices), lists shorter than the task count, steps holding only
+ * some of the node's GPUs, Cores=-aware modes, and bad input named. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "numagpu.h"
+#include "t.h"
+
+/* "0,1;1" style rendering of an assignment: tasks by ';'. */
+static char *rows(const ng_assignment *a, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    for (int t = 0; t < a->ntasks; t++) {
+        size_t u = strlen(buf);
+        snprintf(buf + u, len - u, "%s", t ? ";" : "");
+        for (int j = 0; j < a->n[t]; j++) {
+            u = strlen(buf);
+            snprintf(buf + u, len - u, "%s%u", j ? "," : "", a->gres[t][j]);
+        }
+    }
+    return buf;
+}
+
+/* assign STEP-GPUS NTASKS BIND LOCAL -> rows or "error: ..." */
+static const char *assign(const char *step, int ntasks, const char *bind, int local,
+                          hwloc_const_bitmap_t const *tc, hwloc_const_bitmap_t const *gc, int ngc)
+{
+    static char out[NG_ERRLEN + 16];
+    unsigned *g = NULL;
+    int n = 0;
+    char err[NG_ERRLEN];
+    if (ng_gres_list_parse(step, &g, &n, err, sizeof(err)) < 0)
+        return snprintf(out, sizeof(out), "error: %s", err), out;
+    ng_assign_in in = { n, g, ntasks, bind, local, tc, gc, ngc };
+    ng_assignment a;
+    if (ng_assign(&in, &a, err, sizeof(err)) < 0)
+        snprintf(out, sizeof(out), "error: %s", err);
+    else
+        rows(&a, out, sizeof(out)), ng_assignment_free(&a);
+    free(g);
+    return out;
+}
+
+#define EXPECT(got, want) CHECK(!strcmp((got), (want)), "got '%s' want '%s'", (got), (want))
+
+int main(void)
+{
+    t_begin("assign/no-binding-shares-all");
+    EXPECT(assign("0,1", 2, NULL, 0, NULL, NULL, 0), "0,1;0,1");
+    EXPECT(assign("0,1", 2, "gpu:none", 0, NULL, NULL, 0), "0,1;0,1");
+    t_end();
+
+    t_begin("assign/per-task-in-index-order");
+    EXPECT(assign("0,1,2,3", 4, "gpu:per_task:1", 0, NULL, NULL, 0), "0;1;2;3");
+    EXPECT(assign("0,1,2,3", 2, "gres/gpu:per_task:2", 1, NULL, NULL, 0), "0,1;2,3");
+    /* a step holding GPUs 2,3 of the node */
+    EXPECT(assign("2,3", 2, "gres/gpu:per_task:1", 1, NULL, NULL, 0), "2;3");
+    t_end();
+
+    t_begin("assign/map-gpu-global-vs-relative");
+    EXPECT(assign("0,1", 2, "gpu:map_gpu:1,0", 0, NULL, NULL, 0), "1;0");
+    EXPECT(assign("0,1", 2, "gpu:map_gpu:1,0", 1, NULL, NULL, 0), "1;0");
+    /* step on GPUs 2,3: relative ids 1,0 are GPUs 3,2; global ids 3,2 */
+    EXPECT(assign("2,3", 2, "gres/gpu:map_gpu:1,0", 1, NULL, NULL, 0), "3;2");
+    EXPECT(assign("2,3", 2, "gres/gpu:map_gpu:3,2", 0, NULL, NULL, 0), "3;2");
+    /* a global id outside the step: Slurm binds the step's first GPU */
+    EXPECT(assign("2,3", 2, "gres/gpu:map_gpu:1,3", 0, NULL, NULL, 0), "2;3");
+    t_end();
+
+    t_begin("assign/short-lists-reused");
+    EXPECT(assign("0,1", 4, "gpu:map_gpu:1,0", 0, NULL, NULL, 0), "1;0;1;0");
+    EXPECT(assign("0,1,2,3", 4, "gpu:map_gpu:3", 0, NULL, NULL, 0), "3;3;3;3");
+    EXPECT(assign("0,1", 4, "gpu:map_gpu:1*3,0", 0, NULL, NULL, 0), "1;1;1;0");
+    EXPECT(assign("0,1,2,3", 3, "gpu:mask_gpu:0x3,0xc", 0, NULL, NULL, 0), "0,1;2,3;0,1");
+    EXPECT(assign("4,5,6,7", 2, "gpu:mask_gpu:0x2,0x1", 1, NULL, NULL, 0), "5;4");
+    t_end();
+
+    t_begin("assign/tres-bind-with-other-tres-and-verbose");
+    EXPECT(assign("0,1", 2, "gres/nic:closest+gres/gpu:verbose,map_gpu:1,0", 0, NULL, NULL, 0),
+           "1;0");
+    t_end();
+
+    /* Cores=-aware modes: GPU 0 near cpus 0-3, GPU 1 near 4-7; task 0 runs
+     * on cpu 5, task 1 on cpu 1. */
+    hwloc_bitmap_t g0 = hwloc_bitmap_alloc(), g1 = hwloc_bitmap_alloc();
+    hwloc_bitmap_t c0 = hwloc_bitmap_alloc(), c1 = hwloc_bitmap_alloc();
+    hwloc_bitmap_set_range(g0, 0, 3);
+    hwloc_bitmap_set_range(g1, 4, 7);
+    hwloc_bitmap_set(c0, 5);
+    hwloc_bitmap_set(c1, 1);
+    hwloc_const_bitmap_t gc[2] = { g0, g1 }, tc[2] = { c0, c1 };
+
+    t_begin("assign/per-task-closest-first");
+    EXPECT(assign("0,1", 2, "gpu:per_task:1", 0, tc, gc, 2), "1;0");
+    /* without Cores= every GPU is close: index order */
+    EXPECT(assign("0,1", 2, "gpu:per_task:1", 0, tc, NULL, 0), "0;1");
+    t_end();
+
+    t_begin("assign/single-and-closest");
+    EXPECT(assign("0,1", 2, "gpu:single:1", 0, tc, gc, 2), "1;0");
+    EXPECT(assign("0,1", 4, "gpu:single:2", 0, NULL, NULL, 0), "0;0;1;1");
+    EXPECT(assign("0,1", 2, "gpu:closest", 0, tc, gc, 2), "1;0");
+    EXPECT(assign("0,1", 2, "gpu:closest", 0, NULL, NULL, 0), "0,1;0,1");
+    t_end();
+
+    t_begin("assign/cpu-bind-list");
+    hwloc_bitmap_t s[3] = { hwloc_bitmap_alloc(), hwloc_bitmap_alloc(), hwloc_bitmap_alloc() };
+    char err[NG_ERRLEN], b[64];
+    CHECK(ng_cpu_bind_list("mask_cpu:", "0x1,0x30", 3, s, err, sizeof(err)) == 0, "%s", err);
+    CHECK(!strcmp(ng_list_str(s[1], b, sizeof(b)), "4-5") && hwloc_bitmap_isequal(s[0], s[2]),
+          "mask list: %s", b);
+    CHECK(ng_cpu_bind_list("map_cpu:", "3,0", 3, s, err, sizeof(err)) == 0 &&
+          hwloc_bitmap_first(s[0]) == 3 && hwloc_bitmap_first(s[2]) == 3, "map list");
+    CHECK(ng_cpu_bind_list("mask_cpu:", "0x1,zz", 2, s, err, sizeof(err)) < 0 && strstr(err, "'zz'"),
+          "%s", err);
+    CHECK(ng_cpu_bind_list("none", "", 2, s, err, sizeof(err)) < 0, "none lists nothing");
+    for (int i = 0; i < 3; i++)
+        hwloc_bitmap_free(s[i]);
+    t_end();
+
+    t_begin("assign/bad-input-named");
+    CHECK(strstr(assign("0,1", 2, "gpu:map_gpu:x", 0, NULL, NULL, 0), "'x' is not a GPU index"),
+          "%s", assign("0,1", 2, "gpu:map_gpu:x", 0, NULL, NULL, 0));
+    CHECK(strstr(assign("0,1", 2, "gpu:per_task:0", 0, NULL, NULL, 0), "not a GPU count"), "count 0");
+    CHECK(strstr(assign("0,1", 2, "gpu:fastest", 0, NULL, NULL, 0), "unknown GPU binding"), "unknown");
+    CHECK(strstr(assign("0,1", 2, "gpu:map_gpu:", 0, NULL, NULL, 0), "empty list"), "empty");
+    CHECK(strstr(assign("0,x", 2, NULL, 0, NULL, NULL, 0), "not a list of GRES indexes"), "step");
+    CHECK(strstr(assign("0,1", 0, NULL, 0, NULL, NULL, 0), "0 local tasks"), "ntasks");
+    t_end();
+
+    t_begin("assign/cross-check-with-task-env");
+    {
+        unsigned gl[2] = { 0, 1 };
+        ng_assign_in in = { 2, gl, 2, "gpu:map_gpu:1,0", 0, NULL, NULL, 0 };
+        ng_assignment a;
+        char why[NG_ERRLEN];
+        CHECK(ng_assign(&in, &a, why, sizeof(why)) == 0, "%s", why);
+        t_env agree = { { "SLURM_STEP_GPUS" }, { "1" } }, differ = { { "SLURM_STEP_GPUS" }, { "0" } };
+        t_env two = { { "SLURM_STEP_GPUS" }, { "0,1" } };
+        CHECK(ng_assign_check(&a, 0, 0, t_getenv, &agree, why, sizeof(why)) == 0, "agree");
+        CHECK(ng_assign_check(&a, 0, 0, t_getenv, &differ, why, sizeof(why)) < 0 &&
+              strstr(why, "SLURM_STEP_GPUS=0 differs from GRES 1"), "%s", why);
+        /* ConstrainDevices: "0" is the task's own GPU renumbered; counts only */
+        CHECK(ng_assign_check(&a, 0, 1, t_getenv, &differ, why, sizeof(why)) == 0, "local agree");
+        CHECK(ng_assign_check(&a, 0, 1, t_getenv, &two, why, sizeof(why)) < 0 &&
+              strstr(why, "sees 2 GPU(s)"), "%s", why);
+        ng_assignment_free(&a);
+    }
+    t_end();
+
+    t_begin("assign/slurm-config-files");
+    {
+        char dir[] = "/tmp/ng-assign-XXXXXX", p[256];
+        CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+        snprintf(p, sizeof(p), "%s/slurm.conf", dir);
+        FILE *f = fopen(p, "w");
+        fprintf(f, "# TaskPlugin=task/none\nProctrackType=proctrack/cgroup TaskPlugin=task/cgroup,task/affinity\n");
+        fclose(f);
+        CHECK(ng_slurm_local_index(p) == 0, "no cgroup.conf: global ids");
+        char q[300];
+        snprintf(q, sizeof(q), "%s/cgroup.conf", dir);
+        f = fopen(q, "w");
+        fprintf(f, "constraindevices=Yes\n");
+        fclose(f);
+        CHECK(ng_slurm_local_index(p) == 1, "task/cgroup + ConstrainDevices: local ids");
+        CHECK(ng_slurm_gres_cores(p) == 0, "no gres.conf: no Cores");
+        snprintf(q, sizeof(q), "%s/gres.conf", dir);
+        f = fopen(q, "w");
+        fprintf(f, "AutoDetect=off\nName=gpu File=/dev/nvidia0 Cores=0-3\n");
+        fclose(f);
+        CHECK(ng_slurm_gres_cores(p) == 1, "Cores= seen");
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        CHECK(system(cmd) == 0, "cleanup");
+    }
+    t_end();
+
+    hwloc_bitmap_free(g0);
+    hwloc_bitmap_free(g1);
+    hwloc_bitmap_free(c0);
+    hwloc_bitmap_free(c1);
+    T_EXIT();
+}
