@@ -13,6 +13,10 @@ LIBS     = -lhwloc -lnuma
 B        = build
 PREFIX  ?= /usr/local
 VERSION  = 0.1.0
+# Build the plugin against the Slurm installed under SLURM_PREFIX (headers in
+# SLURM_PREFIX/include); default: the system's (Debian's libslurm-dev).
+SLURM_PREFIX ?=
+SLURM_INC = $(if $(SLURM_PREFIX),-I$(SLURM_PREFIX)/include)
 
 LIB_SRC  = lib/util.c lib/topo.c lib/gpu.c lib/assign.c lib/plan.c lib/output.c lib/apply.c lib/step.c lib/cgroup.c lib/config.c lib/audit.c lib/perf.c lib/hugepages.c lib/hints.c lib/pool.c
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
@@ -23,7 +27,8 @@ ASAN_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/asan-tests/%)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .SECONDARY: $(ASAN_OBJ)
-.PHONY: all deps check demo bench clean install unit unit-asan check-cli check-slurm check-numa
+.PHONY: all deps check demo bench clean install unit unit-asan check-cli check-slurm check-numa \
+        check-headers
 
 all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu $(B)/numa-gpu-mpirun \
      $(B)/numa_gpu.so $(B)/mkfakeroot $(B)/memhelper $(B)/shard-staging $(B)/bench $(UNIT_BIN)
@@ -53,9 +58,9 @@ $(B)/numa-gpu: contrib/numa-gpu.c $(B)/libnumagpu.a
 	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
 
 # The plugin links libnumagpu statically: slurmstepd loads one self-contained .so.
-$(B)/numa_gpu.so: spank/numa_gpu.c $(LIB_SRC) lib/numagpu.h
+$(B)/numa_gpu.so: spank/numa_gpu.c $(LIB_SRC) lib/numagpu.h lib/internal.h
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) -fPIC -shared $(INC) \
+	$(CC) $(WARN) $(CFLAGS) -fPIC -shared $(INC) $(SLURM_INC) \
 	    spank/numa_gpu.c $(LIB_SRC) -o $@ $(LIBS)
 
 $(B)/numa-gpu-mpirun: contrib/numa-gpu-mpirun
@@ -91,6 +96,11 @@ unit-asan: $(ASAN_BIN) $(B)/mkfakeroot
 check: deps
 	@$(MAKE) --no-print-directory all $(ASAN_BIN)
 	@bash tests/run-all.sh
+
+# The plugin compiles with -Werror against every Slurm release's SPANK headers
+# (tests/slurm-headers, and ../shared/vendor/slurm-headers when present).
+check-headers:
+	@bash tests/check-headers.sh
 
 check-numa: deps
 	@$(MAKE) --no-print-directory all

@@ -35,6 +35,12 @@
 
 SPANK_PLUGIN(numa_gpu, 1);
 
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(25, 5, 0)
+/* Our init never fails (a bad plugstack line leaves the plugin inert); should
+ * it ever, the job is at fault, never the node: do not drain it. */
+int slurm_spank_init_failure_mode = ESPANK_JOB_FAILURE;
+#endif
+
 #define BATCH_STEP 0xfffffffbu  /* SLURM_BATCH_SCRIPT */
 #define EXTERN_STEP 0xfffffffcu /* SLURM_EXTERN_CONT */
 
@@ -66,6 +72,7 @@ typedef struct {
     int strict;
     char nodes[256];               /* "1" or "0,1" */
     char result[NG_ERRLEN];        /* env value, or the error */
+    char warn[NG_ERRLEN];          /* prefer: what was short, for the task's stderr */
 } hp_slot;
 static hp_slot *hp_slots;
 static int nhp_slots;
@@ -651,7 +658,8 @@ static int task_fail(const char *err)
 /* Root, in slurmstepd: reserve task `local`'s pages on `nodes`, SIZE split
  * evenly between them. Strict: all or nothing. */
 static int reserve_hugepages(uint32_t job, uint32_t step, int local, const char *nodes,
-                             int strict, char *env, size_t envlen, char *err, size_t errlen)
+                             int strict, char *env, size_t envlen, char *err, size_t errlen,
+                             char *warn, size_t warnlen)
 {
     ng_hp_ctx c;
     hp_ctx(&c);
@@ -681,8 +689,10 @@ static int reserve_hugepages(uint32_t job, uint32_t step, int local, const char 
         snprintf(env + u, envlen - u, "%s%d:%ldx%lukB", u ? "," : "", n, got, hp_page_kb);
         if (rc < 0 && strict)
             break;
-        if (rc < 0)
+        if (rc < 0) {
             slurm_info("numa-gpu: task %d: %s", local, err);
+            snprintf(warn, warnlen, "numa-gpu: task %d: %s", local, err);
+        }
         rc = 0;
     } hwloc_bitmap_foreach_end();
     hwloc_bitmap_free(mems);
@@ -703,8 +713,9 @@ static void *hp_main(void *arg)
                 continue;
             __sync_synchronize();
             char env[NG_ERRLEN], err[NG_ERRLEN];
+            sl->warn[0] = '\0';
             int rc = reserve_hugepages(hp_job, hp_step, i, sl->nodes, sl->strict, env,
-                                       sizeof(env), err, sizeof(err));
+                                       sizeof(env), err, sizeof(err), sl->warn, sizeof(sl->warn));
             snprintf(sl->result, sizeof(sl->result), "%s", rc == 0 ? env : err);
             __sync_synchronize();
             sl->state = rc == 0 ? 2 : 3;
@@ -754,6 +765,8 @@ static int task_hugepages(spank_t sp, const ng_rank_plan *rp, char *err, size_t 
                  : "hugepages: no answer from slurmstepd within 10 s");
         return -1;
     }
+    if (sl->warn[0])
+        task_log(1, sl->warn, NULL);
     spank_setenv(sp, "NUMA_GPU_HUGEPAGES", sl->result, 1);
     if (cfg.hugepages_mount[0])
         spank_setenv(sp, "NUMA_GPU_HUGETLBFS", cfg.hugepages_mount, 1);

@@ -19,6 +19,7 @@ suite() {
 
 suite "unit" sh tests/run-unit.sh build/tests ""
 suite "unit (ASan+UBSan)" sh tests/run-unit.sh build/asan-tests "asan:"
+suite "headers (every Slurm release)" bash tests/check-headers.sh
 for s in tests/cli/test_*.sh; do suite "cli $(basename "$s")" bash "$s"; done
 for s in tests/slurm/test_*.sh; do [ -e "$s" ] && suite "slurm $(basename "$s")" bash "$s"; done
 for s in tests/vm/test_*.sh; do [ -e "$s" ] && suite "vm $(basename "$s")" bash "$s"; done

@@ -38,7 +38,8 @@ lab_log() { echo "lab: $*" >&2; }
 # "PASS|FAIL|SKIP PREFIX/<case>"; print one SKIP and return 1 when this
 # machine cannot run a lab (not root, or slurmctld/COMMANDs missing).
 lab_suite() {
-    LAB_SUITE=$1; shift
+    # Every result names the Slurm release it ran on.
+    LAB_SUITE="$1@$(slurmd -V 2>/dev/null | awk '{print $2}')"; shift
     pass() { echo "PASS $LAB_SUITE/$1"; }
     fail() { echo "FAIL $LAB_SUITE/$1: $2"; }
     skip() { echo "SKIP $LAB_SUITE/$1: $2"; }

@@ -34,6 +34,7 @@ for g in 0 1; do
     if ! ( exec 3<"$LAB/dev/nvidia\$g" ) 2>&1 | grep -q "not permitted"; then own="\$own\${own:+,}\$g"; fi
 done
 echo own=\$own; echo step=\$SLURM_STEP_GPUS; echo verdict=\$NUMA_GPU_VERDICT; echo order=\$CUDA_DEVICE_ORDER
+echo mems=\$NUMA_GPU_MEMS; echo hp=\$NUMA_GPU_HUGEPAGES
 sed -n "s/^Cpus_allowed_list:[[:space:]]*/cpus=/p" /proc/self/status
 EOF
 }
@@ -78,6 +79,24 @@ run_flavour() {
     # task order (no Cores= in this gres.conf): the plugin moves each task
     # next to its own GPU.
     case_ cpu-bind-crossed           0 1 --gpus-per-task=1 --cpu-bind=map_cpu:$((N - 1)),0
+
+    # Hugepages with map_gpu: each task's reservation follows its own plan
+    # row (reserved by slurmstepd once the row is final), not list order.
+    local NR=/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages
+    if [ -w "$NR" ]; then
+        lab_plugstack default=off state_dir="$LAB/state-hp"
+        case_ map-gpu-with-hugepages 1 0 --gres=gpu:2 --gpu-bind=map_gpu:1,0 --numa-gpu-hugepages=4M
+        local t bad=""
+        for t in 0 1; do
+            local m; m=$(field "$OUT/map-gpu-with-hugepages" $t mems)
+            [ -n "$m" ] && [ "$(field "$OUT/map-gpu-with-hugepages" $t hp)" = "$m:2x2048kB" ] ||
+                bad="$bad task $t mems '$m' hp '$(field "$OUT/map-gpu-with-hugepages" $t hp)';"
+        done
+        [ -z "$bad" ] && pass "$FL/hugepages-follow-plan-row" || fail "$FL/hugepages-follow-plan-row" "$bad"
+        lab_plugstack default=off
+    else
+        skip "$FL/map-gpu-with-hugepages" "$NR is not writable here"
+    fi
 
     # A step whose node has GPU 0 held by another running job.
     local hold; hold=$(sbatch --parsable -n1 -c1 --gres=gpu:1 -o /dev/null --wrap "sleep 30")
