@@ -30,6 +30,7 @@ static const char usage_text[] =
 "       numa-gpu hugepages reserve --job J [--step S] --node N --size SIZE[:PAGESIZE] [--owner PID] [--state-dir D]\n"
 "       numa-gpu hugepages release --job J [--step S] [--state-dir D]\n"
 "       numa-gpu save-topology FILE\n"
+"       numa-gpu gres-conf [--topology F] [--per-package]\n"
 "\n"
 "GPU ids: GRES index, GPU-/MIG- UUID or PCI bus id. SPEC: ids separated by ',', ranks\n"
 "separated by ':' (e.g. 0,1:2,3 or 0000:5f:00.0:0000:4e:00.0).\n"
@@ -229,10 +230,31 @@ static int build_step(const opts *o, const ng_topo *t, ng_step *st)
 {
     char err[NG_ERRLEN];
     int rc;
+    ng_roots roots = o->roots;
+    /* A topology from a file is not this machine: its GPU indexes are never
+     * looked up in this machine's /proc or /sys. Where the file names no GPU
+     * by index (no cuda/nvml/rsmi OS device), index N is the N-th GPU in PCI
+     * order, said once. */
+    if (o->topology && !o->roots.procfs && !o->roots.sysfs && strcmp(o->cmd, "exec") != 0) {
+        char b[NG_BUSID_LEN], e[NG_ERRLEN];
+        ng_accel *v = NULL;
+        int n = 0;
+        roots.offline = 1;
+        if (!roots.pci_order && !roots.gpu_map && !(o->gpus && strchr(o->gpus, '.')) &&
+            ng_gpu_resolve(t, &roots, NG_IDX_GRES, "0", b, e, sizeof(e)) < 0 &&
+            ng_accel_list(t, &v, &n) == 0) {
+            if (n > 0) {
+                roots.pci_order = 1;
+                fprintf(stderr, "numa-gpu: note: %s names no GPU by index; GPU index N is the "
+                        "N-th of its %d GPUs in PCI order\n", o->topology, n);
+            }
+            ng_accel_list_free(v, n);
+        }
+    }
     if (o->gpus)
-        rc = ng_step_from_spec(t, &o->roots, o->gpus, o->ntasks, st, err, sizeof(err));
+        rc = ng_step_from_spec(t, &roots, o->gpus, o->ntasks, st, err, sizeof(err));
     else if (strcmp(o->cmd, "exec") == 0)
-        rc = ng_step_from_env(t, &o->roots, ng_step_getenv_process, NULL, NULL, o->ntasks,
+        rc = ng_step_from_env(t, &roots, ng_step_getenv_process, NULL, NULL, o->ntasks,
                               o->local_rank, st, err, sizeof(err));
     else if (strcmp(o->cmd, "hints") == 0 && !o->gpus_per_task) {
         /* Inside an allocation: the GPUs the job script sees, split over
@@ -241,10 +263,10 @@ static int build_step(const opts *o, const ng_topo *t, ng_step *st)
         if (!tpn)
             tpn = getenv("SLURM_TASKS_PER_NODE");
         int n = o->ntasks > 0 ? o->ntasks : tpn ? atoi(tpn) : 1;
-        rc = ng_step_from_env(t, &o->roots, ng_step_getenv_process, NULL, NULL, n > 0 ? n : 1,
+        rc = ng_step_from_env(t, &roots, ng_step_getenv_process, NULL, NULL, n > 0 ? n : 1,
                               0, st, err, sizeof(err));
     } else if (o->ntasks > 0)
-        rc = ng_step_from_count(t, &o->roots, o->ntasks, o->gpus_per_task, st, err,
+        rc = ng_step_from_count(t, &roots, o->ntasks, o->gpus_per_task, st, err,
                                 sizeof(err));
     else {
         fprintf(stderr, "numa-gpu: %s needs --ntasks N or --gpus SPEC\n", o->cmd);
@@ -565,6 +587,32 @@ static int cmd_save(int argc, char **argv)
     return rc < 0 ? 1 : 0;
 }
 
+/* numa-gpu gres-conf: gres.conf lines with Cores= from the topology. */
+static int cmd_gres_conf(int argc, char **argv)
+{
+    const char *topology = getenv("NUMA_GPU_TOPOLOGY");
+    int per_package = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--topology") && i + 1 < argc)
+            topology = argv[++i];
+        else if (!strcmp(argv[i], "--per-package"))
+            per_package = 1;
+        else
+            return usage_error("gres-conf: unknown argument '%s' (expected --topology F, "
+                               "--per-package)%s", argv[i], "");
+    }
+    char err[NG_ERRLEN], *text = NULL;
+    ng_topo *t = ng_topo_load(topology, err, sizeof(err));
+    int rc = t ? ng_gres_conf(t, per_package, &text, err, sizeof(err)) : -1;
+    if (rc < 0)
+        fprintf(stderr, "numa-gpu: %s\n", err);
+    else
+        fputs(text, stdout);
+    free(text);
+    ng_topo_free(t);
+    return rc < 0 ? 1 : 0;
+}
+
 /* numa-gpu hugepages ACTION: the ledger from the command line (admins,
  * and the VM proof). Owner defaults to the parent (the calling shell). */
 static int cmd_hugepages(int argc, char **argv)
@@ -643,6 +691,8 @@ int main(int argc, char **argv)
         return cmd_save(argc, argv);
     if (!strcmp(argv[1], "hugepages"))
         return cmd_hugepages(argc, argv);
+    if (!strcmp(argv[1], "gres-conf"))
+        return cmd_gres_conf(argc, argv);
     opts o = { .cmd = argv[1] };
     static const char *cmds[] = { "topo", "plan", "explain", "exec", "audit", "hints" };
     int known = 0;
@@ -650,7 +700,7 @@ int main(int argc, char **argv)
         known |= !strcmp(argv[1], cmds[i]);
     if (!known)
         return usage_error("unknown command '%s' (expected %s)", argv[1],
-                           "topo|plan|explain|exec|audit|hints|hugepages|save-topology");
+                           "topo|plan|explain|exec|audit|hints|hugepages|save-topology|gres-conf");
     int rc = parse_opts(argc, argv, &o);
     if (rc)
         return rc;

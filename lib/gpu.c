@@ -173,7 +173,7 @@ int ng_gpu_resolve(const ng_topo *t, const ng_roots *r, ng_idx_kind kind,
     if (ng_busid_parse(id, busid) == 0)
         return 0;
     if (strncmp(id, "GPU-", 4) == 0) {
-        if (nvidia_lookup(procfs, "GPU UUID", id, busid) == 0)
+        if (!(r && r->offline) && nvidia_lookup(procfs, "GPU UUID", id, busid) == 0)
             return 0;
         return ng_err(err, errlen, "GPU UUID '%s' not found in %s/driver/nvidia/gpus"
                       " nor in the GPU map", id, procfs);
@@ -216,10 +216,11 @@ int ng_gpu_resolve(const ng_topo *t, const ng_roots *r, ng_idx_kind kind,
     default:
         break;
     }
-    if (kind != NG_IDX_ROCM && kind != NG_IDX_ZE &&
+    int host = !(r && r->offline);
+    if (host && kind != NG_IDX_ROCM && kind != NG_IDX_ZE &&
         nvidia_lookup(procfs, "Device Minor", num, busid) == 0)
         return 0;
-    if (kind != NG_IDX_CUDA && drm_lookup(sysfs, num, busid) == 0)
+    if (host && kind != NG_IDX_CUDA && drm_lookup(sysfs, num, busid) == 0)
         return 0;
     if (kind == NG_IDX_GRES && (osdev_lookup(t, "nvml", num, busid) == 0 ||
                                 osdev_lookup(t, "rsmi", num, busid) == 0))

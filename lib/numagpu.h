@@ -103,6 +103,8 @@ typedef struct {
     const char *gpu_map; /* admin map file "KEY BUSID" per line, or NULL */
     int pci_order;       /* admin opt-in: index N = N-th accelerator in PCI
                             order when nothing else identifies it */
+    int offline;         /* the topology is a file, not this machine: never
+                            read this machine's NVIDIA/DRM entries */
 } ng_roots;
 
 /* How to read an index: a Slurm GRES index / device minor, or an ordinal of
@@ -555,6 +557,15 @@ void *numagpu_alloc_cold(const ng_topo *t, int node, size_t bytes, unsigned flag
 void numagpu_free(void *p, size_t bytes);
 /* Node a resident page lives on (move_pages query), -1 if unknown. */
 int numagpu_node_of(const void *addr);
+
+/* ---------------------------------------------------------------- gres-conf */
+
+/* gres.conf text (AutoDetect=off, one Name=gpu File= Cores= line per GPU)
+ * with Cores= as Slurm core indexes of each GPU's NUMA node. When a node is
+ * smaller than its package the text says SlurmdParameters=numa_node_as_socket
+ * is needed (and numbers cores as Slurm then does); per_package gives whole
+ * packages instead, which Slurm accepts without it. */
+int ng_gres_conf(const ng_topo *t, int per_package, char **text, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------- output */
 

@@ -160,7 +160,9 @@ static int place_gpu_rank(ctx *c, ng_rank_plan *rp, const ng_rank_gpus *g,
         rp->infeasible = 1;
         off += (size_t)snprintf(rp->reason, sizeof(rp->reason), "GPU node(s) %s "
                                 "have no allowed CPUs; nearest allowed node %d "
-                                "(distance %u) instead",
+                                "(distance %u) instead; the scheduler gave this job cores "
+                                "away from its GPU: gres.conf Cores= (numa-gpu gres-conf) "
+                                "and --gres-flags=enforce-binding keep them together",
                                 ng_list_str(want, buf, sizeof(buf)), n, d);
         if (n >= 0)
             hwloc_bitmap_set(home, (unsigned)n);

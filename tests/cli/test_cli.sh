@@ -130,4 +130,45 @@ before=$(awk '/Cpus_allowed_list/ {print $2}' /proc/self/status)
 got=$("$NG" exec --mode explain --topology "$T/lab.xml" --gpus 0000:02:00.0 -- awk '/Cpus_allowed_list/ {print $2}' /proc/self/status 2>"$T/err")
 [ "$got" = "$before" ] && grep -q "explain" "$T/err" && pass exec-explain-applies-nothing ||
     fail exec-explain-applies-nothing "cpus $got (before $before)"
+
+# --- offline plans: a file topology whose GPUs have no cuda/nvml/rsmi OS
+# device falls back to PCI order with a one-line note, and never reads this
+# machine's /proc or /sys; each rank lands on the node the corpus README
+# gives its GPU (README order there is not PCI order).
+f=jsc-juwels-booster-2s-epyc7402-nps4-4xa100-nogpuosdev.xml
+out=$("$NG" plan --json --topology "$C/$f" --ntasks 4 --gpus-per-task 1 2>"$T/offline.err")
+rc=$?
+golden=$(grep "^| $f " "$C/README.md" | awk -F'|' '{print $8}' | tr ';' '\n' | sed 's/ //g' | sort)
+got=$(echo "$out" | jq -r '.gpus[0] + "->" + .home' | sort)
+[ $rc -eq 0 ] && [ "$got" = "$golden" ] && grep -q "names no GPU by index; GPU index N is the N-th of its 4 GPUs in PCI order" "$T/offline.err" &&
+    [ "$(echo "$out" | jq -r .gpus[0] | head -1)" = "0000:03:00.0" ] &&
+    pass offline-plan-pci-order-with-note || fail offline-plan-pci-order-with-note "rc=$rc got '$got' want '$golden' $(cat "$T/offline.err")"
+# A remote verdict names what the admin can change.
+out=$("$NG" plan --json --topology "$C/$f" --gpus 0000:03:00.0 --cpus 0-5 --mode prefer 2>&1)
+echo "$out" | jq -r .reason | grep -q "gres.conf Cores= (numa-gpu gres-conf) and --gres-flags=enforce-binding" &&
+    [ "$(echo "$out" | jq -r .verdict)" = remote ] &&
+    pass remote-verdict-names-the-fix || fail remote-verdict-names-the-fix "$out"
+
+# --- gres-conf: Cores= per GPU as Slurm core indexes of its NUMA node,
+# checked against hwloc-calc's own answer (the logical cores inside the
+# node); a sub-package node says numa_node_as_socket is needed.
+f=dell-xe8640-2s-xeon8480-snc4-4xh100.xml
+"$NG" gres-conf --topology "$C/$f" >"$T/gres.conf" 2>&1
+rc=$?
+bad=""
+grep -q "SlurmdParameters=numa_node_as_socket" "$T/gres.conf" || bad="no numa_node_as_socket note;"
+for pair in $(grep "^| $f " "$C/README.md" | awk -F'|' '{print $8}' | tr -d ' ' | tr ';' ' '); do
+    bus=${pair%%->*}; node=${pair#*->}
+    want=$(hwloc-calc --input "$C/$f" --pi --intersect core "numa:$node" | awk -F, '{print $1 "-" $NF}')
+    got=$(grep -A1 "^# $bus " "$T/gres.conf" | sed -n 's/.*Cores=//p')
+    [ "$got" = "$want" ] || bad="$bad $bus: Cores=$got want $want;"
+done
+[ $rc -eq 0 ] && [ -z "$bad" ] && pass gres-conf-cores-per-numa-node || fail gres-conf-cores-per-numa-node "$bad $(cat "$T/gres.conf")"
+"$NG" gres-conf --topology "$C/$f" --per-package >"$T/gres2.conf" 2>&1
+grep -q "Cores=0-55" "$T/gres2.conf" && grep -q "Cores=56-111" "$T/gres2.conf" && ! grep -q "^#   SlurmdParameters" "$T/gres2.conf" &&
+    pass gres-conf-per-package || fail gres-conf-per-package "$(cat "$T/gres2.conf")"
+"$NG" gres-conf --topology "$C/jsc-juropa3-2s-snb-2xk20-no-pci-locality-hwloc1.xml" | grep -q "firmware gives no NUMA locality; no Cores=" &&
+    pass gres-conf-unknown-locality-no-cores || fail gres-conf-unknown-locality-no-cores "$("$NG" gres-conf --topology "$C/jsc-juropa3-2s-snb-2xk20-no-pci-locality-hwloc1.xml" 2>&1)"
+"$NG" gres-conf --bogus >"$T/ge" 2>&1
+[ $? -eq 2 ] && grep -q "unknown argument '--bogus'" "$T/ge" && pass gres-conf-bad-argument || fail gres-conf-bad-argument "$(cat "$T/ge")"
 exit 0
