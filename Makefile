@@ -26,11 +26,21 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 ASAN_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/asan-tests/%)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.SECONDARY: $(ASAN_OBJ)
+# libFuzzer harnesses (clang): `make fuzz` explores, `make check` replays the
+# checked-in corpus (tests/fuzz/corpus/<harness>: seeds and every reproducer).
+FUZZ      = busid cpulist options assign numa_maps files topology
+FUZZ_CC   = clang
+FUZZ_SAN  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_OBJ  = $(LIB_SRC:lib/%.c=$(B)/fuzz/lib/%.o)
+FUZZ_BIN  = $(FUZZ:%=$(B)/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 60
+
+.SECONDARY: $(ASAN_OBJ) $(FUZZ_OBJ)
 .PHONY: all deps check demo bench clean install unit unit-asan check-cli check-slurm check-numa \
-        check-headers
+        check-headers fuzz fuzz-replay lint
 
 all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu $(B)/numa-gpu-mpirun \
+     $(B)/fault-shim.so \
      $(B)/numa_gpu.so $(B)/mkfakeroot $(B)/memhelper $(B)/shard-staging $(B)/bench $(UNIT_BIN)
 
 # --- dependencies: everything from Debian's apt, installed only if missing.
@@ -76,6 +86,10 @@ $(B)/shard-staging: contrib/examples/shard_staging.c $(B)/libnumagpu.a
 $(B)/bench: bench/bench.c $(B)/libnumagpu.a
 	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
 
+# Fault injection for the tests only (never installed).
+$(B)/fault-shim.so: tests/faults/shim.c
+	$(CC) $(WARN) $(CFLAGS) -fPIC -shared $< -o $@ -ldl
+
 $(B)/memhelper: tests/memhelper.c
 	$(CC) $(WARN) $(CFLAGS) $< -o $@ -lnuma -lpthread
 
@@ -87,14 +101,38 @@ $(B)/asan-tests/%: tests/unit/%.c tests/unit/t.h $(ASAN_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g $(SANFLAGS) $(INC) -Itests/unit $< -o $@ $(ASAN_OBJ) $(LIBS)
 
+$(B)/fuzz/lib/%.o: lib/%.c lib/numagpu.h lib/internal.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(WARN) -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link -fPIC $(INC) -c $< -o $@
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
+	$(FUZZ_CC) $(WARN) -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer $(INC) $< -o $@ $(FUZZ_OBJ) $(LIBS)
+
+fuzz-replay: $(FUZZ_BIN)
+	@bash tests/fuzz/run.sh replay
+
+fuzz: $(FUZZ_BIN)
+	@bash tests/fuzz/run.sh explore $(FUZZ_SECONDS)
+
+# Static analysis, clean: cppcheck and clang-tidy (analyzer + bugprone; the
+# excluded checks are style or flag intended code: see tests/lint.sh).
+lint:
+	@bash tests/lint.sh
+
 unit: $(UNIT_BIN) $(B)/mkfakeroot
 	@sh tests/run-unit.sh $(B)/tests
+
+# The CLI under ASan+UBSan (the CLI suites run twice: plain and this).
+$(B)/asan-cli/numa-gpu: contrib/numa-gpu.c $(ASAN_OBJ) $(B)/mkfakeroot
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g $(SANFLAGS) $(INC) $< -o $@ $(ASAN_OBJ) $(LIBS)
+	ln -sf ../mkfakeroot $(@D)/mkfakeroot
 
 unit-asan: $(ASAN_BIN) $(B)/mkfakeroot
 	@sh tests/run-unit.sh $(B)/asan-tests
 
 check: deps
-	@$(MAKE) --no-print-directory all $(ASAN_BIN)
+	@$(MAKE) --no-print-directory all $(ASAN_BIN) $(FUZZ_BIN) $(B)/asan-cli/numa-gpu
 	@bash tests/run-all.sh
 
 # The plugin compiles with -Werror against every Slurm release's SPANK headers

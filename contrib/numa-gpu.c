@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "numagpu.h"
 
@@ -114,7 +116,17 @@ static int parse_opts(int argc, char **argv, opts *o)
         case O_JSON: o->json = 1; break;
         case O_PROC: o->roots.procfs = optarg; break;
         case O_SYS: o->roots.sysfs = optarg; break;
-        case O_MAP: o->roots.gpu_map = optarg; break;
+        case O_MAP: {
+            struct stat sb;
+            errno = 0;
+            if (stat(optarg, &sb) < 0 || !S_ISREG(sb.st_mode) || access(optarg, R_OK) < 0) {
+                fprintf(stderr, "numa-gpu: --gpu-map '%s': %s (expected a readable file of "
+                        "'ID BUSID' lines)\n", optarg, errno ? strerror(errno) : "not a regular file");
+                return 2;
+            }
+            o->roots.gpu_map = optarg;
+            break;
+        }
         case O_ORDER:
             if (strcmp(optarg, "pci") != 0)
                 return usage_error("unknown --gpu-order '%s' (expected %s)", optarg, "pci");
@@ -186,7 +198,7 @@ static int cmd_topo(const opts *o)
                    nd->attr->numanode.local_memory
                        ? (snprintf(cb, 64, "%lluM", (unsigned long long)(nd->attr->numanode.local_memory >> 20)), cb)
                        : "-",
-                   tier, cpu ? ng_list_str(nd->cpuset, cb + 64, sizeof(cb) - 64) : "-", dist);
+                   tier, cpu && ng_topo_node_cpus(t, nd->os_index) ? ng_list_str(ng_topo_node_cpus(t, nd->os_index), cb + 64, sizeof(cb) - 64) : "-", dist);
         }
         printf("(tier ? = inferred from the tree: no hwloc subtype)\n");
         printf("\n%-14s %-7s %-8s %-14s %-10s %s\n", "PCI", "VENDOR", "CLASS", "OSDEVS",
@@ -219,6 +231,8 @@ static int parse_set(const char *opt, const char *s, hwloc_bitmap_t *out)
     *out = hwloc_bitmap_alloc();
     if (ng_list_parse(s, *out) < 0) {
         fprintf(stderr, "numa-gpu: invalid %s '%s' (expected a list like 0-3,8)\n", opt, s);
+        hwloc_bitmap_free(*out);
+        *out = NULL;
         return -1;
     }
     return 0;
@@ -262,8 +276,14 @@ static int build_step(const opts *o, const ng_topo *t, ng_step *st)
         const char *tpn = getenv("SLURM_NTASKS_PER_NODE");
         if (!tpn)
             tpn = getenv("SLURM_TASKS_PER_NODE");
-        int n = o->ntasks > 0 ? o->ntasks : tpn ? atoi(tpn) : 1;
-        rc = ng_step_from_env(t, &roots, ng_step_getenv_process, NULL, NULL, n > 0 ? n : 1,
+        int n = 1;
+        if (o->ntasks > 0)
+            n = o->ntasks;
+        else if (tpn && ng_tasks_per_node_parse(tpn, &n, err, sizeof(err)) < 0) {
+            fprintf(stderr, "numa-gpu: %s\n", err);
+            return 2;
+        }
+        rc = ng_step_from_env(t, &roots, ng_step_getenv_process, NULL, NULL, n,
                               0, st, err, sizeof(err));
     } else if (o->ntasks > 0)
         rc = ng_step_from_count(t, &roots, o->ntasks, o->gpus_per_task, st, err,
@@ -285,6 +305,7 @@ static int make_plan(const opts *o, ng_topo **tp, ng_step *st, ng_plan *p)
     hwloc_bitmap_t cpus = NULL, mems = NULL;
     if (parse_set("--cpus", o->cpus, &cpus) < 0 || parse_set("--mems", o->mems, &mems) < 0) {
         hwloc_bitmap_free(cpus);
+        hwloc_bitmap_free(mems);
         return 2;
     }
     /* exec runs for real: without --cpus/--mems it may use what its cgroup
@@ -405,13 +426,28 @@ static int cmd_hints(const opts *o)
     ng_step st = { 0 };
     ng_plan p = { 0 };
     int rc = make_plan(o, &t, &st, &p);
-    const char *hosts[1024];
-    char hostbuf[8192], self[256];
+    /* --hosts of any length; an empty name is an error. */
+    char *hostbuf = strdup(o->hosts ? o->hosts : ""), self[256];
+    size_t maxh = 1;
+    for (const char *q = o->hosts; q && *q; q++)
+        maxh += *q == ',';
+    const char **hosts = calloc(maxh, sizeof(char *));
     int nh = 0;
-    if (o->hosts) {
-        snprintf(hostbuf, sizeof(hostbuf), "%s", o->hosts);
-        for (char *sv = NULL, *h = strtok_r(hostbuf, ",", &sv); h && nh < 1024; h = strtok_r(NULL, ",", &sv))
-            hosts[nh++] = h;
+    if (!hostbuf || !hosts) {
+        fprintf(stderr, "numa-gpu: out of memory\n");
+        rc = rc ? rc : 1;
+    } else if (o->hosts) {
+        for (char *q = hostbuf, *h; rc == 0 && q; q = h) {
+            h = strchr(q, ',');
+            if (h)
+                *h++ = '\0';
+            if (!*q) {
+                fprintf(stderr, "numa-gpu: --hosts '%s': empty host name (expected "
+                        "H1,H2,...)\n", o->hosts);
+                rc = 2;
+            }
+            hosts[nh++] = q;
+        }
     } else {
         gethostname(self, sizeof(self) - 1);
         self[sizeof(self) - 1] = '\0';
@@ -436,10 +472,20 @@ static int cmd_hints(const opts *o)
             for (char *sv = NULL, *l = strtok_r(h.rankfile, "\n", &sv); l; l = strtok_r(NULL, "\n", &sv))
                 printf("#   %s\n", l);
         }
-        for (int i = 0; i < h.n; i++)
-            printf("export %s='%s'\n", h.v[i].name, h.v[i].value);
+        for (int i = 0; i < h.n; i++) {
+            /* single-quoted for the shell: ' becomes '\'' */
+            printf("export %s='", h.v[i].name);
+            for (const char *q = h.v[i].value; *q; q++)
+                if (*q == '\'')
+                    fputs("'\\''", stdout);
+                else
+                    putchar(*q);
+            printf("'\n");
+        }
         ng_hints_free(&h);
     }
+    free(hostbuf);
+    free(hosts);
     if (rc == 0 && !p.ok)
         fprintf(stderr, "numa-gpu: warning: %s\n", p.error);
     ng_plan_free(&p);
@@ -508,7 +554,7 @@ static int cmd_audit_pid(const opts *o)
     hwloc_obj_t nd = NULL;
     while ((nd = hwloc_get_next_obj_by_type(ng_topo_hwloc(t), HWLOC_OBJ_NUMANODE, nd)))
         if (hwloc_bitmap_isset(home, nd->os_index))
-            hwloc_bitmap_or(home_cpus, home_cpus, nd->cpuset);
+            hwloc_bitmap_or(home_cpus, home_cpus, ng_topo_node_cpus(t, nd->os_index) ? ng_topo_node_cpus(t, nd->os_index) : nd->cpuset);
     ng_config defaults; /* the same threshold as the plugin's audit_warn_local */
     ng_config_init(&defaults);
     const char *verdict = n == 0 ? "nogpu" : unknown == n ? "unknown"
@@ -541,18 +587,30 @@ static int cmd_audit_pid(const opts *o)
 
 static int cmd_audit_job(const char *file)
 {
-    FILE *f = fopen(file, "re");
-    if (!f) {
-        fprintf(stderr, "numa-gpu: audit file '%s': %s\n", file, strerror(errno));
+    /* O_NONBLOCK + regular-file check: a FIFO or /dev/zero never hangs us. */
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        fprintf(stderr, "numa-gpu: audit file '%s': %s\n", file,
+                fd < 0 ? strerror(errno) : "not a regular file (expected DIR/<jobid>.json)");
+        if (fd >= 0)
+            close(fd);
         return 1;
     }
-    char line[16384], host[256], verdict[32], sverdict[32], sum[2048];
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        return 1;
+    }
+    char *line = NULL, host[256], verdict[32], sverdict[32], sum[2048];
+    size_t lcap = 0;
     int n = 0, bad = 0;
     printf("%-5s %-10s %-9s %-9s %-8s %s\n", "TASK", "HOST", "VERDICT", "SAMPLE", "LOCAL%",
            "PLACEMENT");
-    while (fgets(line, sizeof(line), f)) {
+    while (getline(&line, &lcap, f) > 0) {
         double task = -1, pct = -1;
-        if (ng_json_num(line, "task", &task) < 0 || ng_json_str(line, "summary", sum, sizeof(sum)) < 0) {
+        if (ng_json_num(line, "task", &task) < 0 || !(task >= 0 && task <= 1e6) ||
+            ng_json_str(line, "summary", sum, sizeof(sum)) < 0) {
             bad++;
             continue;
         }
@@ -569,6 +627,7 @@ static int cmd_audit_job(const char *file)
         printf("%-5d %-10s %-9s %-9s %-8s %s\n", (int)task, host, verdict, sverdict, pb, sum);
         n++;
     }
+    free(line);
     fclose(f);
     printf("%d task record(s)%s\n", n, bad ? ", some lines unreadable" : "");
     return bad ? 1 : 0;
@@ -621,15 +680,24 @@ static int cmd_hugepages(int argc, char **argv)
     long job = 0, step = 0, node = -1, owner = (long)getppid();
     for (int i = 3; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long *num = !strcmp(argv[i], "--job") ? &job : !strcmp(argv[i], "--step") ? &step
-                  : !strcmp(argv[i], "--node") ? &node : !strcmp(argv[i], "--owner") ? &owner : NULL;
+        static const struct { const char *opt; unsigned long long min, max; } lim[] = {
+            { "--job", 1, 4294967295ull }, { "--step", 0, 4294967295ull },
+            { "--node", 0, NG_MAX_NODES - 1 }, { "--owner", 1, 4194304 } };
+        long *nums[] = { &job, &step, &node, &owner };
+        int which = -1;
+        for (int k = 0; k < 4; k++)
+            if (!strcmp(argv[i], lim[k].opt))
+                which = k;
         if (!v)
             return usage_error("hugepages: option '%s' needs a value%s", argv[i], "");
-        if (num) {
-            char *end;
-            *num = strtol(v, &end, 10);
-            if (*end || *num < 0)
-                return usage_error("hugepages: invalid %s '%s' (expected a number >= 0)", argv[i], v);
+        if (which >= 0) {
+            unsigned long long x;
+            if (ng_parse_u64(v, lim[which].min, lim[which].max, &x) < 0) {
+                fprintf(stderr, "numa-gpu: hugepages: invalid %s '%s' (expected an integer "
+                        "%llu..%llu)\n", argv[i], v, lim[which].min, lim[which].max);
+                return 2;
+            }
+            *nums[which] = (long)x;
         } else if (!strcmp(argv[i], "--state-dir")) {
             state = v;
         } else if (!strcmp(argv[i], "--size")) {
@@ -642,10 +710,11 @@ static int cmd_hugepages(int argc, char **argv)
     ng_hp_ctx c = { NULL, NULL, state, 0, 0 };
     char err[NG_ERRLEN];
     if (!strcmp(act, "status")) {
-        char *s = ng_hp_status(&c);
-        fputs(s, stdout);
+        int failed = 0;
+        char *s = ng_hp_status(&c, &failed);
+        fputs(s, failed ? stderr : stdout);
         free(s);
-        return 0;
+        return failed ? 1 : 0;
     }
     if (!strcmp(act, "reserve")) {
         unsigned long long bytes;

@@ -98,36 +98,45 @@ static int close_to(const ng_assign_in *in, unsigned g, int task)
 
 /* map/mask lists: entry for task t, "*N" repeats, the list is reused
  * cyclically. Returns the entry text in tok. */
+/* Repetition count of one entry ("3*4" -> 4), 1 when absent or 0. */
+static int entry_mult(const char *p, size_t n, unsigned long long *mult)
+{
+    const char *star = memchr(p, '*', n);
+    *mult = 1;
+    if (star && parse_num(star + 1, n - (size_t)(star + 1 - p), 1u << 20, mult) < 0)
+        return -1;
+    if (*mult == 0)
+        *mult = 1;   /* Slurm: "Repetition count of 0 not allowed ... using 1" */
+    return 0;
+}
+
 static int list_entry(const char *list, int task, char *tok, size_t len, char *err, size_t errlen)
 {
-    unsigned long long total = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        unsigned long long at = 0;
-        unsigned long long want = pass ? (unsigned long long)task % total : 0;
-        for (const char *p = list; *p;) {
-            size_t n = strcspn(p, ",");
+    unsigned long long total = 0, mult;
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        if (entry_mult(p, n, &mult) < 0)
+            return ng_err(err, errlen, "bad repetition in '%.*s' (expected ID*COUNT)", (int)n, p);
+        total += mult;
+        p += n + (p[n] != '\0');
+    }
+    if (total == 0)
+        return ng_err(err, errlen, "empty list");
+    unsigned long long want = (unsigned long long)task % total, at = 0;
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        entry_mult(p, n, &mult);
+        if (want < at + mult) {
             const char *star = memchr(p, '*', n);
-            unsigned long long mult = 1;
-            if (star && parse_num(star + 1, n - (size_t)(star + 1 - p), 1u << 20, &mult) < 0)
-                return ng_err(err, errlen, "bad repetition in '%.*s' (expected ID*COUNT)",
-                              (int)n, p);
-            if (mult == 0)
-                mult = 1;   /* Slurm: "Repetition count of 0 not allowed ... using 1" */
-            if (pass && want < at + mult) {
-                size_t vn = star ? (size_t)(star - p) : n;
-                if (vn >= len)
-                    return ng_err(err, errlen, "entry '%.*s' is too long", (int)n, p);
-                memcpy(tok, p, vn);
-                tok[vn] = '\0';
-                return 0;
-            }
-            at += mult;
-            p += n;
-            if (*p)
-                p++;
+            size_t vn = star ? (size_t)(star - p) : n;
+            if (vn >= len)
+                return ng_err(err, errlen, "entry '%.*s' is too long", (int)n, p);
+            memcpy(tok, p, vn);
+            tok[vn] = '\0';
+            return 0;
         }
-        if (!pass && (total = at) == 0)
-            return ng_err(err, errlen, "empty list");
+        at += mult;
+        p += n + (p[n] != '\0');
     }
     return ng_err(err, errlen, "no entry for task %d", task);
 }
@@ -166,18 +175,15 @@ static void per_task(const ng_assign_in *in, unsigned long long k, hwloc_bitmap_
     hwloc_bitmap_t avail = step_set(in);
     for (int t = 0; t < in->ntasks; t++) {
         unsigned long long need = k;
-        for (int pass = 0; pass < 2 && need; pass++) {
-            unsigned g;
-            hwloc_bitmap_foreach_begin(g, avail) {
-                if (!need)
-                    break;
-                if (pass == 0 && !close_to(in, g, t))
+        for (int pass = 0; pass < 2; pass++)
+            for (int g = hwloc_bitmap_first(avail); g >= 0 && need > 0;
+                 g = hwloc_bitmap_next(avail, g)) {
+                if (pass == 0 && !close_to(in, (unsigned)g, t))
                     continue;
-                hwloc_bitmap_clr(avail, g);
-                hwloc_bitmap_set(rows[t], g);
+                hwloc_bitmap_clr(avail, (unsigned)g);
+                hwloc_bitmap_set(rows[t], (unsigned)g);
                 need--;
-            } hwloc_bitmap_foreach_end();
-        }
+            }
     }
     hwloc_bitmap_free(avail);
 }
@@ -309,8 +315,10 @@ int ng_assign(const ng_assign_in *in, ng_assignment *out, char *err, size_t errl
         out->ntasks = in->ntasks;
         out->n = calloc((size_t)in->ntasks, sizeof(int));
         out->gres = calloc((size_t)in->ntasks, sizeof(unsigned *));
-        if (!out->n || !out->gres)
-            rc = ng_err(e, sizeof(e), "out of memory");
+        if (!out->n || !out->gres) {
+            ng_err(e, sizeof(e), "out of memory");
+            rc = -1;
+        }
     }
     for (int t = 0; rc == 0 && t < in->ntasks; t++) {
         /* Slurm: a binding naming no GPU of the step gets the first one. */

@@ -224,12 +224,17 @@ int ng_audit_append(const char *dir, const char *name, const char *line, char *e
     }
     flock(fd, LOCK_EX);
     size_t len = strlen(line);
+    off_t was = lseek(fd, 0, SEEK_END);
     ssize_t w = write(fd, line, len);
-    e = errno;
+    e = w < 0 ? errno : ENOSPC;
+    /* A full disk: take back the partial line, the file keeps whole lines. */
+    if (w != (ssize_t)len && was >= 0 && ftruncate(fd, was) < 0)
+        e = errno;
     flock(fd, LOCK_UN);
     close(fd);
     if (w != (ssize_t)len)
-        return ng_err(err, errlen, "audit file %s/%s: short write: %s", dir, name, strerror(e));
+        return ng_err(err, errlen, "audit file %s/%s: record not written (%s); nothing partial "
+                      "left", dir, name, strerror(e));
     return 0;
 }
 

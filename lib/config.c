@@ -1,6 +1,7 @@
 /* Settings shared by the plugin (plugstack.conf arguments, --numa-gpu
  * option, NUMA_GPU env) and the CLI: one parser, one set of messages. */
 #define _GNU_SOURCE
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +114,7 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
     if (!v)
         return ng_err(err, errlen, "argument '%s' needs a value (key=value)", arg);
     if (!strcmp(key, "default")) {
-        int verbose;
+        int verbose = 0;
         if (ng_mode_option_parse(v, &c->default_mode, &verbose, err, errlen) < 0)
             return -1;
         c->verbose |= verbose;
@@ -166,7 +167,7 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
     if (!strcmp(key, "hugepages_max_fraction")) {
         char *end;
         double f = strtod(v, &end);
-        if (*end || end == v || f <= 0 || f > 1)
+        if (*end || end == v || !isfinite(f) || f <= 0 || f > 1)
             return ng_err(err, errlen, "hugepages_max_fraction='%s' (expected a number in (0,1])", v);
         c->hugepages_max_fraction = f;
         return 0;
@@ -211,6 +212,7 @@ int ng_config_mode_allowed(const ng_config *c, ng_mode m, char *err, size_t errl
 
 void ng_config_roots(const ng_config *c, ng_roots *r)
 {
+    memset(r, 0, sizeof(*r));   /* fields added later start as "off" */
     r->procfs = c->procfs[0] ? c->procfs : NULL;
     r->sysfs = c->sysfs[0] ? c->sysfs : NULL;
     r->gpu_map = c->gpu_map[0] ? c->gpu_map : NULL;

@@ -10,51 +10,81 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "internal.h"
 
 #define MAX_ENV_LEN 4096
 #define MAX_GPUS 256
 
+/* n hex digits exactly at p; their value in *v. */
+static int hexn(const char *p, size_t n, unsigned long *v)
+{
+    if (strspn(p, "0123456789abcdefABCDEF") != n)
+        return -1;
+    char b[16];
+    memcpy(b, p, n);
+    b[n] = '\0';
+    *v = strtoul(b, NULL, 16);
+    return 0;
+}
+
 int ng_busid_parse(const char *id, char out[NG_BUSID_LEN])
 {
-    unsigned long dom = 0;
-    unsigned bus, dev, fn;
+    unsigned long dom = 0, bus, dev, fn;
     const char *p = id;
     size_t hex = strspn(p, "0123456789abcdefABCDEF");
     if (hex == 0 || hex > 8)
         return -1;
     /* With domain: D:BB:DD.F (D up to 8 hex digits as nvidia-smi prints). */
     if (p[hex] == ':' && strchr(p + hex + 1, ':')) {
-        dom = strtoul(p, NULL, 16);
-        if (dom > 0xffff)
+        if (hexn(p, hex, &dom) < 0 || dom > 0xffff)
             return -1;
         p += hex + 1;
     }
-    int n = 0;
-    if (strspn(p, "0123456789abcdefABCDEF") > 2 ||
-        sscanf(p, "%2x:%2x.%1x%n", &bus, &dev, &fn, &n) != 3 || p[n] != '\0' ||
-        dev > 0x1f || fn > 7)
+    /* BB:DD.F: 1-2 hex digits each for bus and device, one for function;
+     * nothing else (no sign, no space). */
+    size_t nb = strspn(p, "0123456789abcdefABCDEF");
+    if (nb < 1 || nb > 2 || hexn(p, nb, &bus) < 0 || p[nb] != ':')
         return -1;
-    snprintf(out, NG_BUSID_LEN, "%04lx:%02x:%02x.%x", dom, bus, dev, fn);
+    p += nb + 1;
+    size_t nd = strspn(p, "0123456789abcdefABCDEF");
+    if (nd < 1 || nd > 2 || hexn(p, nd, &dev) < 0 || p[nd] != '.')
+        return -1;
+    p += nd + 1;
+    if (hexn(p, 1, &fn) < 0 || p[1] != '\0' || dev > 0x1f || fn > 7)
+        return -1;
+    snprintf(out, NG_BUSID_LEN, "%04lx:%02lx:%02lx.%lx", dom, bus, dev, fn);
     return 0;
 }
 
 /* Admin map: "KEY BUSID" per line, '#' comments. */
 static int map_lookup(const char *path, const char *key, char busid[NG_BUSID_LEN])
 {
-    FILE *f = path ? fopen(path, "re") : NULL;
-    if (!f)
+    /* O_NONBLOCK + regular file: a FIFO or device as map never hangs us. */
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) : -1;
+    struct stat st;
+    if (fd < 0)
         return -1;
-    char line[512];
+    FILE *f = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        close(fd);
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
     int found = -1;
-    while (found < 0 && fgets(line, sizeof(line), f)) {
-        char k[256], b[64];
-        if (line[0] == '#' || sscanf(line, "%255s %63s", k, b) != 2)
+    /* Whole lines of any length: a long comment never turns into a mapping. */
+    while (found < 0 && getline(&line, &cap, f) > 0) {
+        char *save = NULL, *k = strtok_r(line, " \t\r\n", &save);
+        char *b = k ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+        if (!k || k[0] == '#' || !b || strtok_r(NULL, " \t\r\n", &save))
             continue;
         if (strcmp(k, key) == 0 && ng_busid_parse(b, busid) == 0)
             found = 0;
     }
+    free(line);
     fclose(f);
     return found;
 }

@@ -21,8 +21,11 @@ static const char *mpi_names[] = { "ompi4", "ompi5", "impi", "mpich", "torchrun"
 int ng_mpi_parse(const char *s, unsigned *mask, char *err, size_t errlen)
 {
     char buf[128];
-    if (!s || strlen(s) >= sizeof(buf))
-        return ng_err(err, errlen, "bad --mpi value");
+    if (!s || !*s || strlen(s) >= sizeof(buf))
+        return ng_err(err, errlen, "--mpi '%.64s': expected a list of ompi4|ompi5|impi|mpich|"
+                      "torchrun|all (at most %zu characters)", s ? s : "", sizeof(buf) - 1);
+    if (s[0] == ',' || s[strlen(s) - 1] == ',' || strstr(s, ",,"))
+        return ng_err(err, errlen, "--mpi '%s': empty entry", s);
     snprintf(buf, sizeof(buf), "%s", s);
     *mask = 0;
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {

@@ -23,7 +23,6 @@
 #include "internal.h"
 
 #define LEDGER_HEADER "# numa-gpu hugepage ledger v1: job step task node page_kB added owner_pid owner_start\n"
-#define MAX_ENTRIES 4096
 
 int ng_hp_parse_size(const char *s, unsigned long long *bytes, unsigned long *page_kb,
                      char *err, size_t errlen)
@@ -161,41 +160,83 @@ static int owner_alive(const ng_hp_ctx *c, const entry *e)
     return e->owner > 0 && ng_proc_start_time(c->procfs, e->owner) == e->owner_start;
 }
 
+/* One ledger line: eight fields, each a plain number in its range. */
+static int ledger_line(char *line, entry *e)
+{
+    static const unsigned long long max[8] = { 4294967295ull, 4294967295ull, 65535,
+        NG_MAX_NODES - 1, 16777216, 2147483647, 4194304, ~0ull };
+    unsigned long long v[8];
+    char *save = NULL, *tok = strtok_r(line, " \n", &save);
+    for (int i = 0; i < 8; i++, tok = strtok_r(NULL, " \n", &save))
+        if (!tok || ng_parse_u64(tok, i == 4 || i == 6 ? 1 : 0, max[i], &v[i]) < 0)
+            return -1;
+    if (tok)
+        return -1;
+    e->job = (unsigned long)v[0];
+    e->step = (unsigned long)v[1];
+    e->task = (int)v[2];
+    e->node = (int)v[3];
+    e->page_kb = (unsigned long)v[4];
+    e->added = (long)v[5];
+    e->owner = (int)v[6];
+    e->owner_start = v[7];
+    return 0;
+}
+
 static int ledger_load(const ng_hp_ctx *c, ledger *l, char *err, size_t errlen)
 {
     char p[4200];
     snprintf(p, sizeof(p), "%s/hugepages.ledger", c->state_dir);
-    l->e = calloc(MAX_ENTRIES, sizeof(entry));
+    size_t cap = 64;
+    l->e = calloc(cap, sizeof(entry));
     l->n = 0;
     if (!l->e)
         return ng_err(err, errlen, "out of memory");
-    int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO planted as the ledger must not block us. */
+    int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT)
             return 0;
         return ng_err(err, errlen, "hugepage ledger %s: %s", p, strerror(errno));
     }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+        close(fd);
+        return ng_err(err, errlen, "hugepage ledger %s is not a regular file owned by uid %d; "
+                      "refusing to change hugepage counts until an admin checks it", p,
+                      (int)geteuid());
+    }
     FILE *f = fdopen(fd, "r");
-    char line[512];
+    if (!f) {
+        close(fd);
+        return ng_err(err, errlen, "hugepage ledger %s: %s", p, strerror(errno));
+    }
+    char *line = NULL;
+    size_t lcap = 0;
+    ssize_t len;
     int lineno = 0, rc = 0;
-    while (f && fgets(line, sizeof(line), f)) {
+    while ((len = getline(&line, &lcap, f)) > 0) {
         lineno++;
         if (line[0] == '#')
             continue;
-        entry *e = &l->e[l->n];
-        int used = 0;
-        if (l->n == MAX_ENTRIES ||
-            sscanf(line, "%lu %lu %d %d %lu %ld %d %llu%n", &e->job, &e->step, &e->task, &e->node,
-                   &e->page_kb, &e->added, &e->owner, &e->owner_start, &used) != 8 ||
-            line[used] != '\n' || e->node < 0 || e->added < 0 || e->page_kb == 0) {
+        if ((size_t)l->n == cap) {
+            entry *ne = realloc(l->e, cap * 2 * sizeof(entry));
+            if (!ne) {
+                rc = ng_err(err, errlen, "out of memory reading the hugepage ledger");
+                break;
+            }
+            l->e = ne;
+            cap *= 2;
+        }
+        if (line[len - 1] != '\n' || len > 256 || ledger_line(line, &l->e[l->n]) < 0) {
             rc = ng_err(err, errlen, "hugepage ledger %s is corrupt at line %d; refusing to "
                         "change hugepage counts until an admin checks it", p, lineno);
             break;
         }
         l->n++;
     }
-    if (f)
-        fclose(f);
+    free(line);
+    fclose(f);
     return rc;
 }
 
@@ -325,8 +366,13 @@ int ng_hp_reserve(const ng_hp_ctx *c, const ng_hp_req *r, long *granted, char *e
                         "the cap hugepages_max_fraction=%.2f of its %llu MiB", r->node,
                         after >> 20, r->page_kb, c->max_fraction, total_kb >> 10);
     }
-    if (rc == 0 && l.n == MAX_ENTRIES)
-        rc = ng_err(err, errlen, "hugepage ledger full (%d entries)", MAX_ENTRIES);
+    if (rc == 0) {   /* room for the new entry, any ledger length */
+        entry *ne = realloc(l.e, ((size_t)l.n + 1) * sizeof(entry));
+        if (ne)
+            l.e = ne;
+        else
+            rc = ng_err(err, errlen, "out of memory growing the hugepage ledger");
+    }
     if (rc == 0) {
         if (hp_write(c->sysfs, r->node, r->page_kb, cur + r->count) < 0 && errno != ENOMEM)
             rc = ng_err(err, errlen, "hugepages: node %d: write nr_hugepages: %s", r->node,
@@ -384,19 +430,22 @@ int ng_hp_release(const ng_hp_ctx *c, unsigned long job, long step, int task, in
     return rc;
 }
 
-char *ng_hp_status(const ng_hp_ctx *c)
+char *ng_hp_status(const ng_hp_ctx *c, int *failed)
 {
     ng_buf b = { 0 };
     char err[NG_ERRLEN];
     int lk = lock_state(c, err, sizeof(err));
     ledger l = { 0 };
-    if (lk < 0 || ledger_load(c, &l, err, sizeof(err)) < 0)
+    *failed = 0;
+    if (lk < 0 || ledger_load(c, &l, err, sizeof(err)) < 0) {
         ng_buf_add(&b, "ledger: %s\n", err);
+        *failed = 1;
+    }
     for (int i = 0; i < l.n; i++)
         ng_buf_add(&b, "job %lu step %lu task %d: node %d %ld x %lukB (owner pid %d%s)\n",
                    l.e[i].job, l.e[i].step, l.e[i].task, l.e[i].node, l.e[i].added, l.e[i].page_kb,
                    l.e[i].owner, owner_alive(c, &l.e[i]) ? "" : ", gone");
-    if (l.n == 0)
+    if (l.n == 0 && !*failed)
         ng_buf_add(&b, "no reservations\n");
     free(l.e);
     if (lk >= 0)

@@ -52,6 +52,10 @@ hwloc_const_bitmap_t ng_topo_allowed_mems(const ng_topo *t);
  * GPU memory) even where hwloc gives them their parent's cpuset. */
 hwloc_const_bitmap_t ng_topo_cpu_nodes(const ng_topo *t);
 int ng_topo_cpu_node_count(const ng_topo *t);
+/* The CPUs CPU node os owns: its cpuset plus CPUs that hwloc places under no
+ * NUMA node (memory-less dies), given to the nearest CPU node in the tree.
+ * NULL for an unknown node; empty for a memory-only node. */
+hwloc_const_bitmap_t ng_topo_node_cpus(const ng_topo *t, unsigned os);
 
 /* Memory tier of a node: "dram" (has CPUs), "hbm", "cxl", "gpu", "nvm";
  * *heuristic = 1 when guessed from the tree (no hwloc subtype). */
@@ -498,8 +502,9 @@ int ng_hp_reserve(const ng_hp_ctx *c, const ng_hp_req *r, long *granted, char *e
  * steps whose owner is gone added; job 0 = only the latter (reconcile). */
 int ng_hp_release(const ng_hp_ctx *c, unsigned long job, long step, int task,
                   int *released, char *err, size_t errlen);
-/* Human listing of the ledger. */
-char *ng_hp_status(const ng_hp_ctx *c);
+/* Human listing of the ledger; *failed = 1 when it could not be read
+ * (corrupt, unsafe, unlockable): the text then says why. */
+char *ng_hp_status(const ng_hp_ctx *c, int *failed);
 unsigned long long ng_proc_start_time(const char *procfs, int pid);
 
 /* -------------------------------------------------------------------- hints */
@@ -568,6 +573,14 @@ int numagpu_node_of(const void *addr);
 int ng_gres_conf(const ng_topo *t, int per_package, char **text, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------- output */
+
+/* A strict decimal number in [min, max]: digits only (no sign, space or
+ * suffix); 0 or -1. */
+int ng_parse_u64(const char *s, unsigned long long min, unsigned long long max,
+                 unsigned long long *out);
+/* Tasks on the first node from SLURM_NTASKS_PER_NODE / SLURM_TASKS_PER_NODE
+ * ("4", "2(x3),1"): 1..65536, else -1 naming the value. */
+int ng_tasks_per_node_parse(const char *s, int *n, char *err, size_t errlen);
 
 /* Linux cpulist syntax ("0-3,8") of a bitmap into buf. */
 char *ng_list_str(hwloc_const_bitmap_t b, char *buf, size_t len);

@@ -158,7 +158,7 @@ static int place_gpu_rank(ctx *c, ng_rank_plan *rp, const ng_rank_gpus *g,
         int n = nearest(c, want, usable, &d);
         rp->verdict = NG_V_REMOTE;
         rp->infeasible = 1;
-        off += (size_t)snprintf(rp->reason, sizeof(rp->reason), "GPU node(s) %s "
+        snprintf(rp->reason, sizeof(rp->reason), "GPU node(s) %s "
                                 "have no allowed CPUs; nearest allowed node %d "
                                 "(distance %u) instead; the scheduler gave this job cores "
                                 "away from its GPU: gres.conf Cores= (numa-gpu gres-conf) "
@@ -269,6 +269,14 @@ static int split_node(ctx *c, node_info *ni, ng_plan *p, int *sharers, int k,
     }
     if (!units)
         return 0;
+    if (nu == 0) {
+        /* A corrupt tree (an empty cache cpuset): CPUs without a core or PU
+         * object. Share them whole rather than divide by zero. */
+        free(units);
+        for (int s = 0; s < k; s++)
+            hwloc_bitmap_or(p->ranks[sharers[s]].cpus, p->ranks[sharers[s]].cpus, ni->cpus);
+        return k > 1;
+    }
     if (k > nu) {
         over = 1;
         for (int s = 0; s < k; s++)
@@ -439,8 +447,8 @@ static int init_ctx(ctx *c, const ng_topo *t, hwloc_const_bitmap_t cpus,
         ni->os = ni->obj->os_index;
         ni->has_cpus = hwloc_bitmap_isset(ng_topo_cpu_nodes(t), ni->os);
         ni->cpus = hwloc_bitmap_alloc();
-        if (ni->has_cpus)
-            hwloc_bitmap_and(ni->cpus, ni->obj->cpuset, c->cpus);
+        if (ni->has_cpus && ng_topo_node_cpus(t, ni->os))
+            hwloc_bitmap_and(ni->cpus, ng_topo_node_cpus(t, ni->os), c->cpus);
     }
     char b[256];
     if (hwloc_bitmap_iszero(c->cpus))

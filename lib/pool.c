@@ -80,7 +80,7 @@ int numagpu_gpu_node(const ng_topo *t, const ng_roots *r, const char *gpu, int *
 ng_pool *ng_pool_create(const ng_topo *t, const ng_roots *r, const char *gpu, size_t bytes,
                         unsigned flags, char *err, size_t errlen)
 {
-    int node;
+    int node = -1;
     if (numagpu_gpu_node(t, r, gpu, &node, err, errlen) < 0 || node_allowed(node, err, errlen) < 0)
         return NULL;
     ng_pool *p = calloc(1, sizeof(*p));

@@ -42,7 +42,9 @@ static int rank_add(ng_rank_gpus *g, const char busid[NG_BUSID_LEN])
     return 0;
 }
 
-/* Next id of a spec: a PCI bus id (which may contain ':') or up to , : / */
+/* Next id of a spec: a PCI bus id (which may contain ':') or up to , :
+ * A bus id with a domain needs the full 4 (or 8) digit domain here, so
+ * "0:5f:00.0" is rank 0 = GPU 0, rank 1 = 5f:00.0. */
 static size_t spec_token(const char *p, char *tok, size_t len)
 {
     const char *dot = strchr(p, '.');
@@ -51,15 +53,17 @@ static size_t spec_token(const char *p, char *tok, size_t len)
         size_t n = (size_t)(dot + 2 - p);
         memcpy(tok, p, n);
         tok[n] = '\0';
-        if (!strpbrk(tok, ",/") && ng_busid_parse(tok, b) == 0)
+        const char *c1 = strchr(tok, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        size_t dom = c2 ? (size_t)(c1 - tok) : 4;
+        if (!strchr(tok, ',') && (dom == 4 || dom == 8) && ng_busid_parse(tok, b) == 0)
             return n;
     }
-    size_t n = strcspn(p, ",:/");
+    size_t n = strcspn(p, ",:");
     if (n >= len)
         n = len - 1;
     memcpy(tok, p, n);
     tok[n] = '\0';
-    return strcspn(p, ",:/");
+    return strcspn(p, ",:");
 }
 
 int ng_step_from_spec(const ng_topo *t, const ng_roots *r, const char *spec,
@@ -72,7 +76,7 @@ int ng_step_from_spec(const ng_topo *t, const ng_roots *r, const char *spec,
     char tok[256];
     for (const char *p = spec; *p;) {
         p += spec_token(p, tok, sizeof(tok));
-        if (*p == ':' || *p == '/')
+        if (*p == ':')
             groups++;
         if (*p)
             p++;
@@ -100,7 +104,7 @@ int ng_step_from_spec(const ng_topo *t, const ng_roots *r, const char *spec,
         p += n;
         if (*p == '\0')
             break;
-        if (*p == ':' || *p == '/')
+        if (*p == ':')
             g++;
         p++;
     }
@@ -488,4 +492,23 @@ void ng_gres_local_cpus_free(hwloc_bitmap_t *v, int n)
     for (int i = 0; v && i < n; i++)
         hwloc_bitmap_free(v[i]);
     free(v);
+}
+
+int ng_tasks_per_node_parse(const char *s, int *n, char *err, size_t errlen)
+{
+    /* "4", "2(x3)", "2(x3),1": the first node's count (the batch node). */
+    char num[32];
+    size_t k = s ? strspn(s, "0123456789") : 0;
+    unsigned long long v;
+    if (!s || k == 0 || k >= sizeof(num) ||
+        (s[k] && s[k] != '(' && s[k] != ','))
+        return ng_err(err, errlen, "tasks per node '%.64s' (expected N, N(xM) or a list of "
+                      "them, N in 1..65536)", s ? s : "");
+    memcpy(num, s, k);
+    num[k] = '\0';
+    if (ng_parse_u64(num, 1, 65536, &v) < 0)
+        return ng_err(err, errlen, "tasks per node '%.64s' (expected N, N(xM) or a list of "
+                      "them, N in 1..65536)", s);
+    *n = (int)v;
+    return 0;
 }

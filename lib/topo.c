@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "internal.h"
 
@@ -13,6 +15,9 @@ struct ng_topo {
     char source[4096];
     hwloc_bitmap_t allowed_cpus, allowed_mems;
     hwloc_bitmap_t cpu_nodes;       /* NUMA nodes that own CPUs */
+    hwloc_bitmap_t *node_cpus;      /* by NUMA logical index: the CPUs each
+                                       CPU node owns, orphans included */
+    int nnodes;
     struct hwloc_distances_s *dist; /* NUMA latency matrix, may be NULL */
 };
 
@@ -42,6 +47,122 @@ static void find_cpu_nodes(ng_topo *t)
     }
 }
 
+/* Depth of the deepest common ancestor of two objects. */
+static int common_depth(hwloc_topology_t h, hwloc_obj_t a, hwloc_obj_t b)
+{
+    hwloc_obj_t c = hwloc_get_common_ancestor_obj(h, a, b);
+    return c ? c->depth : -1;
+}
+
+/* Each CPU node owns its cpuset. CPUs under no node (the memory-less dies of
+ * an AMD 2990WX: half the machine) go to the CPU node nearest in the tree
+ * (deepest common ancestor, then the lowest OS index), so they are never
+ * left out of a plan. */
+static int assign_node_cpus(ng_topo *t)
+{
+    int nn = hwloc_get_nbobjs_by_type(t->h, HWLOC_OBJ_NUMANODE);
+    t->nnodes = nn > 0 ? nn : 0;
+    t->node_cpus = calloc((size_t)t->nnodes + 1, sizeof(hwloc_bitmap_t));
+    if (!t->node_cpus)
+        return -1;
+    hwloc_bitmap_t covered = hwloc_bitmap_alloc();
+    for (int i = 0; i < t->nnodes; i++) {
+        hwloc_obj_t n = hwloc_get_obj_by_type(t->h, HWLOC_OBJ_NUMANODE, (unsigned)i);
+        t->node_cpus[i] = hwloc_bitmap_alloc();
+        if (n && n->cpuset && hwloc_bitmap_isset(t->cpu_nodes, n->os_index)) {
+            hwloc_bitmap_or(t->node_cpus[i], t->node_cpus[i], n->cpuset);
+            hwloc_bitmap_or(covered, covered, n->cpuset);
+        }
+    }
+    hwloc_obj_t pu = NULL;
+    while ((pu = hwloc_get_next_obj_by_type(t->h, HWLOC_OBJ_PU, pu))) {
+        if (hwloc_bitmap_isset(covered, pu->os_index))
+            continue;
+        /* the node-less subtree the PU is in (its die), as a whole */
+        hwloc_obj_t grp = pu;
+        while (grp->parent && grp->parent->cpuset &&
+               !hwloc_bitmap_intersects(grp->parent->cpuset, covered))
+            grp = grp->parent;
+        int glo = hwloc_bitmap_first(grp->cpuset), ghi = hwloc_bitmap_last(grp->cpuset);
+        int best = -1, bd = -2, bgap = 0;
+        for (int i = 0; i < t->nnodes; i++) {
+            hwloc_obj_t n = hwloc_get_obj_by_type(t->h, HWLOC_OBJ_NUMANODE, (unsigned)i);
+            if (!n || !hwloc_bitmap_isset(t->cpu_nodes, n->os_index) || !n->cpuset ||
+                hwloc_bitmap_iszero(n->cpuset))
+                continue;
+            int d = common_depth(t->h, pu, n->parent ? n->parent : n);
+            /* tie: the node whose CPUs are nearest in index (the next die) */
+            int lo = hwloc_bitmap_first(n->cpuset), hi = hwloc_bitmap_last(n->cpuset);
+            int gap = glo > hi ? glo - hi : lo > ghi ? lo - ghi : 0;
+            if (d > bd || (d == bd && gap < bgap)) {
+                bd = d;
+                bgap = gap;
+                best = i;
+            }
+        }
+        if (best >= 0)
+            hwloc_bitmap_set(t->node_cpus[best], pu->os_index);
+    }
+    hwloc_bitmap_free(covered);
+    return 0;
+}
+
+hwloc_const_bitmap_t ng_topo_node_cpus(const ng_topo *t, unsigned os)
+{
+    hwloc_obj_t n = hwloc_get_numanode_obj_by_os_index(t->h, os);
+    if (!n || n->logical_index >= (unsigned)t->nnodes)
+        return NULL;
+    return t->node_cpus[n->logical_index];
+}
+
+#define CACHE_MARK "numa-gpu-topology-cache"
+
+/* Written by our own ng_topo_save (the marker is an info of the root object,
+ * which hwloc exports right after the Machine tag). */
+static int own_cache(const char *path)
+{
+    char head[8192];
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(head, 1, sizeof(head) - 1, f);
+    fclose(f);
+    head[n] = '\0';
+    return strstr(head, "name=\"" CACHE_MARK "\"") != NULL;
+}
+
+/* hwloc 2.9 dereferences NULL on some well-formed but inconsistent XML (an
+ * object with a cpuset and no complete_cpuset, found by fuzzing). A file we
+ * did not write is first loaded in a child: if hwloc dies there, the file
+ * is refused with the signal named instead of taking the caller (slurmstepd)
+ * down. */
+static int probe_in_child(const char *path, char *err, size_t errlen)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return 0;   /* cannot probe: load as before */
+    if (pid == 0) {
+        /* die by the signal itself (no sanitizer or caller handler) */
+        static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+        for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+            signal(sigs[i], SIG_DFL);
+        alarm(30);
+        hwloc_topology_t h;
+        int ok = hwloc_topology_init(&h) == 0 &&
+                 hwloc_topology_set_flags(h, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED) == 0 &&
+                 hwloc_topology_set_io_types_filter(h, HWLOC_TYPE_FILTER_KEEP_ALL) == 0 &&
+                 hwloc_topology_set_xml(h, path) == 0 && hwloc_topology_load(h) == 0;
+        _exit(ok ? 0 : 1);
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) > 1))
+        return ng_err(err, errlen, "topology '%s': hwloc crashed reading it (signal %d); the "
+                      "file is malformed", path, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    return 0;
+}
+
 ng_topo *ng_topo_load(const char *xml_path, char *err, size_t errlen)
 {
     ng_topo *t = calloc(1, sizeof(*t));
@@ -53,11 +174,15 @@ ng_topo *ng_topo_load(const char *xml_path, char *err, size_t errlen)
      * per task launch. An XML load needs none of them, live discovery only
      * the PCI one. Skip the others unless the caller chose a list; restore
      * the environment so a program exec'd later does not inherit ours. */
+    /* hwloc's own minimal XML reader is only for files we wrote (save-topology
+     * marks them); anything else goes through libxml2, which rejects
+     * malformed XML instead of crashing on it. */
     const char *old = getenv("HWLOC_PLUGINS_BLACKLIST");
     char *saved = old ? strdup(old) : NULL;
     if (!old)
-        setenv("HWLOC_PLUGINS_BLACKLIST", xml_path ? "hwloc_gl,hwloc_opencl,hwloc_pci,hwloc_xml_libxml"
-                                                   : "hwloc_gl,hwloc_opencl", 1);
+        setenv("HWLOC_PLUGINS_BLACKLIST", !xml_path ? "hwloc_gl,hwloc_opencl"
+               : own_cache(xml_path) ? "hwloc_gl,hwloc_opencl,hwloc_pci,hwloc_xml_libxml"
+               : "hwloc_gl,hwloc_opencl,hwloc_pci", 1);
     int irc = hwloc_topology_init(&t->h);
     if (!old)
         unsetenv("HWLOC_PLUGINS_BLACKLIST");
@@ -77,6 +202,8 @@ ng_topo *ng_topo_load(const char *xml_path, char *err, size_t errlen)
             ng_err(err, errlen, "topology '%s': %s", xml_path, strerror(errno));
             goto fail;
         }
+        if (!own_cache(xml_path) && probe_in_child(xml_path, err, errlen) < 0)
+            goto fail;
         if (hwloc_topology_set_xml(t->h, xml_path) < 0) {
             ng_err(err, errlen, "topology '%s': not usable as hwloc XML", xml_path);
             goto fail;
@@ -91,6 +218,19 @@ ng_topo *ng_topo_load(const char *xml_path, char *err, size_t errlen)
     t->allowed_cpus = hwloc_bitmap_dup(hwloc_topology_get_allowed_cpuset(t->h));
     t->allowed_mems = hwloc_bitmap_dup(hwloc_topology_get_allowed_nodeset(t->h));
     find_cpu_nodes(t);
+    if (hwloc_bitmap_iszero(t->cpu_nodes)) {
+        /* No node holds CPUs at all: treat the first node as their home. */
+        hwloc_obj_t n0 = hwloc_get_obj_by_type(t->h, HWLOC_OBJ_NUMANODE, 0);
+        if (n0)
+            hwloc_bitmap_set(t->cpu_nodes, n0->os_index);
+    }
+    if (assign_node_cpus(t) < 0) {
+        ng_err(err, errlen, "out of memory");
+        hwloc_bitmap_free(t->cpu_nodes);
+        hwloc_bitmap_free(t->allowed_cpus);
+        hwloc_bitmap_free(t->allowed_mems);
+        goto fail;
+    }
     unsigned nr = 1;
     struct hwloc_distances_s *d[1];
     if (hwloc_distances_get_by_type(t->h, HWLOC_OBJ_NUMANODE, &nr, d,
@@ -107,6 +247,9 @@ int ng_topo_save(const ng_topo *t, const char *path, char *err, size_t errlen)
 {
     char tmp[4200];
     snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+    hwloc_obj_t root = hwloc_get_root_obj(t->h);
+    if (!hwloc_obj_get_info_by_name(root, CACHE_MARK))
+        hwloc_obj_add_info(root, CACHE_MARK, "1");
     if (hwloc_topology_export_xml(t->h, tmp, 0) < 0) {
         unlink(tmp);
         return ng_err(err, errlen, "cannot write topology to '%s': %s", tmp,
@@ -130,6 +273,9 @@ void ng_topo_free(ng_topo *t)
     hwloc_bitmap_free(t->allowed_cpus);
     hwloc_bitmap_free(t->allowed_mems);
     hwloc_bitmap_free(t->cpu_nodes);
+    for (int i = 0; t->node_cpus && i < t->nnodes; i++)
+        hwloc_bitmap_free(t->node_cpus[i]);
+    free(t->node_cpus);
     hwloc_topology_destroy(t->h);
     free(t);
 }

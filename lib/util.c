@@ -132,3 +132,20 @@ int ng_list_parse(const char *s, hwloc_bitmap_t out)
         return *p == '\0' ? 0 : -1;
     }
 }
+
+int ng_parse_u64(const char *s, unsigned long long min, unsigned long long max,
+                 unsigned long long *out)
+{
+    if (!s || !*s || strlen(s) > 20)
+        return -1;
+    for (const char *p = s; *p; p++)
+        if (*p < '0' || *p > '9')
+            return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}

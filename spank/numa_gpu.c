@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <slurm/slurm.h>
 #include <slurm/spank.h>
+#include <glob.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,6 +218,25 @@ static const char *job_getenv(const char *name, void *ctx)
     if (spank_getenv((spank_t)ctx, name, b, sizeof(bufs[0])) != ESPANK_SUCCESS)
         return NULL;
     return b;
+}
+
+/* A job variable of any length (a 10,000-node SLURM_JOB_NODELIST), up to
+ * 16 MiB; NULL when unset. */
+static char *job_getenv_alloc(spank_t sp, const char *name)
+{
+    for (size_t len = 4096; len <= (16u << 20); len *= 4) {
+        char *b = malloc(len);
+        if (!b)
+            return NULL;
+        spank_err_t e = spank_getenv(sp, name, b, (int)len);
+        if (e == ESPANK_SUCCESS)
+            return b;
+        free(b);
+        if (e != ESPANK_NOSPACE)
+            return NULL;
+    }
+    slurm_error("numa-gpu: %s is longer than 16 MiB; launcher hints not written", name);
+    return NULL;
 }
 
 static int job_setenv(const char *name, const char *val, int overwrite, void *ctx)
@@ -436,6 +456,21 @@ int slurm_spank_task_exit(spank_t sp, int ac, char **av)
     return 0;
 }
 
+/* Job end (root): the batch step's rankfiles of this job. unlink() never
+ * follows a symlink, and only names of our own pattern are touched. */
+static void remove_rankfiles(uint32_t job)
+{
+    char pat[96];
+    glob_t g;
+    snprintf(pat, sizeof(pat), "/tmp/numa-gpu-rankfile.%u.??????", job);
+    if (glob(pat, GLOB_NOSORT, NULL, &g) != 0)
+        return;
+    for (size_t i = 0; i < g.gl_pathc; i++)
+        if (unlink(g.gl_pathv[i]) < 0)
+            slurm_info("numa-gpu: cannot remove %s: %m", g.gl_pathv[i]);
+    globfree(&g);
+}
+
 int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 {
     uint32_t job = 0;
@@ -451,6 +486,8 @@ int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
         else if (n)
             slurm_info("numa-gpu: job %u: released %d hugepage reservation(s) left at job end", job, n);
     }
+    if (!inert && spank_get_item(sp, S_JOB_ID, &job) == ESPANK_SUCCESS)
+        remove_rankfiles(job);
     if (inert || !cfg.audit_dir[0] || spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS)
         return 0;
     if (ng_audit_summarize(cfg.audit_dir, job, cfg.audit_warn_local, &text, err, sizeof(err)) < 0)
@@ -777,21 +814,28 @@ static int task_hugepages(spank_t sp, const ng_rank_plan *rp, char *err, size_t 
  * for mpirun & co. (never overriding what the user set), and a rankfile. */
 static void export_hints(spank_t sp)
 {
-    char err[NG_ERRLEN], nodelist[4096], tpn[64], job[32];
-    if (spank_getenv(sp, "SLURM_JOB_NODELIST", nodelist, sizeof(nodelist)) != ESPANK_SUCCESS ||
-        spank_getenv(sp, "SLURM_JOB_ID", job, sizeof(job)) != ESPANK_SUCCESS)
+    char err[NG_ERRLEN], tpn[256], job[32];
+    char *nodelist = job_getenv_alloc(sp, "SLURM_JOB_NODELIST");
+    if (!nodelist || spank_getenv(sp, "SLURM_JOB_ID", job, sizeof(job)) != ESPANK_SUCCESS) {
+        free(nodelist);
         return;
-    int ntasks = 0;
-    if (spank_getenv(sp, "SLURM_NTASKS_PER_NODE", tpn, sizeof(tpn)) == ESPANK_SUCCESS ||
-        spank_getenv(sp, "SLURM_TASKS_PER_NODE", tpn, sizeof(tpn)) == ESPANK_SUCCESS)
-        ntasks = atoi(tpn); /* "2(x2)" -> 2 */
+    }
+    int ntasks = 1;
+    if ((spank_getenv(sp, "SLURM_NTASKS_PER_NODE", tpn, sizeof(tpn)) == ESPANK_SUCCESS ||
+         spank_getenv(sp, "SLURM_TASKS_PER_NODE", tpn, sizeof(tpn)) == ESPANK_SUCCESS) &&
+        ng_tasks_per_node_parse(tpn, &ntasks, err, sizeof(err)) < 0) {
+        task_log(1, err, NULL);
+        free(nodelist);
+        return;
+    }
     ng_roots roots;
     ng_config_roots(&cfg, &roots);
     ng_step st;
     ng_plan plan;
-    if (ng_step_from_env(topo, &roots, job_getenv, sp, NULL, ntasks > 0 ? ntasks : 1, 0, &st,
+    if (ng_step_from_env(topo, &roots, job_getenv, sp, NULL, ntasks, 0, &st,
                          err, sizeof(err)) < 0) {
         task_log(1, err, NULL);
+        free(nodelist);
         return;
     }
     char warn[NG_ERRLEN];
@@ -802,19 +846,31 @@ static void export_hints(spank_t sp)
         task_log(1, warn, NULL);
     if (rc < 0) {
         task_log(1, err, NULL);
+        free(nodelist);
         return;
     }
-    char *hosts[1024];
-    int nh = 0;
+    int nh = 0, maxh = 0;
+    char **hosts = NULL;
 #if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(23, 11, 0)
     hostlist_t *hl = slurm_hostlist_create(nodelist);   /* opaque since 23.11 */
 #else
     hostlist_t hl = slurm_hostlist_create(nodelist);
 #endif
-    for (char *h; hl && nh < 1024 && (h = slurm_hostlist_shift(hl)); )
+    /* Every host, whatever the job's size. */
+    for (char *h; hl && (h = slurm_hostlist_shift(hl)); ) {
+        if (nh == maxh) {
+            char **nhs = realloc(hosts, (size_t)(maxh = maxh ? 2 * maxh : 64) * sizeof(char *));
+            if (!nhs) {
+                free(h);
+                break;
+            }
+            hosts = nhs;
+        }
         hosts[nh++] = h;
+    }
     if (hl)
         slurm_hostlist_destroy(hl);
+    free(nodelist);
     char path[128];
     snprintf(path, sizeof(path), "/tmp/numa-gpu-rankfile.%s.XXXXXX", job);
     ng_hints h;
@@ -837,6 +893,7 @@ static void export_hints(spank_t sp)
         close(fd);
     for (int i = 0; i < nh; i++)
         free(hosts[i]);
+    free(hosts);
     ng_plan_free(&plan);
 }
 

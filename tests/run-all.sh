@@ -20,7 +20,13 @@ suite() {
 suite "unit" sh tests/run-unit.sh build/tests ""
 suite "unit (ASan+UBSan)" sh tests/run-unit.sh build/asan-tests "asan:"
 suite "headers (every Slurm release)" bash tests/check-headers.sh
+suite "fuzz corpus replay" bash tests/fuzz/run.sh replay
+suite "lint (cppcheck, clang-tidy)" bash tests/lint.sh
 for s in tests/cli/test_*.sh; do suite "cli $(basename "$s")" bash "$s"; done
+for s in tests/cli/test_*.sh; do
+    suite "cli $(basename "$s") (ASan+UBSan)" env NUMA_GPU_BUILD=build/asan-cli NG_TEST_PREFIX=asan: \
+        ASAN_OPTIONS=fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp bash "$s"
+done
 for s in tests/slurm/test_*.sh; do [ -e "$s" ] && suite "slurm $(basename "$s")" bash "$s"; done
 for s in tests/vm/test_*.sh; do [ -e "$s" ] && suite "vm $(basename "$s")" bash "$s"; done
 

@@ -8,8 +8,8 @@ NG=$B/numa-gpu
 C=${NUMA_GPU_CORPUS:-tests/topologies}
 T=$(mktemp -d /tmp/numa-gpu-cli.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass() { echo "PASS cli/$1"; }
-fail() { echo "FAIL cli/$1: $2"; }
+pass() { echo "PASS ${NG_TEST_PREFIX:-}cli/$1"; }
+fail() { echo "FAIL ${NG_TEST_PREFIX:-}cli/$1: $2"; }
 
 # --- golden: each accelerator's NUMA nodes as the corpus README lists them.
 # README rows: | file | pkgs | NUMA nodes | cores | PUs | accels | bus->nodes; ... |

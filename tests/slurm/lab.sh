@@ -101,7 +101,9 @@ lab_start() {
     (cd "$LAB" && exec slurmctld -D -i >"$LAB/log/slurmctld.out" 2>&1) &
     LAB_PIDS+=($!)
     for i in $(seq 1 "$nodes"); do
-        (cd "$LAB" && exec slurmd -D -N "lab$i" >"$LAB/log/slurmd-lab$i.out" 2>&1) &
+        # LAB_SLURMD_ENV: extra environment for slurmd and its slurmstepds
+        # (fault injection: LD_PRELOAD=... NG_FAULT=...).
+        (cd "$LAB" && exec env ${LAB_SLURMD_ENV:-} slurmd -D -N "lab$i" >"$LAB/log/slurmd-lab$i.out" 2>&1) &
         LAB_PIDS+=($!)
     done
     local t

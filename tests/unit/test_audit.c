@@ -205,11 +205,49 @@ static void perf_reason(void)
     t_end();
 }
 
+/* A full disk (a one-page tmpfs): the record that does not fit is refused
+ * with the reason and no partial line stays in the file. Root only. */
+static void full_disk(void)
+{
+    if (geteuid() != 0) {
+        t_skip("audit/full-disk-no-partial-line", "needs root to mount a tmpfs");
+        return;
+    }
+    char dir[] = "/tmp/ng-audit-full.XXXXXX", err[NG_ERRLEN], cmd[256];
+    t_begin("audit/full-disk-no-partial-line");
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(cmd, sizeof(cmd), "mount -t tmpfs -o size=4k,mode=0755 ng-audit-full %s", dir);
+    if (system(cmd) != 0) {
+        rmdir(dir);
+        t_end();
+        return;
+    }
+    char big[4001], small[301];
+    memset(big, 'a', sizeof(big) - 2);
+    big[sizeof(big) - 2] = '\n';
+    big[sizeof(big) - 1] = '\0';
+    memset(small, 'b', sizeof(small) - 2);
+    small[sizeof(small) - 2] = '\n';
+    small[sizeof(small) - 1] = '\0';
+    CHECK(ng_audit_append(dir, "1.json", big, err, sizeof(err)) == 0, "%s", err);
+    CHECK(ng_audit_append(dir, "1.json", small, err, sizeof(err)) < 0 &&
+          strstr(err, "No space left") && strstr(err, "nothing partial"), "%s", err);
+    char p[128];
+    snprintf(p, sizeof(p), "%s/1.json", dir);
+    struct stat st;
+    CHECK(stat(p, &st) == 0 && st.st_size == (off_t)strlen(big), "file has %lld bytes, want %zu",
+          (long long)st.st_size, strlen(big));
+    snprintf(cmd, sizeof(cmd), "umount %s && rmdir %s", dir, dir);
+    CHECK(system(cmd) == 0, "cleanup");
+    t_end();
+}
+
 int main(void)
 {
     numa_maps_real();
     numa_maps_malformed();
     secure_append();
     perf_reason();
+    full_disk();
     T_EXIT();
 }

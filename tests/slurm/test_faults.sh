@@ -1,0 +1,40 @@
+#!/bin/bash
+# Faults inside slurmstepd (tests/faults/shim.c preloaded into slurmd and
+# the slurmstepds it starts): set_mempolicy refused as a seccomp profile
+# would. strict fails the task with the reason, prefer runs it with what
+# Slurm gave and one message, slurmstepd never crashes. A corrupt topology
+# cache falls back to live discovery with a logged reason.
+set -u
+cd "$(dirname "$0")/../.."
+source tests/slurm/lab.sh
+B=$LAB_BUILD
+lab_suite faults || exit 0
+trap lab_stop EXIT
+[ -f "$B/fault-shim.so" ] || { skip all "fault shim not built"; exit 0; }
+LAB_SLURMD_ENV="LD_PRELOAD=$B/fault-shim.so NG_FAULT=set_mempolicy:EPERM"
+if ! lab_start 1 default=off; then fail lab-start "local cluster did not start"; exit 0; fi
+OUT=$LAB/out; mkdir -p "$OUT"
+REPORT='grep -c " bind:\| prefer" /proc/self/numa_maps | sed "s/^/pol=/"; awk "/Cpus_allowed_list/ {print \"cpus=\" \$2}" /proc/self/status'
+
+srun -l -n1 -c2 --gpus=1 --numa-gpu=strict sh -c "$REPORT" >"$OUT/strict" 2>&1
+rc=$?
+[ $rc -ne 0 ] && grep -q "strict mode, task not started: task 0: set_mempolicy(bind, nodes 0): Operation not permitted" "$OUT/strict" &&
+    ! grep -q "pol=" "$OUT/strict" && pass strict-fails-with-reason || fail strict-fails-with-reason "rc=$rc $(cat "$OUT/strict")"
+srun -l -n1 -c2 --gpus=1 --numa-gpu=prefer sh -c "$REPORT" >"$OUT/prefer" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q "0: pol=0" "$OUT/prefer" && [ "$(grep -c "set_mempolicy" "$OUT/prefer")" = 1 ] &&
+    grep -q "running unbound" "$OUT/prefer" && pass prefer-runs-unbound || fail prefer-runs-unbound "rc=$rc $(cat "$OUT/prefer")"
+sleep 0.3
+grep -qiE "slurmstepd.*(segfault|signal 11|core dumped)|stepd .*died" "$LAB"/log/*.log &&
+    fail slurmstepd-never-crashes "$(grep -iE "segfault|signal 11|core dumped" "$LAB"/log/*.log | head -3)" ||
+    pass slurmstepd-never-crashes
+
+# A corrupt topology= cache: logged, live discovery instead, the job runs.
+head -c 1500 "$LAB/topo.xml" > "$LAB/corrupt.xml"
+echo "required $B/numa_gpu.so topology=$LAB/corrupt.xml" > "$LAB/plugstack.conf"
+srun -l -n1 -c1 --numa-gpu=prefer true >"$OUT/corrupt" 2>&1
+rc=$?
+sleep 0.3
+[ $rc -eq 0 ] && grep -q "numa-gpu: topology '$LAB/corrupt.xml'.*discovering the live topology" "$LAB"/log/slurmd-lab1.log &&
+    pass corrupt-cache-falls-back-to-live || fail corrupt-cache-falls-back-to-live "rc=$rc $(cat "$OUT/corrupt") $(grep numa-gpu "$LAB"/log/slurmd-lab1.log | tail -3)"
+exit 0
