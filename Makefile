@@ -86,6 +86,12 @@ $(B)/shard-staging: contrib/examples/shard_staging.c $(B)/libnumagpu.a
 $(B)/bench: bench/bench.c $(B)/libnumagpu.a
 	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
 
+# The plugin under ASan, for one real-Slurm run (tests/slurm/test_asan.sh).
+$(B)/asan-plugin/numa_gpu.so: spank/numa_gpu.c tests/faults/asan_opts.c $(LIB_SRC) lib/numagpu.h lib/internal.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g -fsanitize=address -fno-omit-frame-pointer -fPIC -shared $(INC) $(SLURM_INC) \
+	    spank/numa_gpu.c tests/faults/asan_opts.c $(LIB_SRC) -o $@ $(LIBS)
+
 # Fault injection for the tests only (never installed).
 $(B)/fault-shim.so: tests/faults/shim.c
 	$(CC) $(WARN) $(CFLAGS) -fPIC -shared $< -o $@ -ldl
@@ -132,7 +138,8 @@ unit-asan: $(ASAN_BIN) $(B)/mkfakeroot
 	@sh tests/run-unit.sh $(B)/asan-tests
 
 check: deps
-	@$(MAKE) --no-print-directory all $(ASAN_BIN) $(FUZZ_BIN) $(B)/asan-cli/numa-gpu
+	@$(MAKE) --no-print-directory all $(ASAN_BIN) $(FUZZ_BIN) $(B)/asan-cli/numa-gpu \
+	    $(B)/asan-plugin/numa_gpu.so
 	@bash tests/run-all.sh
 
 # The plugin compiles with -Werror against every Slurm release's SPANK headers

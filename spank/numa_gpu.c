@@ -98,6 +98,7 @@ static char (*perf_why)[192];
 static ng_pages *samples;
 static time_t *sample_at;
 static pthread_t sampler;
+static volatile int nforked;   /* tasks forked so far: sample only once all are */
 static int sampler_on;
 static volatile int sampler_stop;
 static pthread_mutex_t sample_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -337,7 +338,9 @@ static void *sampler_main(void *arg)
     (void)arg;
     for (int tick = 1; !sampler_stop; tick++) {
         usleep(100000);
-        if (tick % (cfg.audit_interval * 10))
+        /* Not while slurmstepd is still forking tasks: a sample then would
+         * run concurrently with fork() for nothing. */
+        if (tick % (cfg.audit_interval * 10) || nforked < nslots)
             continue;
         for (int i = 0; i < nslots && !sampler_stop; i++) {
             ng_pages p;
@@ -404,6 +407,7 @@ int slurm_spank_task_post_fork(spank_t sp, int ac, char **av)
         spank_get_item(sp, S_TASK_PID, &pid) != ESPANK_SUCCESS || local < 0 || local >= nslots)
         return 0;
     task_pid[local] = pid;
+    __sync_fetch_and_add(&nforked, 1);
     if (!audit_skipped && ng_perf_open(pid, perf_fd[local], perf_why[local],
                                        sizeof(perf_why[local])) == 0)
         perf_why[local][0] = '\0';
@@ -728,7 +732,7 @@ static int reserve_hugepages(uint32_t job, uint32_t step, int local, const char 
             break;
         if (rc < 0) {
             slurm_info("numa-gpu: task %d: %s", local, err);
-            snprintf(warn, warnlen, "numa-gpu: task %d: %s", local, err);
+            snprintf(warn, warnlen, "numa-gpu: task %d: %.900s", local, err);
         }
         rc = 0;
     } hwloc_bitmap_foreach_end();
