@@ -254,7 +254,8 @@ static int build_step(const opts *o, const ng_topo *t, ng_step *st)
         ng_accel *v = NULL;
         int n = 0;
         roots.offline = 1;
-        if (!roots.pci_order && !roots.gpu_map && !(o->gpus && strchr(o->gpus, '.')) &&
+        if (!roots.pci_order && !roots.gpu_map && (o->gpus_per_task > 0 || o->gpus) &&
+            !(o->gpus && strchr(o->gpus, '.')) &&
             ng_gpu_resolve(t, &roots, NG_IDX_GRES, "0", b, e, sizeof(e)) < 0 &&
             ng_accel_list(t, &v, &n) == 0) {
             if (n > 0) {

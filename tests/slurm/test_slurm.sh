@@ -124,6 +124,7 @@ done
 # --- sbatch --numa-gpu=strict reaches the steps of the job
 cat > "$OUT/job.sh" <<EOF
 #!/bin/sh
+echo "rankfile=\$NUMA_GPU_RANKFILE exists=\$(test -f "\$NUMA_GPU_RANKFILE" && echo yes)"
 srun -l -n1 -c2 --gpus=1 sh -c '$REPORT'
 EOF
 jid=$(sbatch --parsable -n1 -c2 --gpus=1 --numa-gpu=interleave -o "$OUT/job.out" "$OUT/job.sh")
@@ -133,6 +134,11 @@ for i in $(seq 1 60); do
 done
 [ "$(field "$OUT/job.out" 0 policy)" = interleave ] && pass sbatch-option-reaches-steps ||
     fail sbatch-option-reaches-steps "$(cat "$OUT/job.out" 2>&1)"
+# The batch step wrote a rankfile for mpirun; the job epilog removes it.
+rf=$(sed -n 's/^rankfile=\([^ ]*\) exists=yes$/\1/p' "$OUT/job.out")
+for i in $(seq 1 20); do [ -n "$rf" ] && [ -e "$rf" ] || break; sleep 0.25; done
+[ -n "$rf" ] && [ ! -e "$rf" ] && pass rankfile-removed-at-job-end ||
+    fail rankfile-removed-at-job-end "rankfile '$rf' $(cat "$OUT/job.out")"
 
 # --- MPI launcher daemons are left alone (argv[0] orted)
 cp "$B/memhelper" "$LAB/bin/orted"
