@@ -37,7 +37,7 @@ FUZZ_SECONDS ?= 60
 
 .SECONDARY: $(ASAN_OBJ) $(FUZZ_OBJ)
 .PHONY: all deps check demo bench clean install unit unit-asan check-cli check-slurm check-numa \
-        check-headers fuzz fuzz-replay lint
+        check-headers check-site fuzz fuzz-replay lint
 
 all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu $(B)/numa-gpu-mpirun \
      $(B)/fault-shim.so \
@@ -146,6 +146,12 @@ check: deps
 # (tests/slurm-headers, and ../shared/vendor/slurm-headers when present).
 check-headers:
 	@bash tests/check-headers.sh
+
+# The GPU-node QEMU guest (8 CPUs, 4 NUMA nodes, 4 DRM GPUs, Slurm with
+# cgroup v1 and v2): part of `make check` too.
+check-site: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/vm/test_gpunode.sh
 
 check-numa: deps
 	@$(MAKE) --no-print-directory all

@@ -188,6 +188,34 @@ static void per_task(const ng_assign_in *in, unsigned long long k, hwloc_bitmap_
     hwloc_bitmap_free(avail);
 }
 
+/* Slurm 22.05 rules (src/common/gres.c of 22.05.8): per_task:N takes the
+ * task's chunk of the step's GPUs in index order, whatever its cpus; single:N
+ * takes GPU (task / N) mod count among the GPUs close to the task's cpus. */
+static void per_task_2205(const ng_assign_in *in, unsigned long long k, hwloc_bitmap_t *rows)
+{
+    for (int t = 0; t < in->ntasks; t++)
+        for (unsigned long long j = (unsigned long long)t * k; j < (unsigned long long)(t + 1) * k; j++)
+            if (j < (unsigned long long)in->ngres)
+                hwloc_bitmap_set(rows[t], in->gres[j]);
+}
+
+static void single_2205(const ng_assign_in *in, unsigned long long per, hwloc_bitmap_t *rows)
+{
+    for (int t = 0; t < in->ntasks; t++) {
+        int close[MAX_GRES > 4096 ? 4096 : MAX_GRES], nc = 0;
+        for (int i = 0; i < in->ngres && nc < 4096; i++)
+            if (close_to(in, in->gres[i], t))
+                close[nc++] = (int)in->gres[i];
+        if (nc == 0)
+            continue;          /* Slurm then binds the first GPU */
+        if (nc == 1) {
+            hwloc_bitmap_set(rows[t], (unsigned)close[0]);
+            continue;
+        }
+        hwloc_bitmap_set(rows[t], (unsigned)close[((unsigned long long)t / per) % (unsigned)nc]);
+    }
+}
+
 /* single:N (--ntasks-per-gpu): N task slots per GPU; each task in order takes
  * a free slot of the GPU whose Cores contain its cpus, else one they
  * overlap, else the first free (_get_single_usable_gres). */
@@ -293,12 +321,16 @@ int ng_assign(const ng_assign_in *in, ng_assignment *out, char *err, size_t errl
     } else if (!strncasecmp(b, "per_task:", 9)) {
         if (parse_num(b + 9, strlen(b + 9), MAX_GRES, &k) < 0 || k == 0)
             rc = ng_err(e, sizeof(e), "'%s' is not a GPU count", b + 9);
+        else if (in->rules == NG_BIND_RULES_2205)
+            per_task_2205(in, k, rows);
         else
             per_task(in, k, rows);
         how = "per task, GPUs close to the task's cpus first";
     } else if (!strncasecmp(b, "single:", 7)) {
         if (parse_num(b + 7, strlen(b + 7), 65536, &k) < 0 || k == 0)
             rc = ng_err(e, sizeof(e), "'%s' is not a task count", b + 7);
+        else if (in->rules == NG_BIND_RULES_2205)
+            single_2205(in, k, rows);
         else
             single(in, k, rows);
         how = "one GPU per task, close to the task's cpus";
@@ -402,4 +434,13 @@ int ng_cpu_bind_list(const char *type, const char *list, int ntasks, hwloc_bitma
         }
     }
     return 0;
+}
+
+int ng_bind_rules_for(int major, int minor)
+{
+    /* Measured: 22.05.8 picks per_task GPUs in index order (its gres.c),
+     * 26.05.3 closest first. 23.02 reworked GPU-to-task binding
+     * ("--ntasks-per-gpu ... different core/socket affinity"); releases in
+     * between follow the current rules, and plugstack bind_rules= overrides. */
+    return major < 23 || (major == 23 && minor < 2) ? NG_BIND_RULES_2205 : NG_BIND_RULES_CURRENT;
 }

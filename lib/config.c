@@ -16,6 +16,7 @@ void ng_config_init(ng_config *c)
     c->audit_warn_local = 80;
     c->constrain_devices = -1;
     c->gres_cores = -1;
+    c->bind_rules = -1;
     snprintf(c->state_dir, sizeof(c->state_dir), "/run/numa-gpu");
 }
 
@@ -135,6 +136,17 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
             *out = b;
         else
             return ng_err(err, errlen, "%s='%s' (expected auto|yes|no)", key, v);
+        return 0;
+    }
+    if (!strcmp(key, "bind_rules")) {
+        if (!strcmp(v, "auto"))
+            c->bind_rules = -1;
+        else if (!strcmp(v, "22.05"))
+            c->bind_rules = NG_BIND_RULES_2205;
+        else if (!strcmp(v, "current"))
+            c->bind_rules = NG_BIND_RULES_CURRENT;
+        else
+            return ng_err(err, errlen, "bind_rules='%s' (expected auto|22.05|current)", v);
         return 0;
     }
     if (!strcmp(key, "gpu_order")) {

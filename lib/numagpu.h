@@ -161,7 +161,13 @@ typedef struct {
     hwloc_const_bitmap_t const *gres_cpus; /* per node GRES index: its
                                   gres.conf Cores= as cpus; NULL = none */
     int ngres_cpus;
+    int rules;                 /* NG_BIND_RULES_*: Slurm changed how per_task
+                                  and single pick GPUs after 22.05 */
 } ng_assign_in;
+#define NG_BIND_RULES_CURRENT 0 /* closest-first per_task, slot-based single */
+#define NG_BIND_RULES_2205 1    /* per_task in index order, single by block */
+/* The rules of a Slurm release: 22.05 rules below 23.02, else current. */
+int ng_bind_rules_for(int major, int minor);
 
 typedef struct {
     int ntasks;
@@ -278,6 +284,7 @@ typedef struct {
     char state_dir[1024];     /* state_dir=PATH (ledger), default /run/numa-gpu */
     int constrain_devices;    /* auto (-1): read slurm.conf/cgroup.conf */
     int gres_cores;           /* gres.conf gives Cores= (or AutoDetect): -1 auto */
+    int bind_rules;           /* NG_BIND_RULES_*, -1 auto (from the release) */
 } ng_config;
 
 void ng_config_init(ng_config *c);

@@ -61,6 +61,7 @@ static char step_gpus[4096];
 static unsigned *step_gres;        /* the step's GPUs on this node (GRES indexes) */
 static int nstep_gres;
 static int local_index;            /* Slurm numbers devices per allocation */
+static int bind_rules;             /* how this release binds GPUs to tasks */
 static hwloc_bitmap_t *gres_cpus;  /* gres.conf Cores= per GRES, when the site has them */
 static int ngres_cpus;
 
@@ -557,6 +558,13 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
     }
     const char *conf = getenv("SLURM_CONF");
     local_index = cfg.constrain_devices >= 0 ? cfg.constrain_devices : ng_slurm_local_index(conf);
+    char *vmaj = NULL, *vmin = NULL;
+    bind_rules = cfg.bind_rules >= 0 ? cfg.bind_rules
+               : spank_get_item(sp, S_SLURM_VERSION_MAJOR, &vmaj) == ESPANK_SUCCESS &&
+                 spank_get_item(sp, S_SLURM_VERSION_MINOR, &vmin) == ESPANK_SUCCESS && vmaj && vmin
+               ? ng_bind_rules_for(atoi(vmaj), atoi(vmin))
+               : ng_bind_rules_for(SLURM_VERSION_MAJOR(SLURM_VERSION_NUMBER),
+                                   SLURM_VERSION_MINOR(SLURM_VERSION_NUMBER));
     if (nstep_gres && (cfg.gres_cores > 0 || (cfg.gres_cores < 0 && ng_slurm_gres_cores(conf)))) {
         ng_roots roots;
         ng_config_roots(&cfg, &roots);
@@ -618,7 +626,7 @@ static int task_assignment(spank_t sp, int ntasks, ng_assignment *a, char *err, 
         have_tc = 0;   /* no per-task cpu list: Slurm then treats cpus as all */
     ng_assign_in in = { nstep_gres, step_gres, ntasks, bindbuf, local_index,
                         have_tc ? (hwloc_const_bitmap_t const *)tc : NULL,
-                        (hwloc_const_bitmap_t const *)gres_cpus, ngres_cpus };
+                        (hwloc_const_bitmap_t const *)gres_cpus, ngres_cpus, bind_rules };
     int rc = ng_assign(&in, a, err, errlen);
     for (int i = 0; tc && i < ntasks; i++)
         hwloc_bitmap_free(tc[i]);

@@ -30,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         int have = f[3] && f[4] && ng_cpu_bind_list(f[3], f[4], ntasks, tc, err, sizeof(err)) == 0;
         ng_assign_in in = { ng, g, ntasks, f[1], (int)(n & 1),
                             have ? (hwloc_const_bitmap_t const *)tc : NULL,
-                            have ? (hwloc_const_bitmap_t const *)tc : NULL, have ? ntasks : 0 };
+                            have ? (hwloc_const_bitmap_t const *)tc : NULL, have ? ntasks : 0,
+                            (int)((n >> 1) & 1) };
         ng_assignment a;
         if (ng_assign(&in, &a, err, sizeof(err)) == 0) {
             for (int t = 0; t < a.ntasks; t++)

@@ -111,10 +111,11 @@ run_flavour() {
     scancel "$hold"
 
     # An assignment the plugin cannot trust: the admin says gres.conf has
-    # Cores= (it has not), so the plugin's reading of Slurm's per_task
+    # Cores= (it has not) and that Slurm binds closest first, so the
+    # plugin's reading of Slurm's per_task
     # binding disagrees with what Slurm did. Strict refuses naming why;
     # prefer warns and places the task on the step's GPUs' nodes.
-    lab_plugstack default=off gres_cores=yes
+    lab_plugstack default=off gres_cores=yes bind_rules=current
     srun -n2 --gpus-per-task=1 --cpu-bind=map_cpu:$((N - 1)),0 --numa-gpu=strict true >"$OUT/dis" 2>&1
     rc=$?
     if [ "$FL" = cgroup ]; then

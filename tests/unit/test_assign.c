@@ -25,6 +25,8 @@ static char *rows(const ng_assignment *a, char *buf, size_t len)
 }
 
 /* assign STEP-GPUS NTASKS BIND LOCAL -> rows or "error: ..." */
+static int rules = NG_BIND_RULES_CURRENT;
+
 static const char *assign(const char *step, int ntasks, const char *bind, int local,
                           hwloc_const_bitmap_t const *tc, hwloc_const_bitmap_t const *gc, int ngc)
 {
@@ -34,7 +36,7 @@ static const char *assign(const char *step, int ntasks, const char *bind, int lo
     char err[NG_ERRLEN];
     if (ng_gres_list_parse(step, &g, &n, err, sizeof(err)) < 0)
         return snprintf(out, sizeof(out), "error: %s", err), out;
-    ng_assign_in in = { n, g, ntasks, bind, local, tc, gc, ngc };
+    ng_assign_in in = { n, g, ntasks, bind, local, tc, gc, ngc, rules };
     ng_assignment a;
     if (ng_assign(&in, &a, err, sizeof(err)) < 0)
         snprintf(out, sizeof(out), "error: %s", err);
@@ -99,6 +101,20 @@ int main(void)
     EXPECT(assign("0,1", 2, "gpu:per_task:1", 0, tc, NULL, 0), "0;1");
     t_end();
 
+    /* Slurm 22.05: per_task in index order whatever the cpus; single by
+     * block over the close GPUs (its src/common/gres.c). */
+    t_begin("assign/slurm-22.05-rules");
+    rules = NG_BIND_RULES_2205;
+    EXPECT(assign("0,1", 2, "gpu:per_task:1", 0, tc, gc, 2), "0;1");
+    EXPECT(assign("0,1,2,3", 2, "gpu:per_task:2", 0, tc, gc, 2), "0,1;2,3");
+    EXPECT(assign("0,1", 4, "gpu:single:2", 0, NULL, NULL, 0), "0;0;1;1");
+    EXPECT(assign("0,1", 2, "gpu:single:1", 0, tc, gc, 2), "1;0");
+    EXPECT(assign("0,1", 2, "gpu:map_gpu:1,0", 0, tc, gc, 2), "1;0");
+    rules = NG_BIND_RULES_CURRENT;
+    CHECK(ng_bind_rules_for(22, 5) == NG_BIND_RULES_2205 && ng_bind_rules_for(26, 5) == NG_BIND_RULES_CURRENT &&
+          ng_bind_rules_for(23, 2) == NG_BIND_RULES_CURRENT, "rules by release");
+    t_end();
+
     t_begin("assign/single-and-closest");
     EXPECT(assign("0,1", 2, "gpu:single:1", 0, tc, gc, 2), "1;0");
     EXPECT(assign("0,1", 4, "gpu:single:2", 0, NULL, NULL, 0), "0;0;1;1");
@@ -134,7 +150,7 @@ int main(void)
     t_begin("assign/cross-check-with-task-env");
     {
         unsigned gl[2] = { 0, 1 };
-        ng_assign_in in = { 2, gl, 2, "gpu:map_gpu:1,0", 0, NULL, NULL, 0 };
+        ng_assign_in in = { 2, gl, 2, "gpu:map_gpu:1,0", 0, NULL, NULL, 0, NG_BIND_RULES_CURRENT };
         ng_assignment a;
         char why[NG_ERRLEN];
         CHECK(ng_assign(&in, &a, why, sizeof(why)) == 0, "%s", why);

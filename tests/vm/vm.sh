@@ -5,6 +5,10 @@
 #   vm_prepare                   cache vmlinux and the base initramfs
 #   vm_run GUEST_SCRIPT FILES... boot, run the script, stream its output,
 #                                return its exit status (hard timeout)
+# VM_SHAPE=gpunode: a GPU-node-shaped guest instead: 8 CPUs over 4 NUMA
+# nodes (2 each) + a memory-only node 4, and 4 VGA devices behind pxb-pcie
+# bridges on nodes 3, 2, 1, 0; VM_WITH_DRM=1 packs the kernel's bochs DRM
+# driver so they become real /dev/dri/card0..3.
 # Facts behind the choices: ../shared/notes/qemu-numa.md.
 
 VM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -45,7 +49,7 @@ vm_add_bin() {
 vm_add_slurm() {
     local dst=$1 f
     for f in /usr/sbin/munged /usr/sbin/slurmctld-wlm /usr/sbin/slurmd-wlm /usr/sbin/slurmstepd-wlm \
-             /usr/bin/srun /usr/bin/sinfo /usr/bin/scontrol /usr/bin/squeue; do
+             /usr/bin/srun /usr/bin/sinfo /usr/bin/scontrol /usr/bin/squeue /usr/bin/sbatch /usr/bin/scancel; do
         install -D -m 755 "$f" "$dst$f"
         ldd "$f" | grep -o '/[^ ]*' | while read -r lib; do
             [ -e "$dst$lib" ] || install -D -m 755 "$lib" "$dst$lib"
@@ -70,6 +74,21 @@ vm_add_slurm() {
     echo "127.0.0.1 localhost guest" > "$dst/etc/hosts"
 }
 
+# The DRM modules that turn QEMU's VGA devices into /dev/dri/cardN, for the
+# kernel the guest boots (load order: drm ttm drm_kms_helper drm_ttm_helper
+# drm_vram_helper bochs).
+vm_kernel_version() { ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -1 | sed 's|/boot/vmlinuz-||'; }
+vm_add_drm() {
+    local dst=$1 v m f
+    v=$(vm_kernel_version)
+    mkdir -p "$dst/lib/modules/drm"
+    for m in drm ttm drm_kms_helper drm_ttm_helper drm_vram_helper bochs; do
+        f=$(find "/lib/modules/$v/kernel/drivers/gpu/drm" -name "$m.ko" | head -1)
+        [ -n "$f" ] || { vm_log "no $m.ko for kernel $v"; return 1; }
+        install -m 644 "$f" "$dst/lib/modules/drm/$m.ko"
+    done
+}
+
 vm_prepare() {
     mkdir -p "$VM_DIR"
     vm_vmlinux || return 1
@@ -82,6 +101,7 @@ vm_prepare() {
     vm_add_bin "$r" "$VM_BUILD/memhelper"
     vm_add_bin "$r" "$VM_BUILD/shard-staging"
     [ -n "${VM_WITH_SLURM:-}" ] && vm_add_slurm "$r"
+    [ -n "${VM_WITH_DRM:-}" ] && vm_add_drm "$r"
     cat > "$r/init" <<'INIT'
 #!/bin/busybox sh
 mount -t proc proc /proc
@@ -111,18 +131,37 @@ vm_run() {
     cat "$VM_DIR/base.cpio" "$run/extra.cpio" > "$run/initrd.cpio"
     : > "$run/out"
     local t0=$SECONDS
-    timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -machine q35 -cpu max \
-        -smp 2,sockets=2,cores=1 -m 1280M \
-        -object memory-backend-ram,id=m0,size=512M -object memory-backend-ram,id=m1,size=512M \
-        -object memory-backend-ram,id=m2,size=256M \
-        -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1 \
-        -numa node,nodeid=2,memdev=m2 \
+    local shape
+    if [ "${VM_SHAPE:-}" = gpunode ]; then
+        shape="-smp 8,sockets=2,cores=4 -m 2304M"
+        local n
+        for n in 0 1 2 3; do
+            shape="$shape -object memory-backend-ram,id=m$n,size=512M"
+            shape="$shape -numa node,nodeid=$n,cpus=$((2 * n))-$((2 * n + 1)),memdev=m$n"
+        done
+        shape="$shape -object memory-backend-ram,id=m4,size=256M -numa node,nodeid=4,memdev=m4"
+        # GPUs on nodes 3, 2, 1, 0 in bus order: device order is not node order.
+        local i=0
+        for n in 3 2 1 0; do
+            shape="$shape -device pxb-pcie,id=pxb$i,bus_nr=$((64 + 32 * i)),numa_node=$n,bus=pcie.0"
+            shape="$shape -device pcie-root-port,id=rp$i,bus=pxb$i,chassis=$((i + 1)),slot=0 -device VGA,bus=rp$i"
+            i=$((i + 1))
+        done
+    else
+        shape="-smp 2,sockets=2,cores=1 -m 1280M
+        -object memory-backend-ram,id=m0,size=512M -object memory-backend-ram,id=m1,size=512M
+        -object memory-backend-ram,id=m2,size=256M
+        -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1
+        -numa node,nodeid=2,memdev=m2
+        -device pxb-pcie,id=pxb0,bus_nr=64,numa_node=0,bus=pcie.0
+        -device pcie-root-port,id=rp0,bus=pxb0,chassis=1,slot=0 -device VGA,bus=rp0
+        -device pxb-pcie,id=pxb1,bus_nr=128,numa_node=1,bus=pcie.0
+        -device pcie-root-port,id=rp1,bus=pxb1,chassis=2,slot=0 -device VGA,bus=rp1"
+    fi
+    # shellcheck disable=SC2086
+    timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -machine q35 -cpu max $shape \
         -nodefaults -no-user-config -display none -monitor none -no-reboot \
         -serial "file:$run/console" -serial "file:$run/out" \
-        -device pxb-pcie,id=pxb0,bus_nr=64,numa_node=0,bus=pcie.0 \
-        -device pcie-root-port,id=rp0,bus=pxb0,chassis=1,slot=0 -device VGA,bus=rp0 \
-        -device pxb-pcie,id=pxb1,bus_nr=128,numa_node=1,bus=pcie.0 \
-        -device pcie-root-port,id=rp1,bus=pxb1,chassis=2,slot=0 -device VGA,bus=rp1 \
         -kernel "$VM_DIR/vmlinux" -initrd "$run/initrd.cpio" \
         -append "console=ttyS0 quiet panic=-1 8250.nr_uarts=2" &
     local qpid=$! first=""

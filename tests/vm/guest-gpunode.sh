@@ -1,0 +1,216 @@
+# Runs inside the GPU-node-shaped guest (VM_SHAPE=gpunode): 8 CPUs on NUMA
+# nodes 0-3 (cpus 2N, 2N+1), 4 VGA devices with the bochs DRM driver as
+# /dev/dri/card0..3, Slurm with proctrack/cgroup + task/cgroup,task/affinity
+# (ConstrainCores, ConstrainDevices) on cgroup v1 or a pure cgroup v2
+# hierarchy, numa_gpu.so with live hwloc discovery and no fake roots.
+# /test/mode: "v1 cores" | "v1 nocores" | "v2 cores".
+# Which GPU a task has is what the devices cgroup lets it open; every case
+# asserts the kernel's view read inside the task.
+read -r CG GC < /test/mode
+SUITE="vm-gpunode/$CG-$GC"
+pass() { echo "PASS $SUITE/$1"; }
+fail() { echo "FAIL $SUITE/$1: $2"; }
+row() { echo "TABLE $CG-$GC|$*"; }
+export PATH=/bin:/usr/bin:/usr/sbin
+hostname guest
+ip link set lo up
+ip addr add 192.0.2.1/32 dev lo
+
+# --- real GPU device files: QEMU's VGA devices with the bochs DRM driver
+for m in drm ttm drm_kms_helper drm_ttm_helper drm_vram_helper bochs; do
+    insmod /lib/modules/drm/$m.ko || { fail modules "insmod $m failed"; exit 1; }
+done
+for i in 0 1 2 3; do [ -e /dev/dri/card$i ] || sleep 0.5; done
+for i in 0 1 2 3; do
+    [ -c /dev/dri/card$i ] || { fail drm-cards "no /dev/dri/card$i: $(ls /dev/dri 2>&1)"; exit 1; }
+done
+# busybox sh has no arrays: the NUMA node of card N, from the kernel
+cardnode() { cat /sys/class/drm/card$1/device/numa_node; }
+echo "vm-gpunode: cards -> nodes: $(for i in 0 1 2 3; do cardnode $i; done | tr '\n' ' ')(PCI $(for i in 0 1 2 3; do basename "$(readlink /sys/class/drm/card$i/device)"; done | tr '\n' ' '))"
+pass drm-cards-with-driver
+
+# --- cgroups as a site mounts them
+if [ "$CG" = v1 ]; then
+    mount -t tmpfs cgroup /sys/fs/cgroup
+    for c in cpuset freezer memory devices cpu,cpuacct; do
+        mkdir -p /sys/fs/cgroup/$c && mount -t cgroup -o $c cgroup /sys/fs/cgroup/$c
+    done
+    mkdir -p /sys/fs/cgroup/systemd && mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
+    CGCONF="CgroupPlugin=cgroup/v1"
+else
+    # Slurm 22.05 cgroup/v2 without systemd: IgnoreSystemd=yes and a
+    # system.slice with the controllers enabled (slurmd creates its
+    # <host>_slurmstepd.scope there).
+    mount -t cgroup2 none /sys/fs/cgroup
+    echo "+cpuset +cpu +memory +pids" > /sys/fs/cgroup/cgroup.subtree_control
+    mkdir -p /sys/fs/cgroup/system.slice
+    echo "+cpuset +cpu +memory +pids" > /sys/fs/cgroup/system.slice/cgroup.subtree_control
+    CGCONF="CgroupPlugin=cgroup/v2
+IgnoreSystemd=yes"
+fi
+
+S=/tmp/slurm; mkdir -p $S/state $S/spool/guest $S/log $S/munge $S/run /tmp/audit
+chmod 755 $S/munge; chmod 700 /tmp/audit
+dd if=/dev/urandom of=$S/munge/key bs=1024 count=1 2>/dev/null; chmod 400 $S/munge/key
+/usr/sbin/munged --force --socket=$S/munge/munge.socket --key-file=$S/munge/key \
+    --pid-file=$S/munged.pid --log-file=$S/log/munged.log --seed-file=$S/munge/seed || { fail munged "did not start"; exit 1; }
+hw=$(timeout 20 /usr/sbin/slurmd -C 2>/dev/null | head -1 | grep -o 'CPUs=[0-9]* Boards=[0-9]* SocketsPerBoard=[0-9]* CoresPerSocket=[0-9]* ThreadsPerCore=[0-9]*')
+. /test/slurm-conf.sh
+{
+    slurm_conf_common $S $S/munge/munge.socket guest |
+        sed -e 's|^ProctrackType=.*|ProctrackType=proctrack/cgroup|' \
+            -e 's|^TaskPlugin=.*|TaskPlugin=task/cgroup,task/affinity|'
+    echo "NodeName=guest NodeAddr=127.0.0.1 $hw RealMemory=1500 Gres=gpu:4 State=UNKNOWN"
+    echo "PartitionName=p Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO"
+} > $S/slurm.conf
+printf '%s\nCgroupMountpoint=/sys/fs/cgroup\nConstrainCores=yes\nConstrainDevices=yes\nConstrainRAMSpace=no\n' \
+    "$CGCONF" > $S/cgroup.conf
+# gres.conf as AutoDetect would write it: each card with its node's cores
+# (1 thread per core: core ids = cpu ids here), or without Cores= at all.
+{
+    echo "AutoDetect=off"
+    for i in 0 1 2 3; do
+        if [ "$GC" = cores ]; then
+            echo "Name=gpu File=/dev/dri/card$i Cores=$(cat /sys/devices/system/node/node$(cardnode $i)/cpulist)"
+        else
+            echo "Name=gpu File=/dev/dri/card$i"
+        fi
+    done
+} > $S/gres.conf
+NR=/sys/devices/system/node/node3/hugepages/hugepages-2048kB/nr_hugepages
+echo "required /opt/numa-gpu/numa_gpu.so audit_dir=/tmp/audit audit_interval=1 state_dir=/tmp/ng-state" > $S/plugstack.conf
+export SLURM_CONF=$S/slurm.conf
+/usr/sbin/slurmctld -D -i >$S/log/ctld.out 2>&1 &
+/usr/sbin/slurmd -D >$S/log/slurmd.out 2>&1 &
+for i in $(seq 1 40); do
+    [ "$(timeout 3 sinfo -h -o %T 2>/dev/null)" = idle ] && break
+    sleep 0.5
+done 2>/dev/null
+if [ "$(sinfo -h -o %T 2>/dev/null)" != idle ]; then
+    fail cluster-idle "$(timeout 3 sinfo -N -o '%N %T %E' 2>&1) $(tail -6 $S/log/slurmd-guest.log $S/log/slurmctld.log 2>&1)"
+    exit 1
+fi
+pass cluster-idle
+echo "vm-gpunode: $CG, gres ${GC}: cluster idle at $(cut -d' ' -f1 /proc/uptime) s"
+
+# What each task prints: the cards its devices cgroup lets it open, then
+# memhelper (cpus, policy, pages of 16 MiB first-touched by a thread).
+cat > /tmp/probe.sh <<'EOF'
+own=""
+for i in 0 1 2 3; do
+    if ! ( exec 3</dev/dri/card$i ) 2>&1 | grep -q "not permitted"; then own="$own${own:+,}$i"; fi
+done
+echo "own=$own"
+echo "hp=$NUMA_GPU_HUGEPAGES"
+[ -n "$NUMA_GPU_HUGEPAGES" ] && echo "nr3=$(cat /sys/devices/system/node/node3/hugepages/hugepages-2048kB/nr_hugepages)"
+memhelper 16
+sleep ${PROBE_SLEEP:-0}
+EOF
+
+# check NAME OUTFILE NTASKS [nodisjoint]: every task: its own cards (the
+# devices cgroup) -> their nodes; cpus within those nodes' cpus; >= 99.5 %
+# of its pages there; tasks disjoint; each task opens only its own cards.
+check() {
+    local name=$1 f=$2 n=$3 bad="" t allcpus="" loc="" pct
+    for t in $(seq 0 $((n - 1))); do
+        local own cpus pages nodes="" want="" on=0 tot=0 c
+        own=$(sed -n "s/^ *$t: own=//p" "$f" | head -1)
+        cpus=$(sed -n "s/^ *$t: cpus=//p" "$f" | head -1)
+        pages=$(sed -n "s/^ *$t: pages=//p" "$f" | head -1)
+        [ -n "$own" ] || { bad="$bad task $t opens no card;"; continue; }
+        for c in $(echo "$own" | tr ',' ' '); do
+            nodes="$nodes $(cardnode $c)"
+            want="$want${want:+,}$(cat /sys/devices/system/node/node$(cardnode $c)/cpulist)"
+        done
+        # cpus within the nodes' cpus
+        for c in $(echo "$cpus" | tr ',' '\n' | awk -F- '{ if (NF == 2) for (i = $1; i <= $2; i++) print i; else print $1 }'); do
+            echo ",$(echo "$want" | tr ',' '\n' | awk -F- '{ if (NF == 2) for (i = $1; i <= $2; i++) print i; else print $1 }' | tr '\n' ','):" |
+                grep -q ",$c," || bad="$bad task $t cpu $c not on its GPUs' nodes ($nodes);"
+            echo " $allcpus " | grep -q " $c " && [ "${4:-}" != nodisjoint ] && bad="$bad cpu $c shared;"
+            allcpus="$allcpus $c"
+        done
+        for p in $(echo "$pages" | tr ',' ' '); do
+            tot=$((tot + ${p#*=}))
+            for x in $nodes; do [ "${p%%=*}" = "$x" ] && on=$((on + ${p#*=})); done
+        done
+        [ "$tot" -gt 0 ] && [ $((on * 1000 / tot)) -ge 995 ] || bad="$bad task $t pages $pages not on$nodes;"
+        pct=$([ "$tot" -gt 0 ] && echo $((on * 100 / tot)) || echo 0)
+        loc="$loc${loc:+ }$pct%"
+    done
+    [ -z "$bad" ] && pass "$name" || fail "$name" "$bad $(head -c 1500 "$f")"
+    row "$name|$n|$loc|$(sed -n 's/^ *[0-9]*: verdict=//p' "$f" | sort | uniq -c | awk '{printf "%s%s x%s", s, $2, $1; s=" "}')"
+}
+VERD='echo verdict=$NUMA_GPU_VERDICT; '
+
+# 1. one GPU per task, strict; and the baseline without the plugin
+timeout 120 srun -l -n4 -c2 --gpus-per-task=1 --numa-gpu=off sh /tmp/probe.sh >/tmp/base 2>&1
+base=""
+for t in 0 1 2 3; do
+    own=$(sed -n "s/^ *$t: own=//p" /tmp/base); p=$(sed -n "s/^ *$t: pages=//p" /tmp/base)
+    on=$(echo "$p" | tr ',' '\n' | sed -n "s/^$(cardnode ${own:-0})=//p"); tot=$(echo "$p" | tr ',' '\n' | cut -d= -f2 | awk '{s+=$1} END {print s+0}')
+    base="$base${base:+ }$([ "${tot:-0}" -gt 0 ] && echo $((${on:-0} * 100 / tot)) || echo 0)%"
+done
+row "without numa-gpu (baseline)|4|$base|-"
+timeout 120 srun -l -n4 -c2 --gpus-per-task=1 --numa-gpu=strict sh -c "$VERD sh /tmp/probe.sh" >/tmp/c1 2>&1
+check gpus-per-task-strict /tmp/c1 4
+# each task opens exactly one card (ConstrainDevices enforced)
+[ "$(sed -n 's/^ *[0-3]: own=//p' /tmp/c1 | sort -u | wc -l)" = 4 ] &&
+    [ -z "$(sed -n 's/^ *[0-3]: own=//p' /tmp/c1 | grep ,)" ] && pass devices-constrained-one-card-each ||
+    fail devices-constrained-one-card-each "$(grep own= /tmp/c1)"
+
+# 2. two GPUs per task; map_gpu in a non-trivial order; closest
+timeout 120 srun -l -n2 -c4 --gpus-per-task=2 --numa-gpu=strict sh -c "$VERD sh /tmp/probe.sh" >/tmp/c2 2>&1
+check two-gpus-per-task /tmp/c2 2
+timeout 120 srun -l -n4 -c2 --gres=gpu:4 --gpu-bind=map_gpu:2,0,3,1 --numa-gpu=strict sh -c "$VERD sh /tmp/probe.sh" >/tmp/c3 2>&1
+check map-gpu-2031 /tmp/c3 4
+[ "$(for t in 0 1 2 3; do sed -n "s/^ *$t: own=//p" /tmp/c3; done | tr '\n' ',')" = "2,0,3,1," ] &&
+    pass map-gpu-order-as-asked || fail map-gpu-order-as-asked "$(grep own= /tmp/c3)"
+timeout 120 srun -l -n4 -c2 --gres=gpu:4 --gpu-bind=closest --numa-gpu=prefer sh -c "$VERD sh /tmp/probe.sh" >/tmp/c4 2>&1
+check closest /tmp/c4 4
+
+# 3. two jobs at once, 2 GPUs and 4 CPUs each: each on its own GPUs' nodes,
+# no CPU shared between them.
+PROBE_SLEEP=3 timeout 120 srun -l -n2 -c2 --gpus-per-task=1 --numa-gpu=strict sh -c "$VERD sh /tmp/probe.sh" >/tmp/j1 2>&1 &
+p1=$!
+sleep 1
+PROBE_SLEEP=1 timeout 120 srun -l -n2 -c2 --gpus-per-task=1 --numa-gpu=strict sh -c "$VERD sh /tmp/probe.sh" >/tmp/j2 2>&1
+wait $p1
+check two-jobs-first /tmp/j1 2
+check two-jobs-second /tmp/j2 2
+c1=$(sed -n 's/^ *[0-9]: cpus=//p' /tmp/j1 | tr '\n' ' '); c2=$(sed -n 's/^ *[0-9]: cpus=//p' /tmp/j2 | tr '\n' ' ')
+o1=$(sed -n 's/^ *[0-9]: own=//p' /tmp/j1 | tr '\n' ' '); o2=$(sed -n 's/^ *[0-9]: own=//p' /tmp/j2 | tr '\n' ' ')
+ov=""; for x in $c1; do for y in $c2; do [ "$x" = "$y" ] && ov="$ov $x"; done; done
+for x in $o1; do for y in $o2; do [ "$x" = "$y" ] && ov="$ov card$x"; done; done
+[ -z "$ov" ] && [ -n "$c1" ] && [ -n "$c2" ] && pass two-jobs-no-overlap || fail two-jobs-no-overlap "job1 cpus $c1 cards $o1; job2 cpus $c2 cards $o2"
+
+# 4. hugepages on each task's node (node 3 included), audit records
+PROBE_SLEEP=2 timeout 120 srun -l -n4 -c2 --gpus-per-task=1 --numa-gpu=strict --numa-gpu-hugepages=4M \
+    sh -c "$VERD sh /tmp/probe.sh" >/tmp/c5 2>&1
+check hugepages-job /tmp/c5 4
+hp3=$(for t in 0 1 2 3; do own=$(sed -n "s/^ *$t: own=//p" /tmp/c5); [ "$(cardnode $own)" = 3 ] && sed -n "s/^ *$t: hp=//p;s/^ *$t: nr3=/nr3=/p" /tmp/c5; done | tr '\n' ' ')
+[ "$(echo "$hp3" | awk '{print $1}')" = "3:2x2048kB" ] && [ "$(echo "$hp3" | sed -n 's/.*nr3=\([0-9]*\).*/\1/p')" -ge 2 ] &&
+    [ "$(cat $NR)" = 0 ] && pass hugepages-on-node-3 || fail hugepages-on-node-3 "node-3 task: $hp3; after: $(cat $NR) $(grep hp= /tmp/c5)"
+jid=$(ls -t /tmp/audit/*.json 2>/dev/null | head -1)
+recs=$(grep -c '"local_pct"' "$jid" 2>/dev/null)
+[ "${recs:-0}" -ge 4 ] && pass audit-records-local-pct || fail audit-records-local-pct "$(ls /tmp/audit) $(head -c 600 "$jid" 2>/dev/null)"
+row "audit local_pct (hugepages job)|4|$(grep -o '"local_pct":[0-9.-]*' "$jid" | cut -d: -f2 | tr '\n' ' ')|-"
+
+# 5. a strict refusal: the GPU Slurm gives has no allowed CPU (without
+# Cores= Slurm may give a GPU far from the job's cores).
+if [ "$GC" = nocores ]; then
+    sbatch -n1 -c6 -o /dev/null --wrap "sleep 20" >/dev/null
+    sleep 2
+    timeout 120 srun -l -n1 -c2 --gres=gpu:1 --numa-gpu=strict sh /tmp/probe.sh >/tmp/c6 2>&1
+    rc=$?
+    if grep -q "strict mode, task not started" /tmp/c6; then
+        [ $rc -ne 0 ] && pass strict-refusal-remote-gpu || fail strict-refusal-remote-gpu "rc=$rc $(cat /tmp/c6)"
+        row "strict refusal (GPU away from cores)|1|-|refused"
+    else
+        own=$(sed -n 's/^ *0: own=//p' /tmp/c6)
+        echo "vm-gpunode: Slurm gave card $own next to the step's cores: no refusal to show"
+        check strict-remote-or-local /tmp/c6 1
+    fi
+    scancel --user=root 2>/dev/null
+fi
+scontrol shutdown >/dev/null 2>&1
+exit 0

@@ -1,0 +1,32 @@
+#!/bin/bash
+# make check-site: the plugin on a GPU-node-shaped QEMU guest (8 CPUs, 4 NUMA
+# nodes, 4 GPUs with a real DRM driver) in a Slurm with cgroups, three runs:
+# cgroup v1 with gres.conf Cores=, cgroup v1 without Cores=, pure cgroup v2
+# with Cores=. See guest-gpunode.sh for the cases; ends with a table.
+set -u
+cd "$(dirname "$0")/../.."
+source tests/vm/vm.sh
+if ! command -v qemu-system-x86_64 >/dev/null || ! ls /boot/vmlinuz-* >/dev/null 2>&1 || ! command -v slurmd >/dev/null; then
+    echo "SKIP vm-gpunode/all: qemu-system-x86, linux-image-amd64 or slurm-wlm not installed"
+    exit 0
+fi
+VM_WITH_SLURM=1 VM_WITH_DRM=1 VM_SHAPE=gpunode VM_TIMEOUT=${VM_TIMEOUT:-400}
+VM_DIR=$VM_BUILD/vm-gpunode
+vm_prepare || { echo "FAIL vm-gpunode/prepare: could not build the guest"; exit 0; }
+T=$(mktemp -d /tmp/numa-gpu-gpunode.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+for mode in ${VM_GPUNODE_RUNS:-v1-cores v1-nocores v2-cores}; do
+    echo "${mode%-*} ${mode#*-}" > "$T/mode"
+    vm_run tests/vm/guest-gpunode.sh tests/lab/slurm-conf.sh "$T/mode" > "$T/out"
+    rc=$?
+    grep -av '^TABLE' "$T/out"
+    cat "$T/out" >> "$T/all"
+    echo "vm-gpunode: $mode: boot + cluster + cases ${VM_TOTAL_S} s, exit status $rc"
+    [ "$rc" -eq 0 ] || echo "FAIL vm-gpunode/$mode/guest-exit: guest script exited $rc"
+done
+echo
+printf '%-14s %-34s %-6s %-26s %s\n' RUN CASE TASKS "PAGES LOCAL (per task)" VERDICTS
+sed -n 's/^TABLE //p' "$T/all" | while IFS='|' read -r run case n loc verd; do
+    printf '%-14s %-34s %-6s %-26s %s\n' "$run" "$case" "$n" "$loc" "$verd"
+done
+exit 0
