@@ -371,6 +371,14 @@ int ng_assign(const ng_assign_in *in, ng_assignment *out, char *err, size_t errl
         } hwloc_bitmap_foreach_end();
         out->n[t] = j;
     }
+    /* Every task got every GPU of the step (closest without Cores=, a
+     * single-GPU step): the same as no per-task binding. */
+    if (rc == 0 && !out->shared && in->ngres > 1) {
+        int all = 1;
+        for (int t = 0; all && t < in->ntasks; t++)
+            all = out->n[t] == in->ngres;
+        out->shared = all;
+    }
     for (int t = 0; t < in->ntasks; t++)
         hwloc_bitmap_free(rows[t]);
     free(rows);

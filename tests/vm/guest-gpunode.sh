@@ -7,11 +7,14 @@
 # Which GPU a task has is what the devices cgroup lets it open; every case
 # asserts the kernel's view read inside the task.
 read -r CG GC < /test/mode
-SUITE="vm-gpunode/$CG-$GC"
 pass() { echo "PASS $SUITE/$1"; }
 fail() { echo "FAIL $SUITE/$1: $2"; }
-row() { echo "TABLE $CG-$GC|$*"; }
+row() { echo "TABLE $REL $CG-$GC|$*"; }
 export PATH=/bin:/usr/bin:/usr/sbin
+# An upstream Slurm packed at its install prefix (current release) comes first.
+[ -f /etc/slurm-prefix ] && PATH=$(cat /etc/slurm-prefix)/sbin:$(cat /etc/slurm-prefix)/bin:$PATH
+REL=$(slurmd -V 2>/dev/null | awk '{print $2}')
+SUITE="vm-gpunode@$REL/$CG-$GC"
 hostname guest
 ip link set lo up
 ip addr add 192.0.2.1/32 dev lo
@@ -54,12 +57,17 @@ chmod 755 $S/munge; chmod 700 /tmp/audit
 dd if=/dev/urandom of=$S/munge/key bs=1024 count=1 2>/dev/null; chmod 400 $S/munge/key
 /usr/sbin/munged --force --socket=$S/munge/munge.socket --key-file=$S/munge/key \
     --pid-file=$S/munged.pid --log-file=$S/log/munged.log --seed-file=$S/munge/seed || { fail munged "did not start"; exit 1; }
-hw=$(timeout 20 /usr/sbin/slurmd -C 2>/dev/null | head -1 | grep -o 'CPUs=[0-9]* Boards=[0-9]* SocketsPerBoard=[0-9]* CoresPerSocket=[0-9]* ThreadsPerCore=[0-9]*')
+hw=$(timeout 20 slurmd -C 2>/dev/null | head -1 | grep -o 'CPUs=[0-9]* Boards=[0-9]* SocketsPerBoard=[0-9]* CoresPerSocket=[0-9]* ThreadsPerCore=[0-9]*')
+# numa_node_as_socket (current releases): slurmd counts each NUMA node as a socket.
+case "$REL" in 22.*) ;; *) hw="CPUs=8 Boards=1 SocketsPerBoard=4 CoresPerSocket=2 ThreadsPerCore=1" ;; esac
 . /test/slurm-conf.sh
 {
     slurm_conf_common $S $S/munge/munge.socket guest |
         sed -e 's|^ProctrackType=.*|ProctrackType=proctrack/cgroup|' \
             -e 's|^TaskPlugin=.*|TaskPlugin=task/cgroup,task/affinity|'
+    # Current releases refuse Cores= that cross socket boundaries: each NUMA
+    # node becomes a socket (what sites with SNC/NPS do).
+    case "$REL" in 22.*) ;; *) echo "SlurmdParameters=numa_node_as_socket" ;; esac
     echo "NodeName=guest NodeAddr=127.0.0.1 $hw RealMemory=1500 Gres=gpu:4 State=UNKNOWN"
     echo "PartitionName=p Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO"
 } > $S/slurm.conf
@@ -80,8 +88,8 @@ printf '%s\nCgroupMountpoint=/sys/fs/cgroup\nConstrainCores=yes\nConstrainDevice
 NR=/sys/devices/system/node/node3/hugepages/hugepages-2048kB/nr_hugepages
 echo "required /opt/numa-gpu/numa_gpu.so audit_dir=/tmp/audit audit_interval=1 state_dir=/tmp/ng-state" > $S/plugstack.conf
 export SLURM_CONF=$S/slurm.conf
-/usr/sbin/slurmctld -D -i >$S/log/ctld.out 2>&1 &
-/usr/sbin/slurmd -D >$S/log/slurmd.out 2>&1 &
+slurmctld -D -i >$S/log/ctld.out 2>&1 &
+slurmd -D >$S/log/slurmd.out 2>&1 &
 for i in $(seq 1 40); do
     [ "$(timeout 3 sinfo -h -o %T 2>/dev/null)" = idle ] && break
     sleep 0.5
@@ -195,7 +203,19 @@ recs=$(grep -c '"local_pct"' "$jid" 2>/dev/null)
 [ "${recs:-0}" -ge 4 ] && pass audit-records-local-pct || fail audit-records-local-pct "$(ls /tmp/audit) $(head -c 600 "$jid" 2>/dev/null)"
 row "audit local_pct (hugepages job)|4|$(grep -o '"local_pct":[0-9.-]*' "$jid" | cut -d: -f2 | tr '\n' ' ')|-"
 
-# 5. a strict refusal: the GPU Slurm gives has no allowed CPU (without
+# 5. sbatch + mpirun hints: the batch step's rankfile puts rank i (GPU i of
+# the job, GRES order) on that GPU's node.
+jid=$(sbatch --parsable -n4 -c2 --gres=gpu:4 --numa-gpu=strict -o /tmp/rf.out --wrap 'cat "$NUMA_GPU_RANKFILE"')
+for i in $(seq 1 60); do [ -z "$(squeue -h -j "$jid" 2>/dev/null)" ] && break; sleep 0.5; done
+bad=""
+for r in 0 1 2 3; do
+    slot=$(sed -n "s/^rank $r=[^ ]* slot=//p" /tmp/rf.out)
+    want=$(cat /sys/devices/system/node/node$(cardnode $r)/cpulist)
+    [ "$slot" = "$want" ] || bad="$bad rank $r slot '$slot' not node $(cardnode $r) ($want);"
+done
+[ -z "$bad" ] && pass batch-rankfile-rows-on-gpu-nodes || fail batch-rankfile-rows-on-gpu-nodes "$bad $(cat /tmp/rf.out)"
+
+# 6. a strict refusal: the GPU Slurm gives has no allowed CPU (without
 # Cores= Slurm may give a GPU far from the job's cores).
 if [ "$GC" = nocores ]; then
     sbatch -n1 -c6 -o /dev/null --wrap "sleep 20" >/dev/null

@@ -24,9 +24,33 @@ for mode in ${VM_GPUNODE_RUNS:-v1-cores v1-nocores v2-cores}; do
     echo "vm-gpunode: $mode: boot + cluster + cases ${VM_TOTAL_S} s, exit status $rc"
     [ "$rc" -eq 0 ] || echo "FAIL vm-gpunode/$mode/guest-exit: guest script exited $rc"
 done
+# The current upstream release too (cached build, plugin built against it):
+# cgroup v2, its default, with Cores= and SlurmdParameters=numa_node_as_socket.
+if prefix=$(sh tests/lab/build-slurm.sh 2>/dev/null); then
+    ver=$(basename "$prefix")
+    plugin=$VM_BUILD/$ver/numa_gpu.so
+    make --no-print-directory -s B="$VM_BUILD/$ver" SLURM_PREFIX="$prefix" "$plugin" >/dev/null 2>&1
+    if [ -f "$plugin" ]; then
+        VM_SLURM_PREFIX=$prefix VM_PLUGIN=$plugin VM_DIR=$VM_BUILD/vm-gpunode-$ver
+        vm_prepare || echo "FAIL vm-gpunode/$ver/prepare: could not build the guest"
+        for mode in ${VM_GPUNODE_CURRENT_RUNS:-v2-cores}; do
+            echo "${mode%-*} ${mode#*-}" > "$T/mode"
+            vm_run tests/vm/guest-gpunode.sh tests/lab/slurm-conf.sh "$T/mode" > "$T/out"
+            rc=$?
+            grep -av '^TABLE' "$T/out"
+            cat "$T/out" >> "$T/all"
+            echo "vm-gpunode: $ver $mode: boot + cluster + cases ${VM_TOTAL_S} s, exit status $rc"
+            [ "$rc" -eq 0 ] || echo "FAIL vm-gpunode/$ver/$mode/guest-exit: guest script exited $rc"
+        done
+    else
+        echo "FAIL vm-gpunode/$ver/build-plugin: could not build numa_gpu.so against $prefix"
+    fi
+else
+    echo "SKIP vm-gpunode/current-release: no vendored Slurm source and no cached build"
+fi
 echo
-printf '%-14s %-34s %-6s %-26s %s\n' RUN CASE TASKS "PAGES LOCAL (per task)" VERDICTS
+printf '%-22s %-36s %-6s %-26s %s\n' RUN CASE TASKS "PAGES LOCAL (per task)" VERDICTS
 sed -n 's/^TABLE //p' "$T/all" | while IFS='|' read -r run case n loc verd; do
-    printf '%-14s %-34s %-6s %-26s %s\n' "$run" "$case" "$n" "$loc" "$verd"
+    printf '%-22s %-36s %-6s %-26s %s\n' "$run" "$case" "$n" "$loc" "$verd"
 done
 exit 0

@@ -74,6 +74,37 @@ vm_add_slurm() {
     echo "127.0.0.1 localhost guest" > "$dst/etc/hosts"
 }
 
+# VM_SLURM_PREFIX=DIR: an upstream Slurm installed under DIR (the cached
+# build of tests/lab/build-slurm.sh) instead of Debian's, at the same path in
+# the guest (its plugin dir is compiled in), debug info stripped, with the
+# numa_gpu.so built against it from VM_PLUGIN.
+vm_add_slurm_prefix() {
+    local dst=$1 p=$VM_SLURM_PREFIX f
+    install -D -m 755 /usr/sbin/munged "$dst/usr/sbin/munged"
+    for f in "$p"/sbin/slurmctld "$p"/sbin/slurmd "$p"/sbin/slurmstepd "$p"/bin/srun "$p"/bin/sinfo \
+             "$p"/bin/scontrol "$p"/bin/squeue "$p"/bin/sbatch "$p"/bin/scancel \
+             "$p"/lib/libslurm.so.*.*.* "$p"/lib/slurm/*.so /usr/sbin/munged; do
+        [ -f "$f" ] || continue
+        install -D -m 755 "$f" "$dst$f"
+        strip --strip-debug "$dst$f" 2>/dev/null
+        ldd "$f" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+            [ -e "$dst$lib" ] || install -D -m 755 "$lib" "$dst$lib"
+        done
+    done
+    for f in "$p"/lib/libslurm.so*; do
+        [ -L "$f" ] && cp -P "$f" "$dst$f"
+    done
+    install -D -m 755 "$VM_PLUGIN" "$dst/opt/numa-gpu/numa_gpu.so"
+    ldd "$VM_PLUGIN" | grep -o '/[^ ]*' | while read -r lib; do
+        [ -e "$dst$lib" ] || install -D -m 755 "$lib" "$dst$lib"
+    done
+    mkdir -p "$dst/etc"
+    echo "root:x:0:0:root:/root:/bin/sh" > "$dst/etc/passwd"
+    echo "root:x:0:" > "$dst/etc/group"
+    echo "127.0.0.1 localhost guest" > "$dst/etc/hosts"
+    echo "$p" > "$dst/etc/slurm-prefix"
+}
+
 # The DRM modules that turn QEMU's VGA devices into /dev/dri/cardN, for the
 # kernel the guest boots (load order: drm ttm drm_kms_helper drm_ttm_helper
 # drm_vram_helper bochs).
@@ -100,7 +131,11 @@ vm_prepare() {
     vm_add_bin "$r" "$VM_BUILD/numa-gpu"
     vm_add_bin "$r" "$VM_BUILD/memhelper"
     vm_add_bin "$r" "$VM_BUILD/shard-staging"
-    [ -n "${VM_WITH_SLURM:-}" ] && vm_add_slurm "$r"
+    if [ -n "${VM_SLURM_PREFIX:-}" ]; then
+        vm_add_slurm_prefix "$r"
+    elif [ -n "${VM_WITH_SLURM:-}" ]; then
+        vm_add_slurm "$r"
+    fi
     [ -n "${VM_WITH_DRM:-}" ] && vm_add_drm "$r"
     cat > "$r/init" <<'INIT'
 #!/bin/busybox sh
