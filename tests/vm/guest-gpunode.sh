@@ -214,6 +214,27 @@ for r in 0 1 2 3; do
     [ "$slot" = "$want" ] || bad="$bad rank $r slot '$slot' not node $(cardnode $r) ($want);"
 done
 [ -z "$bad" ] && pass batch-rankfile-rows-on-gpu-nodes || fail batch-rankfile-rows-on-gpu-nodes "$bad $(cat /tmp/rf.out)"
+# mpirun in the same kind of job, with what the plugin exported: each rank's
+# Cpus_allowed_list equals its rankfile row. (One node: mpirun forks the
+# ranks itself; plm isolated, as the guest has no ssh.)
+if command -v mpirun >/dev/null; then
+    cat > /tmp/mpijob.sh <<'EOF'
+#!/bin/sh
+cp "$NUMA_GPU_RANKFILE" /tmp/mpi.rf
+mpirun --allow-run-as-root --mca plm isolated --mca oob_tcp_if_include lo -np 4 sh -c 'echo "rank=$OMPI_COMM_WORLD_RANK $(grep Cpus_allowed_list /proc/self/status)"'
+EOF
+    jid=$(sbatch --parsable -n4 -c2 --gres=gpu:4 --numa-gpu=strict -o /tmp/mpi.out /tmp/mpijob.sh)
+    for i in $(seq 1 120); do [ -z "$(squeue -h -j "$jid" 2>/dev/null)" ] && break; sleep 0.5; done
+    bad=""
+    for r in 0 1 2 3; do
+        got=$(sed -n "s/^rank=$r Cpus_allowed_list:[[:space:]]*//p" /tmp/mpi.out)
+        want=$(sed -n "s/^rank $r=[^ ]* slot=//p" /tmp/mpi.rf)
+        [ -n "$got" ] && [ "$got" = "$want" ] && [ "$got" = "$(cat /sys/devices/system/node/node$(cardnode $r)/cpulist)" ] ||
+            bad="$bad rank $r cpus '$got' rankfile '$want';"
+    done
+    [ -z "$bad" ] && pass mpirun-ranks-on-plan-rows || fail mpirun-ranks-on-plan-rows "$bad $(grep -v "^---" /tmp/mpi.out | head -c 1500)"
+    row "mpirun with the exported rankfile|4|-|$(sed -n 's/^rank=\([0-9]\) Cpus_allowed_list:[[:space:]]*/\1:/p' /tmp/mpi.out | sort | tr '\n' ' ')"
+fi
 
 # 6. a strict refusal: the GPU Slurm gives has no allowed CPU (without
 # Cores= Slurm may give a GPU far from the job's cores).

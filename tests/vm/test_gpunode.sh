@@ -10,7 +10,7 @@ if ! command -v qemu-system-x86_64 >/dev/null || ! ls /boot/vmlinuz-* >/dev/null
     echo "SKIP vm-gpunode/all: qemu-system-x86, linux-image-amd64 or slurm-wlm not installed"
     exit 0
 fi
-VM_WITH_SLURM=1 VM_WITH_DRM=1 VM_SHAPE=gpunode VM_TIMEOUT=${VM_TIMEOUT:-400}
+VM_WITH_SLURM=1 VM_WITH_DRM=1 VM_WITH_MPI=1 VM_SHAPE=gpunode VM_TIMEOUT=${VM_TIMEOUT:-400}
 VM_DIR=$VM_BUILD/vm-gpunode
 vm_prepare || { echo "FAIL vm-gpunode/prepare: could not build the guest"; exit 0; }
 T=$(mktemp -d /tmp/numa-gpu-gpunode.XXXXXX)

@@ -105,6 +105,26 @@ vm_add_slurm_prefix() {
     echo "$p" > "$dst/etc/slurm-prefix"
 }
 
+# Open MPI (Debian's 4.1) for mpirun inside a batch job of the guest.
+vm_add_mpi() {
+    local dst=$1 f
+    for f in /usr/bin/orterun /usr/bin/orted $(find /usr/lib/x86_64-linux-gnu/openmpi -name '*.so*'); do
+        [ -f "$f" ] || continue
+        install -D -m 755 "$f" "$dst$f"
+        ldd "$f" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+            [ -e "$dst$lib" ] || install -D -m 755 "$lib" "$dst$lib"
+        done
+    done
+    ln -sf orterun "$dst/usr/bin/mpirun"
+    mkdir -p "$dst/usr/share" "$dst/etc"
+    cp -a /usr/share/openmpi "$dst/usr/share/"
+    cp -a /etc/openmpi "$dst/etc/"
+    # symlinks Open MPI resolves its components through
+    (cd /usr/lib/x86_64-linux-gnu && find openmpi -type l) | while read -r l; do
+        [ -e "$dst/usr/lib/x86_64-linux-gnu/$l" ] || cp -P "/usr/lib/x86_64-linux-gnu/$l" "$dst/usr/lib/x86_64-linux-gnu/$l"
+    done
+}
+
 # The DRM modules that turn QEMU's VGA devices into /dev/dri/cardN, for the
 # kernel the guest boots (load order: drm ttm drm_kms_helper drm_ttm_helper
 # drm_vram_helper bochs).
@@ -137,6 +157,7 @@ vm_prepare() {
         vm_add_slurm "$r"
     fi
     [ -n "${VM_WITH_DRM:-}" ] && vm_add_drm "$r"
+    [ -n "${VM_WITH_MPI:-}" ] && command -v orterun >/dev/null && vm_add_mpi "$r"
     cat > "$r/init" <<'INIT'
 #!/bin/busybox sh
 mount -t proc proc /proc
