@@ -6,13 +6,16 @@
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
-WARN     = -std=c11 -Wall -Wextra -Werror
+WARN     = -std=c11 -Wall -Wextra -Werror -DNUMAGPU_VERSION='"$(VERSION)"'
 PKGS     = hwloc numa
 INC      = -Ilib
 LIBS     = -lhwloc -lnuma
 B        = build
 PREFIX  ?= /usr/local
-VERSION  = 0.1.0
+# The one place the version lives: the library, `numa-gpu --version`, the
+# .pc file and the Debian packages all take it from here.
+VERSION  = 0.2.0
+SOVERSION = 0
 # Build the plugin against the Slurm installed under SLURM_PREFIX (headers in
 # SLURM_PREFIX/include); default: the system's (Debian's libslurm-dev).
 SLURM_PREFIX ?=
@@ -37,7 +40,7 @@ FUZZ_SECONDS ?= 60
 
 .SECONDARY: $(ASAN_OBJ) $(FUZZ_OBJ)
 .PHONY: all deps check demo bench clean install unit unit-asan check-cli check-slurm check-numa \
-        check-headers check-site fuzz fuzz-replay lint
+        check-headers check-site fuzz fuzz-replay lint uninstall deb install-files
 
 all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu $(B)/numa-gpu-mpirun \
      $(B)/fault-shim.so \
@@ -59,18 +62,18 @@ $(B)/libnumagpu.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(B)/libnumagpu.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,libnumagpu.so.0 -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libnumagpu.so.$(SOVERSION) -o $@ $^ $(LIBS)
 
 $(B)/numagpu.pc: lib/numagpu.pc.in
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 $(B)/numa-gpu: contrib/numa-gpu.c $(B)/libnumagpu.a
-	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
+	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
 
 # The plugin links libnumagpu statically: slurmstepd loads one self-contained .so.
 $(B)/numa_gpu.so: spank/numa_gpu.c $(LIB_SRC) lib/numagpu.h lib/internal.h
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) -fPIC -shared $(INC) $(SLURM_INC) \
+	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -fPIC -shared $(INC) $(SLURM_INC) \
 	    spank/numa_gpu.c $(LIB_SRC) -o $@ $(LIBS)
 
 $(B)/numa-gpu-mpirun: contrib/numa-gpu-mpirun
@@ -165,17 +168,58 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bash bench/run.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
-	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	    $(DESTDIR)$(PREFIX)/lib/slurm
-	install -m 644 $(B)/libnumagpu.a lib/numagpu.h -t $(DESTDIR)$(PREFIX)/lib
-	mv $(DESTDIR)$(PREFIX)/lib/numagpu.h $(DESTDIR)$(PREFIX)/include/
-	install -m 755 $(B)/libnumagpu.so $(DESTDIR)$(PREFIX)/lib/libnumagpu.so.0
-	ln -sf libnumagpu.so.0 $(DESTDIR)$(PREFIX)/lib/libnumagpu.so
-	install -m 644 $(B)/numagpu.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+# Slurm's plugin directory: Debian's for the system Slurm, SLURM_PREFIX's
+# lib/slurm for an upstream build; PLUGINDIR= overrides either.
+MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
+PLUGINDIR ?= $(if $(SLURM_PREFIX),$(SLURM_PREFIX)/lib/slurm,/usr/lib/$(MULTIARCH)/slurm-wlm)
+LIBDIR    ?= $(PREFIX)/lib
+DOCDIR    ?= $(PREFIX)/share/doc/numa-gpu
+MANDIR    ?= $(PREFIX)/share/man
+MANPAGES   = contrib/man/numa-gpu.1 contrib/man/numa-gpu-mpirun.1 contrib/man/libnumagpu.3 contrib/man/numa_gpu.8
+ETC_DOCS   = etc/plugstack.conf.d/numa-gpu.conf etc/epilog.d/numa-gpu-summary.sh \
+             etc/gres.conf.example etc/ADMIN-GUIDE.md
+# Every file install writes (uninstall removes exactly these).
+INSTALLED  = $(PLUGINDIR)/numa_gpu.so \
+             $(LIBDIR)/libnumagpu.so.$(SOVERSION) $(LIBDIR)/libnumagpu.so $(LIBDIR)/libnumagpu.a \
+             $(LIBDIR)/pkgconfig/numagpu.pc $(PREFIX)/include/numagpu.h \
+             $(PREFIX)/bin/numa-gpu $(PREFIX)/bin/numa-gpu-mpirun \
+             $(MANDIR)/man1/numa-gpu.1 $(MANDIR)/man1/numa-gpu-mpirun.1 \
+             $(MANDIR)/man3/libnumagpu.3 $(MANDIR)/man8/numa_gpu.8 \
+             $(addprefix $(DOCDIR)/,$(notdir $(ETC_DOCS)))
+
+PROGRAMS = $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numa-gpu $(B)/numa_gpu.so
+
+install: $(PROGRAMS)
+	@$(MAKE) --no-print-directory install-files
+
+# Copy what is built (the Debian rules call this after their own build).
+install-files:
+	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include \
+	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
+	install -m 755 $(B)/numa_gpu.so $(DESTDIR)$(PLUGINDIR)/numa_gpu.so
+	install -m 644 $(B)/libnumagpu.so $(DESTDIR)$(LIBDIR)/libnumagpu.so.$(SOVERSION)
+	ln -sf libnumagpu.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libnumagpu.so
+	install -m 644 $(B)/libnumagpu.a $(DESTDIR)$(LIBDIR)/libnumagpu.a
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    lib/numagpu.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/numagpu.pc
+	install -m 644 lib/numagpu.h $(DESTDIR)$(PREFIX)/include/numagpu.h
 	install -m 755 $(B)/numa-gpu contrib/numa-gpu-mpirun $(DESTDIR)$(PREFIX)/bin/
-	install -m 755 $(B)/numa_gpu.so $(DESTDIR)$(PREFIX)/lib/slurm/
+	install -m 644 contrib/man/numa-gpu.1 contrib/man/numa-gpu-mpirun.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 contrib/man/libnumagpu.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 contrib/man/numa_gpu.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 $(ETC_DOCS) $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir --ignore-fail-on-non-empty -p $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PLUGINDIR) \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man8 2>/dev/null
+
+# Debian packages numa-gpu (plugin + CLI + libnumagpu0) and libnumagpu-dev,
+# built with debhelper from contrib/debian into build/deb.
+deb: deps
+	@bash contrib/debian/build.sh $(VERSION)
 
 clean:
 	rm -rf $(B)

@@ -33,6 +33,7 @@ static const char usage_text[] =
 "       numa-gpu hugepages release --job J [--step S] [--state-dir D]\n"
 "       numa-gpu save-topology FILE\n"
 "       numa-gpu gres-conf [--topology F] [--per-package]\n"
+"       numa-gpu --version\n"
 "\n"
 "GPU ids: GRES index, GPU-/MIG- UUID or PCI bus id. SPEC: ids separated by ',', ranks\n"
 "separated by ':' (e.g. 0,1:2,3 or 0000:5f:00.0:0000:4e:00.0).\n"
@@ -752,6 +753,10 @@ static int cmd_hugepages(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+        printf("numa-gpu %s\n", numagpu_version());
+        return 0;
+    }
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
         fputs(usage_text, argc < 2 ? stderr : stdout);

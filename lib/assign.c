@@ -202,17 +202,17 @@ static void per_task_2205(const ng_assign_in *in, unsigned long long k, hwloc_bi
 static void single_2205(const ng_assign_in *in, unsigned long long per, hwloc_bitmap_t *rows)
 {
     for (int t = 0; t < in->ntasks; t++) {
-        int close[MAX_GRES > 4096 ? 4096 : MAX_GRES], nc = 0;
-        for (int i = 0; i < in->ngres && nc < 4096; i++)
-            if (close_to(in, in->gres[i], t))
-                close[nc++] = (int)in->gres[i];
+        unsigned nc = 0;
+        for (int i = 0; i < in->ngres; i++)
+            nc += close_to(in, in->gres[i], t) != 0;
         if (nc == 0)
             continue;          /* Slurm then binds the first GPU */
-        if (nc == 1) {
-            hwloc_bitmap_set(rows[t], (unsigned)close[0]);
-            continue;
-        }
-        hwloc_bitmap_set(rows[t], (unsigned)close[((unsigned long long)t / per) % (unsigned)nc]);
+        unsigned want = nc == 1 ? 0 : (unsigned)(((unsigned long long)t / per) % nc);
+        for (int i = 0; i < in->ngres; i++)
+            if (close_to(in, in->gres[i], t) && want-- == 0) {
+                hwloc_bitmap_set(rows[t], in->gres[i]);
+                break;
+            }
     }
 }
 

@@ -25,6 +25,10 @@
 extern "C" {
 #endif
 
+/* The library's version ("0.2.0"), the same as `numa-gpu --version` and the
+ * packages'. */
+const char *numagpu_version(void);
+
 #define NG_ERRLEN 1024
 #define NG_BUSID_LEN 16 /* "0000:5f:00.0" + NUL */
 

@@ -149,3 +149,11 @@ int ng_parse_u64(const char *s, unsigned long long min, unsigned long long max,
     *out = v;
     return 0;
 }
+
+#ifndef NUMAGPU_VERSION
+#define NUMAGPU_VERSION "unknown"   /* built outside the Makefile */
+#endif
+const char *numagpu_version(void)
+{
+    return NUMAGPU_VERSION;
+}

@@ -5,7 +5,8 @@ set -e
 PKGS="build-essential clang pkg-config libhwloc-dev hwloc-nox libnuma-dev numactl
       libslurm-dev slurm-wlm munge openmpi-bin libopenmpi-dev mpich jq
       qemu-system-x86 linux-image-amd64 busybox-static cpio xz-utils
-      libmunge-dev libdbus-1-dev libjson-c-dev libyaml-dev cppcheck clang-tidy"
+      libmunge-dev libdbus-1-dev libjson-c-dev libyaml-dev cppcheck clang-tidy
+      debhelper lintian"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

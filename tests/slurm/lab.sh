@@ -50,8 +50,9 @@ lab_suite() {
     done
 }
 
+# LAB_PLUGIN: the numa_gpu.so to load (default: the build tree's).
 lab_plugstack() {
-    echo "required $LAB_BUILD/numa_gpu.so topology=$LAB/topo.xml procfs_root=$LAB/fake/proc sysfs_root=$LAB/fake/sys $*" \
+    echo "required ${LAB_PLUGIN:-$LAB_BUILD/numa_gpu.so} topology=$LAB/topo.xml procfs_root=$LAB/fake/proc sysfs_root=$LAB/fake/sys $*" \
         > "$LAB/plugstack.conf"
 }
 
