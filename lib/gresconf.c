@@ -49,6 +49,24 @@ static void core_indexes(hwloc_topology_t h, hwloc_const_bitmap_t cpus, int numa
     }
 }
 
+/* The CPUs of a GPU's NUMA node(s), and of the packages they belong to. */
+static void gpu_cpus(hwloc_topology_t h, const ng_accel *a, hwloc_bitmap_t cpus,
+                     hwloc_bitmap_t packages)
+{
+    unsigned node;
+    hwloc_bitmap_zero(cpus);
+    hwloc_bitmap_foreach_begin(node, a->nodes) {
+        hwloc_obj_t o = hwloc_get_numanode_obj_by_os_index(h, node);
+        if (o && o->cpuset)
+            hwloc_bitmap_or(cpus, cpus, o->cpuset);
+    } hwloc_bitmap_foreach_end();
+    hwloc_bitmap_zero(packages);
+    hwloc_obj_t p = NULL;
+    while ((p = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_PACKAGE, p)))
+        if (hwloc_bitmap_intersects(p->cpuset, cpus))
+            hwloc_bitmap_or(packages, packages, p->cpuset);
+}
+
 static void device_file(const ng_accel *a, int nvidia_rank, char *out, size_t len)
 {
     char names[128];
@@ -84,16 +102,7 @@ int ng_gres_conf(const ng_topo *t, int per_package, char **text, char *err, size
             continue;
         hwloc_bitmap_t c = hwloc_bitmap_alloc();
         hwloc_bitmap_t pk = hwloc_bitmap_alloc();
-        unsigned node;
-        hwloc_bitmap_foreach_begin(node, v[i].nodes) {
-            hwloc_obj_t o = hwloc_get_numanode_obj_by_os_index(h, node);
-            if (o && o->cpuset)
-                hwloc_bitmap_or(c, c, o->cpuset);
-        } hwloc_bitmap_foreach_end();
-        hwloc_obj_t p = NULL;
-        while ((p = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_PACKAGE, p)))
-            if (hwloc_bitmap_intersects(p->cpuset, c))
-                hwloc_bitmap_or(pk, pk, p->cpuset);
+        gpu_cpus(h, &v[i], c, pk);
         if (!hwloc_bitmap_isequal(pk, c))
             aligned = 0;
         hwloc_bitmap_free(c);
@@ -124,22 +133,11 @@ int ng_gres_conf(const ng_topo *t, int per_package, char **text, char *err, size
             continue;
         }
         hwloc_bitmap_t c = hwloc_bitmap_alloc(), idx = hwloc_bitmap_alloc();
-        unsigned node;
-        hwloc_bitmap_foreach_begin(node, v[i].nodes) {
-            hwloc_obj_t o = hwloc_get_numanode_obj_by_os_index(h, node);
-            if (o && o->cpuset)
-                hwloc_bitmap_or(c, c, o->cpuset);
-        } hwloc_bitmap_foreach_end();
-        if (!numa_sockets) {   /* widen to whole packages */
-            hwloc_obj_t p = NULL;
-            hwloc_bitmap_t pk = hwloc_bitmap_alloc();
-            while ((p = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_PACKAGE, p)))
-                if (hwloc_bitmap_intersects(p->cpuset, c))
-                    hwloc_bitmap_or(pk, pk, p->cpuset);
-            if (!hwloc_bitmap_iszero(pk))
-                hwloc_bitmap_copy(c, pk);
-            hwloc_bitmap_free(pk);
-        }
+        hwloc_bitmap_t pk = hwloc_bitmap_alloc();
+        gpu_cpus(h, &v[i], c, pk);
+        if (!numa_sockets && !hwloc_bitmap_iszero(pk))   /* widen to whole packages */
+            hwloc_bitmap_copy(c, pk);
+        hwloc_bitmap_free(pk);
         core_indexes(h, c, numa_sockets, idx);
         ng_list_str(idx, cores, sizeof(cores));
         ng_list_str(v[i].nodes, nodes, sizeof(nodes));

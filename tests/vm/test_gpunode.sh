@@ -15,14 +15,19 @@ VM_DIR=$VM_BUILD/vm-gpunode
 vm_prepare || { echo "FAIL vm-gpunode/prepare: could not build the guest"; exit 0; }
 T=$(mktemp -d /tmp/numa-gpu-gpunode.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-for mode in ${VM_GPUNODE_RUNS:-v1-cores v1-nocores v2-cores}; do
+# run_mode LABEL MODE: one boot of the prepared guest in MODE ("v1-cores").
+run_mode() {
+    local label=$1 mode=$2 rc
     echo "${mode%-*} ${mode#*-}" > "$T/mode"
     vm_run tests/vm/guest-gpunode.sh tests/lab/slurm-conf.sh "$T/mode" > "$T/out"
     rc=$?
     grep -av '^TABLE' "$T/out"
     cat "$T/out" >> "$T/all"
-    echo "vm-gpunode: $mode: boot + cluster + cases ${VM_TOTAL_S} s, exit status $rc"
-    [ "$rc" -eq 0 ] || echo "FAIL vm-gpunode/$mode/guest-exit: guest script exited $rc"
+    echo "vm-gpunode: $label$mode: boot + cluster + cases ${VM_TOTAL_S} s, exit status $rc"
+    [ "$rc" -eq 0 ] || echo "FAIL vm-gpunode/$label$mode/guest-exit: guest script exited $rc"
+}
+for mode in ${VM_GPUNODE_RUNS:-v1-cores v1-nocores v2-cores}; do
+    run_mode "" "$mode"
 done
 # The current upstream release too (cached build, plugin built against it):
 # cgroup v2, its default, with Cores= and SlurmdParameters=numa_node_as_socket.
@@ -34,13 +39,7 @@ if prefix=$(sh tests/lab/build-slurm.sh 2>/dev/null); then
         VM_SLURM_PREFIX=$prefix VM_PLUGIN=$plugin VM_DIR=$VM_BUILD/vm-gpunode-$ver
         vm_prepare || echo "FAIL vm-gpunode/$ver/prepare: could not build the guest"
         for mode in ${VM_GPUNODE_CURRENT_RUNS:-v2-cores}; do
-            echo "${mode%-*} ${mode#*-}" > "$T/mode"
-            vm_run tests/vm/guest-gpunode.sh tests/lab/slurm-conf.sh "$T/mode" > "$T/out"
-            rc=$?
-            grep -av '^TABLE' "$T/out"
-            cat "$T/out" >> "$T/all"
-            echo "vm-gpunode: $ver $mode: boot + cluster + cases ${VM_TOTAL_S} s, exit status $rc"
-            [ "$rc" -eq 0 ] || echo "FAIL vm-gpunode/$ver/$mode/guest-exit: guest script exited $rc"
+            run_mode "$ver/" "$mode"
         done
     else
         echo "FAIL vm-gpunode/$ver/build-plugin: could not build numa_gpu.so against $prefix"

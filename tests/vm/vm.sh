@@ -64,8 +64,15 @@ vm_add_slurm() {
             [ -e "$dst$lib" ] || install -D -m 755 "$lib" "$dst$lib"
         done
     done
-    install -D -m 755 "$VM_BUILD/numa_gpu.so" "$dst/opt/numa-gpu/numa_gpu.so"
-    ldd "$VM_BUILD/numa_gpu.so" | grep -o '/[^ ]*' | while read -r lib; do
+    vm_add_plugin "$dst" "$VM_BUILD/numa_gpu.so"
+}
+
+# The plugin at /opt/numa-gpu/numa_gpu.so, its libraries, a root-only
+# passwd/group and a hosts file naming the guest.
+vm_add_plugin() {
+    local dst=$1 plugin=$2
+    install -D -m 755 "$plugin" "$dst/opt/numa-gpu/numa_gpu.so"
+    ldd "$plugin" | grep -o '/[^ ]*' | while read -r lib; do
         [ -e "$dst$lib" ] || install -D -m 755 "$lib" "$dst$lib"
     done
     mkdir -p "$dst/etc"
@@ -94,14 +101,7 @@ vm_add_slurm_prefix() {
     for f in "$p"/lib/libslurm.so*; do
         [ -L "$f" ] && cp -P "$f" "$dst$f"
     done
-    install -D -m 755 "$VM_PLUGIN" "$dst/opt/numa-gpu/numa_gpu.so"
-    ldd "$VM_PLUGIN" | grep -o '/[^ ]*' | while read -r lib; do
-        [ -e "$dst$lib" ] || install -D -m 755 "$lib" "$dst$lib"
-    done
-    mkdir -p "$dst/etc"
-    echo "root:x:0:0:root:/root:/bin/sh" > "$dst/etc/passwd"
-    echo "root:x:0:" > "$dst/etc/group"
-    echo "127.0.0.1 localhost guest" > "$dst/etc/hosts"
+    vm_add_plugin "$dst" "$VM_PLUGIN"
     echo "$p" > "$dst/etc/slurm-prefix"
 }
 
