@@ -9,7 +9,7 @@ CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -Wall -Wextra -Werror -DNUMAGPU_VERSION='"$(VERSION)"'
 PKGS     = hwloc numa
 INC      = -Ilib
-LIBS     = -lhwloc -lnuma
+LIBS     = -lhwloc -lnuma -lm
 B        = build
 PREFIX  ?= /usr/local
 # The one place the version lives: the library, `numa-gpu --version`, the
@@ -21,7 +21,7 @@ SOVERSION = 0
 SLURM_PREFIX ?=
 SLURM_INC = $(if $(SLURM_PREFIX),-I$(SLURM_PREFIX)/include)
 
-LIB_SRC  = lib/util.c lib/topo.c lib/gpu.c lib/assign.c lib/gresconf.c lib/plan.c lib/output.c lib/apply.c lib/step.c lib/cgroup.c lib/config.c lib/audit.c lib/perf.c lib/hugepages.c lib/hints.c lib/pool.c
+LIB_SRC  = lib/util.c lib/topo.c lib/gpu.c lib/assign.c lib/gresconf.c lib/plan.c lib/output.c lib/apply.c lib/step.c lib/cgroup.c lib/config.c lib/audit.c lib/perf.c lib/hugepages.c lib/hints.c lib/pool.c lib/sample.c
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 ASAN_OBJ = $(LIB_SRC:lib/%.c=$(B)/asan/%.o)
 UNIT_SRC = $(filter-out tests/unit/t.c,$(wildcard tests/unit/test_*.c))
@@ -44,7 +44,8 @@ FUZZ_SECONDS ?= 60
 
 all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu $(B)/numa-gpu-mpirun \
      $(B)/fault-shim.so \
-     $(B)/numa_gpu.so $(B)/mkfakeroot $(B)/memhelper $(B)/shard-staging $(B)/bench $(UNIT_BIN)
+     $(B)/numa_gpu.so $(B)/mkfakeroot $(B)/memhelper $(B)/shard-staging $(B)/bench $(B)/stall \
+     $(UNIT_BIN)
 
 # --- dependencies: everything from Debian's apt, installed only if missing.
 deps:
@@ -85,6 +86,9 @@ $(B)/mkfakeroot: tests/unit/mkfakeroot.c $(B)/libnumagpu.a
 # The example builds the way an application would, against the installed-style archive.
 $(B)/shard-staging: contrib/examples/shard_staging.c $(B)/libnumagpu.a
 	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
+
+$(B)/stall: bench/stall.c
+	$(CC) $(WARN) $(CFLAGS) $< -o $@ -lpthread
 
 $(B)/bench: bench/bench.c $(B)/libnumagpu.a
 	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)

@@ -6,6 +6,7 @@
  * Output: one tab-separated record per line, for bench/run.sh. */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -215,8 +216,36 @@ static int cmd_quality(int argc, char **argv)
     return 0;
 }
 
+/* sample PID METHOD N: N samples of pid by method in this process; prints
+ * "cpu_ms_per_sample node0_pct" (CPU of this process: the sampler's cost). */
+static int cmd_sample(int pid, const char *method, int n)
+{
+    ng_method m;
+    if (ng_method_parse(method, &m) < 0 || n < 1)
+        return 2;
+    struct rusage a, b;
+    getrusage(RUSAGE_SELF, &a);
+    ng_pages p = { 0 };
+    char err[NG_ERRLEN];
+    for (int i = 0; i < n; i++)
+        if (ng_sample_task(NULL, NULL, pid, m, 4096, 1, &p, err, sizeof(err)) < 0) {
+            fprintf(stderr, "bench: %s\n", err);
+            return 1;
+        }
+    getrusage(RUSAGE_SELF, &b);
+    double ms = ((double)(b.ru_utime.tv_sec - a.ru_utime.tv_sec + b.ru_stime.tv_sec - a.ru_stime.tv_sec) * 1e3 +
+                 (double)(b.ru_utime.tv_usec - a.ru_utime.tv_usec + b.ru_stime.tv_usec - a.ru_stime.tv_usec) / 1e3) / n;
+    hwloc_bitmap_t n0 = hwloc_bitmap_alloc();
+    hwloc_bitmap_set(n0, 0);
+    printf("%.2f %.1f %s\n", ms, ng_pages_local_pct(&p, n0), ng_method_name((ng_method)p.method));
+    hwloc_bitmap_free(n0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 5 && !strcmp(argv[1], "sample"))
+        return cmd_sample(atoi(argv[2]), argv[3], atoi(argv[4]));
     if (argc >= 3 && !strcmp(argv[1], "load"))
         return cmd_load(argc - 2, argv + 2);
     if (argc == 4 && !strcmp(argv[1], "plan"))

@@ -153,6 +153,22 @@ if command -v qemu-system-x86_64 >/dev/null && ls /boot/vmlinuz-* >/dev/null 2>&
 fi
 [ "$vm_note" = measured ] || say "$vm_note"
 
+# ---------------------------------------------------------------- 6. audit sampler cost
+say ""
+say "## 6. What auditing costs the job (worst mmap/munmap stall inside a task, sampler CPU)"
+say ""
+say "Goal: worst stall <= 1 ms at every size, sampler CPU <= 0.1 % of a core at the default 30 s"
+say "interval. numa_maps is the full walk (\`audit --full\`); sampled is the default without a"
+say "task memory cgroup; cgroup reads memory.numa_stat. On this one-node machine every page is on"
+say "node 0, so the share column checks consistency only; the QEMU guest checks real placement."
+say ""
+bash bench/audit-stall.sh "$md" "$W/stall.tsv"
+
+stall_walk=$(awk -F'\t' '$3 == "numa_maps" && $4 > m {m = $4} END {printf "%.2f", m / 1000}' "$W/stall.tsv")
+stall_sampled=$(awk -F'\t' '$3 == "sampled" && $4 > m {m = $4} END {printf "%.2f", m / 1000}' "$W/stall.tsv")
+stall_cgroup=$(awk -F'\t' '$3 == "cgroup" && $4 > m {m = $4} END {printf "%.2f", m / 1000}' "$W/stall.tsv")
+cpu_sampled=$(awk -F'\t' '$3 == "sampled" && $5 > m {m = $5} END {printf "%.2f", m}' "$W/stall.tsv")
+
 # ---------------------------------------------------------------- summary
 total=$((SECONDS - t_start))
 cat > "$json" <<EOF
@@ -162,6 +178,8 @@ cat > "$json" <<EOF
  "quality":{"feasible_ranks":$q_tot,"numa_gpu":$q_ng,"slurm_block":$q_block,"gpu_blind_rr":$q_rr},
  "launch":{"status":"$launch_note","ratio_prefer_gpus":${launch_ratio:-null},"plugin_ms_median":${pm:-null},"plugin_ms_p90":${pp:-null}},
  "vm":{"status":"$vm_note","remote_pct_baseline":${vm_base:-null},"local_pct_numa_gpu":${vm_with:-null}},
+ "audit_worst_stall_ms":{"numa_maps":${stall_walk:-null},"sampled":${stall_sampled:-null},"cgroup":${stall_cgroup:-null}},
+ "audit_sampled_cpu_ms_per_sample":${cpu_sampled:-null},
  "total_s":$total}
 EOF
 cp "$md" "$R/latest.md"
@@ -176,4 +194,6 @@ printf '%-46s %s\n' "  Slurm block / GPU-blind round-robin" "$(awk -v a="$q_bloc
 printf '%-46s %s\n' "srun -n2 --gpus-per-task=1: prefer / not loaded" "${launch_ratio:-n/a}"
 printf '%-46s %s\n' "time in plugin per task, median / p90 (ms)" "${pm:-n/a} / ${pp:-n/a}"
 printf '%-46s %s\n' "remote pages, without / with (QEMU)" "${vm_base:-n/a}% / $(awk -v l="${vm_with:-100}" 'BEGIN {printf "%.1f", 100 - l}')%"
+printf '%-46s %s\n' "audit worst stall: walk / sampled / cgroup (ms)" "$stall_walk / $stall_sampled / $stall_cgroup"
+printf '%-46s %s\n' "audit sampled CPU per sample (ms), worst" "$cpu_sampled"
 printf '%-46s %s\n' "benchmark time (s)" "$total"

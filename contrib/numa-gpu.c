@@ -26,7 +26,8 @@ static const char usage_text[] =
 "                        [--topology F] [--procfs-root D] [--sysfs-root D] [--verbose] -- PROGRAM ARGS\n"
 "       numa-gpu hints   [--mpi ompi4,ompi5,impi,mpich,torchrun|all] [--hosts H1,H2] [--rankfile F]\n"
 "                        [plan options; default: the GPUs and tasks of this allocation]\n"
-"       numa-gpu audit   --pid PID [--topology F] [--procfs-root D] [--json]\n"
+"       numa-gpu audit   --pid PID [--full | --method auto|cgroup|sampled|numa_maps] [--pages N]\n"
+"                        [--topology F] [--procfs-root D] [--json]\n"
 "       numa-gpu audit   --job FILE\n"
 "       numa-gpu hugepages status|reconcile [--state-dir D]\n"
 "       numa-gpu hugepages reserve --job J [--step S] --node N --size SIZE[:PAGESIZE] [--owner PID] [--state-dir D]\n"
@@ -58,7 +59,8 @@ typedef struct {
     int pid;
     ng_roots roots;
     ng_mode mode;
-    int ntasks, gpus_per_task, local_rank, json, verbose;
+    int ntasks, gpus_per_task, local_rank, json, verbose, pages;
+    ng_method method;
     char **argv_exec;
 } opts;
 
@@ -80,7 +82,8 @@ static int parse_int(const char *opt, const char *s, int lo, int hi, int *out)
 static int parse_opts(int argc, char **argv, opts *o)
 {
     enum { O_TOPO = 256, O_NT, O_GPT, O_GPUS, O_MODE, O_CPUS, O_MEMS, O_JSON,
-           O_PROC, O_SYS, O_MAP, O_ORDER, O_LR, O_VERB, O_PID, O_JOB, O_MPI, O_HOSTS, O_RF, O_MEM };
+           O_PROC, O_SYS, O_MAP, O_ORDER, O_LR, O_VERB, O_PID, O_JOB, O_MPI, O_HOSTS, O_RF, O_MEM,
+           O_FULL, O_METHOD, O_PAGES };
     static const struct option lo[] = {
         { "topology", 1, 0, O_TOPO }, { "ntasks", 1, 0, O_NT },
         { "gpus-per-task", 1, 0, O_GPT }, { "gpus", 1, 0, O_GPUS },
@@ -89,6 +92,7 @@ static int parse_opts(int argc, char **argv, opts *o)
         { "sysfs-root", 1, 0, O_SYS }, { "gpu-map", 1, 0, O_MAP },
         { "gpu-order", 1, 0, O_ORDER }, { "local-rank", 1, 0, O_LR },
         { "verbose", 0, 0, O_VERB }, { "pid", 1, 0, O_PID }, { "job", 1, 0, O_JOB },
+        { "full", 0, 0, O_FULL }, { "method", 1, 0, O_METHOD }, { "pages", 1, 0, O_PAGES },
         { "mpi", 1, 0, O_MPI }, { "hosts", 1, 0, O_HOSTS }, { "rankfile", 1, 0, O_RF },
         { "mem", 1, 0, O_MEM },
         { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
@@ -135,6 +139,13 @@ static int parse_opts(int argc, char **argv, opts *o)
             break;
         case O_VERB: o->verbose = 1; break;
         case O_PID: if (parse_int("--pid", optarg, 1, 1 << 30, &o->pid)) return 2; break;
+        case O_FULL: o->method = NG_METHOD_NUMA_MAPS; break;
+        case O_METHOD:
+            if (ng_method_parse(optarg, &o->method) < 0)
+                return usage_error("unknown --method '%s' (expected %s)", optarg,
+                                   "auto|cgroup|sampled|numa_maps");
+            break;
+        case O_PAGES: if (parse_int("--pages", optarg, 16, 1 << 20, &o->pages)) return 2; break;
         case O_JOB: o->job = optarg; break;
         case O_MPI: o->mpi = optarg; break;
         case O_MEM:
@@ -515,7 +526,8 @@ static int cmd_audit_pid(const opts *o)
         return usage_error("audit needs --pid PID or --job FILE%s%s", "", "");
     char err[NG_ERRLEN], path[64], cb[1024], gb[256];
     ng_pages pg;
-    if (ng_sample_pid(NULL, o->pid, 1, &pg, err, sizeof(err)) < 0) {
+    if (ng_sample_task(NULL, NULL, o->pid, o->method, o->pages > 0 ? (unsigned)o->pages : 4096, 0,
+                       &pg, err, sizeof(err)) < 0) {
         fprintf(stderr, "numa-gpu: pid %d: %s\n", o->pid, err);
         return 1;
     }
@@ -563,10 +575,12 @@ static int cmd_audit_pid(const opts *o)
                         : ng_sample_verdict(&pg, home, home_cpus, defaults.audit_warn_local);
     double pct = ng_pages_local_pct(&pg, home);
     if (o->json)
-        printf("{\"schema\":1,\"pid\":%d,\"gpu_source\":\"%s\",\"gpu_nodes\":\"%s\","
-               "\"cpus\":\"%s\",\"policy\":\"%s\",\"pages\":\"%s\",\"local_pct\":%.1f,"
-               "\"verdict\":\"%s\"}\n", o->pid, src, ng_list_str(home, gb, sizeof(gb)), pg.cpus,
-               pg.policy, ng_pages_str(&pg, cb, sizeof(cb)), pct, verdict);
+        printf("{\"schema\":2,\"pid\":%d,\"gpu_source\":\"%s\",\"gpu_nodes\":\"%s\","
+               "\"cpus\":\"%s\",\"method\":\"%s\",\"policy\":\"%s\",\"pages\":\"%s\","
+               "\"local_pct\":%.1f,\"ci95\":%.1f,\"verdict\":\"%s\"}\n", o->pid, src,
+               ng_list_str(home, gb, sizeof(gb)), pg.cpus, ng_method_name(pg.method), pg.policy,
+               ng_pages_str(&pg, cb, sizeof(cb)), pct,
+               pg.method == NG_METHOD_SAMPLED ? ng_pages_ci95(&pg, home) : 0.0, verdict);
     else
     {
         char gl[512] = "none";
@@ -575,9 +589,10 @@ static int cmd_audit_pid(const opts *o)
             snprintf(gl + u, sizeof(gl) - u, "%s%s", i ? "," : "", bus[i]);
         }
         printf("pid %d: GPUs %s (from %s) on node %s; cpus %s; memory policy %s; pages "
-               "per node %s (%.1f%% on the GPU node); verdict %s\n", o->pid, gl,
+               "per node %s (%.1f%% on the GPU node, %s); verdict %s\n", o->pid, gl,
                *src ? src : "no GPU variables", n ? ng_list_str(home, gb, sizeof(gb)) : "-",
-               pg.cpus, pg.policy, ng_pages_str(&pg, cb, sizeof(cb)), pct, verdict);
+               pg.cpus, pg.policy[0] ? pg.policy : "-", ng_pages_str(&pg, cb, sizeof(cb)), pct,
+               ng_method_name(pg.method), verdict);
     }
     free(bus);
     free(env.buf);

@@ -144,6 +144,76 @@ int ng_sample_pid(const char *procfs, int pid, int children, ng_pages *p, char *
     return 0;
 }
 
+static void read_cpus(const char *procfs, int pid, ng_pages *p)
+{
+    char sp[4200], st[8192];
+    snprintf(sp, sizeof(sp), "%s/%d/status", procfs, pid);
+    char *l = ng_read_file(sp, st, sizeof(st)) > 0 ? strstr(st, "Cpus_allowed_list:") : NULL;
+    if (l) {
+        l += strlen("Cpus_allowed_list:");
+        l += strspn(l, " \t");
+        l[strcspn(l, "\n")] = '\0';
+        snprintf(p->cpus, sizeof(p->cpus), "%s", l);
+    }
+}
+
+int ng_sample_task(const char *procfs, const char *sysfs, int pid, ng_method m, unsigned npages,
+                   int alone, ng_pages *p, char *err, size_t errlen)
+{
+    procfs = procfs ? procfs : "/proc";
+    char e[NG_ERRLEN], level[16] = "";
+    if (m == NG_METHOD_NUMA_MAPS) {
+        if (ng_sample_pid(procfs, pid, 1, p, err, errlen) < 0)
+            return -1;
+        p->method = NG_METHOD_NUMA_MAPS;
+        return 0;
+    }
+    /* The task's own memory cgroup (or its step's when it is the only
+     * task): exact and O(nodes). */
+    if ((m == NG_METHOD_AUTO || m == NG_METHOD_CGROUP) &&
+        ng_sample_cgroup(procfs, sysfs, pid, p, level, sizeof(level), e, sizeof(e)) == 0 &&
+        (m == NG_METHOD_CGROUP || !strcmp(level, "task") || (alone && !strcmp(level, "step")))) {
+        p->method = NG_METHOD_CGROUP;
+        snprintf(p->level, sizeof(p->level), "%s", level);
+        p->nprocs = 1;
+        read_cpus(procfs, pid, p);
+        return 0;
+    }
+    if (m == NG_METHOD_CGROUP)
+        return ng_err(err, errlen, "%s", level[0] ? "the memory cgroup is not the task's own" : e);
+    /* Sampled over the task and its descendants (the shell's children do
+     * the work), the pages split between them. */
+    int pids[64], n = 1;
+    pids[0] = pid;
+    for (int i = 0; i < n && n < 64; i++)
+        n += children_of(procfs, pids[i], pids + n, 64 - n);
+    unsigned per = npages ? npages : 4096;
+    per = per / (unsigned)n < 256 ? 256 : per / (unsigned)n;
+    memset(p, 0, sizeof(*p));
+    int got = 0;
+    for (int i = 0; i < n; i++) {
+        ng_pages one;
+        if (ng_sample_pages(procfs, pids[i], per, (unsigned)pids[i] * 2654435761u, &one, e,
+                            sizeof(e)) < 0) {
+            if (i == 0)
+                snprintf(err, errlen, "%s", e);
+            continue;
+        }
+        for (int k = 0; k < NG_MAX_NODES; k++)
+            p->pages[k] += one.pages[k];
+        p->total += one.total;
+        p->sampled += one.sampled;
+        p->hits += one.hits;
+        got++;
+    }
+    if (!got)
+        return -1;
+    p->method = NG_METHOD_SAMPLED;
+    p->nprocs = got;
+    read_cpus(procfs, pid, p);
+    return 0;
+}
+
 double ng_pages_local_pct(const ng_pages *p, hwloc_const_bitmap_t nodes)
 {
     unsigned long local = 0;
@@ -323,16 +393,23 @@ char *ng_audit_record(const ng_audit_ids *ids, const char *task_json, const char
     ng_buf b = { 0 };
     char pb[2048], hb[256], sum[2048];
     double pct = sample && sample->total ? ng_pages_local_pct(sample, home) : -1;
-    ng_buf_add(&b, "{\"schema\":1,\"job\":%lu,\"step\":%lu,\"task\":%d,\"global_task\":%d,"
+    ng_buf_add(&b, "{\"schema\":2,\"job\":%lu,\"step\":%lu,\"task\":%d,\"global_task\":%d,"
                "\"host\":", ids->job, ids->step, ids->task, ids->global_task);
     ng_buf_json_str(&b, ids->host);
     ng_buf_add(&b, ",\"pid\":%d,%s", ids->pid, task_json);
-    if (sample && sample->total)
-        ng_buf_add(&b, ",\"sample\":{\"age_s\":%d,\"processes\":%d,\"cpus\":\"%s\","
-                   "\"pages\":\"%s\",\"numa_maps_policy\":\"%s\",\"verdict\":\"%s\"}",
-                   ids->sample_age, sample->nprocs, sample->cpus,
-                   ng_pages_str(sample, pb, sizeof(pb)), sample->policy,
-                   ng_sample_verdict(sample, home, home_cpus, warn_local));
+    if (sample && sample->total) {
+        ng_buf_add(&b, ",\"sample\":{\"method\":\"%s\",\"age_s\":%d,\"processes\":%d,"
+                   "\"cpus\":\"%s\",\"pages\":\"%s\",\"numa_maps_policy\":\"%s\",",
+                   ng_method_name(sample->method), ids->sample_age, sample->nprocs,
+                   sample->cpus, ng_pages_str(sample, pb, sizeof(pb)), sample->policy);
+        if (sample->method == NG_METHOD_CGROUP)
+            ng_buf_add(&b, "\"cgroup\":\"%s\",", sample->level);
+        if (sample->method == NG_METHOD_SAMPLED)
+            ng_buf_add(&b, "\"sample_pages\":%u,\"resident_hits\":%u,\"ci95\":%.1f,",
+                       sample->sampled, sample->hits, ng_pages_ci95(sample, home));
+        ng_buf_add(&b, "\"verdict\":\"%s\"}", ng_sample_verdict(sample, home, home_cpus,
+                                                                warn_local));
+    }
     else
         ng_buf_add(&b, ",\"sample\":null");
     ng_buf_add(&b, ",\"local_pct\":");

@@ -17,6 +17,8 @@ void ng_config_init(ng_config *c)
     c->constrain_devices = -1;
     c->gres_cores = -1;
     c->bind_rules = -1;
+    c->audit_method = NG_METHOD_AUTO;
+    c->audit_pages = 4096;
     snprintf(c->state_dir, sizeof(c->state_dir), "/run/numa-gpu");
 }
 
@@ -136,6 +138,20 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
             *out = b;
         else
             return ng_err(err, errlen, "%s='%s' (expected auto|yes|no)", key, v);
+        return 0;
+    }
+    if (!strcmp(key, "audit_method")) {
+        ng_method m;
+        if (ng_method_parse(v, &m) < 0)
+            return ng_err(err, errlen, "audit_method='%s' (expected auto|cgroup|sampled|numa_maps)", v);
+        c->audit_method = (int)m;
+        return 0;
+    }
+    if (!strcmp(key, "audit_pages")) {
+        unsigned long long x;
+        if (ng_parse_u64(v, 16, 1u << 20, &x) < 0)
+            return ng_err(err, errlen, "audit_pages='%s' (expected an integer 16..1048576)", v);
+        c->audit_pages = (unsigned)x;
         return 0;
     }
     if (!strcmp(key, "bind_rules")) {

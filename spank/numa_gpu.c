@@ -346,7 +346,9 @@ static void *sampler_main(void *arg)
         for (int i = 0; i < nslots && !sampler_stop; i++) {
             ng_pages p;
             char err[NG_ERRLEN];
-            if (task_pid[i] <= 0 || ng_sample_pid(NULL, task_pid[i], 1, &p, err, sizeof(err)) < 0 ||
+            if (task_pid[i] <= 0 ||
+                ng_sample_task(NULL, NULL, task_pid[i], (ng_method)cfg.audit_method,
+                               cfg.audit_pages, nslots == 1, &p, err, sizeof(err)) < 0 ||
                 !p.total)
                 continue;
             pthread_mutex_lock(&sample_lock);

@@ -242,6 +242,60 @@ static void full_disk(void)
     t_end();
 }
 
+/* memory.numa_stat as cgroup v1 (this host) and v2 (the QEMU guest) write
+ * it, and broken ones. */
+static void memcg_numa_stat(void)
+{
+    ng_pages p;
+    t_begin("audit/memcg-numa-stat-v1-and-v2");
+    CHECK(ng_memcg_numa_stat_parse("total=3205 N0=3205 N1=0\nfile=152 N0=152 N1=0\n"
+                                   "anon=374 N0=300 N1=74\nhierarchical_anon=923 N0=923 N1=0\n",
+                                   &p) == 1 && p.total == 374 && p.pages[1] == 74, "v1: %lu", p.total);
+    CHECK(ng_memcg_numa_stat_parse("anon N0=8192 N1=409600 N2=0 N3=0\nfile N0=4096 N1=0\n",
+                                   &p) == 1 && p.total == 102 && p.pages[1] == 100, "v2: %lu", p.total);
+    CHECK(ng_memcg_numa_stat_parse("file=1 N0=1\n", &p) < 0, "no anon line");
+    CHECK(ng_memcg_numa_stat_parse("anon=5 N99999=5\n", &p) < 0, "node out of range");
+    CHECK(ng_memcg_numa_stat_parse("anon N0=x\n", &p) < 0, "not a number");
+    t_end();
+
+    t_begin("audit/sampled-vs-full-walk-on-a-real-process");
+    /* A child with 64 MiB touched: the sample (4096 pages, move_pages) and
+     * the full numa_maps walk agree on where the pages are. */
+    int fd[2];
+    CHECK(pipe(fd) == 0, "pipe");
+    pid_t pid = fork();
+    if (pid == 0) {
+        size_t n = 64u << 20;
+        char *m = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        for (size_t i = 0; m != MAP_FAILED && i < n; i += 4096)
+            m[i] = 1;
+        if (write(fd[1], "r", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    char c;
+    CHECK(read(fd[0], &c, 1) == 1, "child ready");
+    ng_pages s, f;
+    char err[NG_ERRLEN];
+    hwloc_bitmap_t n0 = hwloc_bitmap_alloc();
+    hwloc_bitmap_set(n0, 0);
+    CHECK(ng_sample_task(NULL, NULL, pid, NG_METHOD_SAMPLED, 4096, 0, &s, err, sizeof(err)) == 0 &&
+          s.method == NG_METHOD_SAMPLED && s.sampled >= 3000 && s.hits > 2000 && s.total > 12000,
+          "sampled: %s total %lu hits %u of %u", err, s.total, s.hits, s.sampled);
+    CHECK(ng_sample_task(NULL, NULL, pid, NG_METHOD_NUMA_MAPS, 0, 0, &f, err, sizeof(err)) == 0 &&
+          f.total >= 16384, "walk: %s total %lu", err, f.total);
+    double d = ng_pages_local_pct(&s, n0) - ng_pages_local_pct(&f, n0);
+    CHECK(d < 1 && d > -1 && ng_pages_ci95(&s, n0) >= 0, "sampled %.1f vs walk %.1f",
+          ng_pages_local_pct(&s, n0), ng_pages_local_pct(&f, n0));
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    hwloc_bitmap_free(n0);
+    close(fd[0]);
+    close(fd[1]);
+    t_end();
+}
+
 int main(void)
 {
     numa_maps_real();
@@ -249,5 +303,6 @@ int main(void)
     secure_append();
     perf_reason();
     full_disk();
+    memcg_numa_stat();
     T_EXIT();
 }
