@@ -121,8 +121,10 @@ int ng_sample_cgroup(const char *procfs, const char *sysfs, int pid, ng_pages *p
     return ng_err(err, errlen, "no memory cgroup with memory.numa_stat for pid %d", pid);
 }
 
-/* Readable, non-special mappings of pid: [start, end) pairs. */
-static int mappings(const char *procfs, int pid, unsigned long **v, int *n,
+typedef struct { unsigned long s, e; } range;
+
+/* Readable, non-special mappings of pid: [s, e) ranges. */
+static int mappings(const char *procfs, int pid, range **v, int *n,
                     unsigned long long *total)
 {
     char path[4200];
@@ -144,13 +146,14 @@ static int mappings(const char *procfs, int pid, unsigned long **v, int *n,
             e <= s || strstr(line, "[vsyscall]") || strstr(line, "[vvar]") || strstr(line, "[vdso]"))
             continue;
         if (*n == max) {
-            unsigned long *nv = realloc(*v, (size_t)(max = max ? 2 * max : 64) * 2 * sizeof(long));
+            max = max ? 2 * max : 64;
+            range *nv = realloc(*v, (size_t)max * sizeof(range));
             if (!nv)
                 break;
             *v = nv;
         }
-        (*v)[2 * *n] = s;
-        (*v)[2 * *n + 1] = e;
+        (*v)[*n].s = s;
+        (*v)[*n].e = e;
         (*n)++;
         *total += e - s;
     }
@@ -195,7 +198,7 @@ int ng_sample_pages(const char *procfs, int pid, unsigned npages, unsigned seed,
 {
     procfs = procfs ? procfs : "/proc";
     memset(p, 0, sizeof(*p));
-    unsigned long *m = NULL;
+    range *m = NULL;
     int nm = 0;
     unsigned long long total = 0;
     if (mappings(procfs, pid, &m, &nm, &total) < 0)
@@ -210,7 +213,7 @@ int ng_sample_pages(const char *procfs, int pid, unsigned npages, unsigned seed,
      * the probes never cost more than half the sample. */
     unsigned probes = npages / 2 / (unsigned)nm;
     probes = probes < 1 ? 1 : probes > 8 ? 8 : probes;
-    unsigned cap = npages > (unsigned)nm * probes ? npages : (unsigned)nm * probes;
+    size_t cap = npages > (size_t)nm * probes ? npages : (size_t)nm * probes;
     void **addrs = calloc(cap, sizeof(void *));
     int *status = calloc(cap, sizeof(int));
     double *est = calloc((size_t)nm, sizeof(double));
@@ -222,10 +225,10 @@ int ng_sample_pages(const char *procfs, int pid, unsigned npages, unsigned seed,
     /* Phase 1: evenly spaced probes. */
     unsigned k = 0;
     for (int i = 0; i < nm; i++) {
-        unsigned long pages = (m[2 * i + 1] - m[2 * i]) / 4096;
+        unsigned long pages = (m[i].e - m[i].s) / 4096;
         unsigned pr = pages < probes ? (unsigned)pages : probes;
         for (unsigned j = 0; j < pr; j++)
-            addrs[k++] = (void *)(m[2 * i] + (pages * (2 * j + 1) / (2 * pr)) * 4096);
+            addrs[k++] = (void *)(m[i].s + (pages * (2ul * j + 1) / (2ul * pr)) * 4096);
     }
     if (query(pid, addrs, status, k) < 0) {
         rc = ng_err(err, errlen, "move_pages(pid %d): %s", pid, strerror(errno));
@@ -234,7 +237,7 @@ int ng_sample_pages(const char *procfs, int pid, unsigned npages, unsigned seed,
     double sum = 0;
     k = 0;
     for (int i = 0; i < nm; i++) {
-        unsigned long pages = (m[2 * i + 1] - m[2 * i]) / 4096;
+        unsigned long pages = (m[i].e - m[i].s) / 4096;
         unsigned pr = pages < probes ? (unsigned)pages : probes, hit = 0;
         for (unsigned j = 0; j < pr; j++)
             hit += status[k++] >= 0;
@@ -247,14 +250,14 @@ int ng_sample_pages(const char *procfs, int pid, unsigned npages, unsigned seed,
      * mapping weighted by its resident share back to pages. */
     unsigned long long x = seed ? seed : 0x9e3779b97f4a7c15ull;
     for (int i = 0; i < nm && sum > 0; i++) {
-        unsigned long pages = (m[2 * i + 1] - m[2 * i]) / 4096;
+        unsigned long pages = (m[i].e - m[i].s) / 4096;
         unsigned want = (unsigned)((double)npages * est[i] / sum + 0.5);
         if (want > pages)
             want = (unsigned)pages;
         if (want == 0)
             continue;
         for (unsigned j = 0; j < want; j++)
-            addrs[j] = (void *)(m[2 * i] + (next_rand(&x) % pages) * 4096);
+            addrs[j] = (void *)(m[i].s + (next_rand(&x) % pages) * 4096);
         if (query(pid, addrs, status, want) < 0) {
             rc = ng_err(err, errlen, "move_pages(pid %d): %s", pid, strerror(errno));
             goto out;
