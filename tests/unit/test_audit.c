@@ -242,6 +242,17 @@ static void full_disk(void)
     t_end();
 }
 
+static long slurp(const char *path, char *buf, size_t len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, len - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return (long)n;
+}
+
 /* memory.numa_stat as cgroup v1 (this host) and v2 (the QEMU guest) write
  * it, and broken ones. */
 static void memcg_numa_stat(void)
@@ -253,6 +264,15 @@ static void memcg_numa_stat(void)
                                    &p) == 1 && p.total == 374 && p.pages[1] == 74, "v1: %lu", p.total);
     CHECK(ng_memcg_numa_stat_parse("anon N0=8192 N1=409600 N2=0 N3=0\nfile N0=4096 N1=0\n",
                                    &p) == 1 && p.total == 102 && p.pages[1] == 100, "v2: %lu", p.total);
+    /* Real files: v1 from this host's memory hierarchy, v2 from the QEMU
+     * guest's (5 nodes; a process's 12 anon pages on node 1). */
+    char text[16384];
+    CHECK(slurp("tests/unit/data/memory.numa_stat.v1", text, sizeof(text)) > 0 &&
+          ng_memcg_numa_stat_parse(text, &p) == 1 && p.total == 374 && p.pages[0] == 374,
+          "real v1: %lu", p.total);
+    CHECK(slurp("tests/unit/data/memory.numa_stat.v2", text, sizeof(text)) > 0 &&
+          ng_memcg_numa_stat_parse(text, &p) == 1 && p.total == 12 && p.pages[1] == 12,
+          "real v2: %lu", p.total);
     CHECK(ng_memcg_numa_stat_parse("file=1 N0=1\n", &p) < 0, "no anon line");
     CHECK(ng_memcg_numa_stat_parse("anon=5 N99999=5\n", &p) < 0, "node out of range");
     CHECK(ng_memcg_numa_stat_parse("anon N0=x\n", &p) < 0, "not a number");
