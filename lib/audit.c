@@ -102,6 +102,20 @@ static int children_of(const char *procfs, int pid, int *out, int max)
     return n;
 }
 
+/* Cpus_allowed_list of pid into p->cpus. */
+static void read_cpus(const char *procfs, int pid, ng_pages *p)
+{
+    char sp[4200], st[8192];
+    snprintf(sp, sizeof(sp), "%s/%d/status", procfs, pid);
+    char *l = ng_read_file(sp, st, sizeof(st)) > 0 ? strstr(st, "Cpus_allowed_list:") : NULL;
+    if (l) {
+        l += strlen("Cpus_allowed_list:");
+        l += strspn(l, " \t");
+        l[strcspn(l, "\n")] = '\0';
+        snprintf(p->cpus, sizeof(p->cpus), "%s", l);
+    }
+}
+
 int ng_sample_pid(const char *procfs, int pid, int children, ng_pages *p, char *err,
                   size_t errlen)
 {
@@ -126,35 +140,13 @@ int ng_sample_pid(const char *procfs, int pid, int children, ng_pages *p, char *
             }
             continue;
         }
-        if (i == 0) {
-            char sp[4200], st[8192];
-            snprintf(sp, sizeof(sp), "%s/%d/status", procfs, pid);
-            char *l = ng_read_file(sp, st, sizeof(st)) > 0 ? strstr(st, "Cpus_allowed_list:") : NULL;
-            if (l) {
-                l += strlen("Cpus_allowed_list:");
-                l += strspn(l, " \t");
-                l[strcspn(l, "\n")] = '\0';
-                snprintf(p->cpus, sizeof(p->cpus), "%s", l);
-            }
-        }
+        if (i == 0)
+            read_cpus(procfs, pid, p);
         if (ng_numa_maps_parse(text, p) >= 0)
             p->nprocs++;
     }
     free(text);
     return 0;
-}
-
-static void read_cpus(const char *procfs, int pid, ng_pages *p)
-{
-    char sp[4200], st[8192];
-    snprintf(sp, sizeof(sp), "%s/%d/status", procfs, pid);
-    char *l = ng_read_file(sp, st, sizeof(st)) > 0 ? strstr(st, "Cpus_allowed_list:") : NULL;
-    if (l) {
-        l += strlen("Cpus_allowed_list:");
-        l += strspn(l, " \t");
-        l[strcspn(l, "\n")] = '\0';
-        snprintf(p->cpus, sizeof(p->cpus), "%s", l);
-    }
 }
 
 int ng_sample_task(const char *procfs, const char *sysfs, int pid, ng_method m, unsigned npages,
