@@ -276,29 +276,38 @@ int ng_conf_get(const char *path, const char *key, char *out, size_t len)
     return found;
 }
 
+/* slurm.conf (default /etc/slurm/slurm.conf) and a file beside it, as
+ * slurmd finds cgroup.conf and gres.conf. */
+static const char *slurm_conf_path(const char *slurm_conf)
+{
+    return slurm_conf && *slurm_conf ? slurm_conf : "/etc/slurm/slurm.conf";
+}
+
+static void beside_slurm_conf(const char *slurm_conf, const char *name, char *out, size_t len)
+{
+    const char *conf = slurm_conf_path(slurm_conf);
+    const char *slash = strrchr(conf, '/');
+    if (slash)
+        snprintf(out, len, "%.*s/%s", (int)(slash - conf), conf, name);
+    else
+        snprintf(out, len, "./%s", name);
+}
+
 int ng_slurm_local_index(const char *slurm_conf)
 {
-    char dir[4096], v[256], path[4200];
-    snprintf(dir, sizeof(dir), "%s", slurm_conf && *slurm_conf ? slurm_conf
-             : "/etc/slurm/slurm.conf");
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
+    char v[256], path[4200];
     /* Slurm: task/cgroup in TaskPlugin and ConstrainDevices=yes */
-    if (ng_conf_get(slurm_conf && *slurm_conf ? slurm_conf : "/etc/slurm/slurm.conf",
-                    "TaskPlugin", v, sizeof(v)) < 0 || !strstr(v, "cgroup"))
+    if (ng_conf_get(slurm_conf_path(slurm_conf), "TaskPlugin", v, sizeof(v)) < 0 ||
+        !strstr(v, "cgroup"))
         return 0;
-    snprintf(path, sizeof(path), "%s/cgroup.conf", slash ? dir : ".");
+    beside_slurm_conf(slurm_conf, "cgroup.conf", path, sizeof(path));
     return ng_conf_get(path, "ConstrainDevices", v, sizeof(v)) == 0 && !strcasecmp(v, "yes");
 }
 
 int ng_slurm_gres_cores(const char *slurm_conf)
 {
     char path[4200], v[256];
-    const char *conf = slurm_conf && *slurm_conf ? slurm_conf : "/etc/slurm/slurm.conf";
-    const char *slash = strrchr(conf, '/');
-    snprintf(path, sizeof(path), "%.*s/gres.conf", slash ? (int)(slash - conf) : 1,
-             slash ? conf : ".");
+    beside_slurm_conf(slurm_conf, "gres.conf", path, sizeof(path));
     if (ng_conf_get(path, "Cores", v, sizeof(v)) == 0 || ng_conf_get(path, "CPUs", v, sizeof(v)) == 0)
         return 1;
     return ng_conf_get(path, "AutoDetect", v, sizeof(v)) == 0 && strcasecmp(v, "off") != 0;

@@ -50,16 +50,11 @@ static void core_indexes(hwloc_topology_t h, hwloc_const_bitmap_t cpus, int numa
 }
 
 /* The CPUs of a GPU's NUMA node(s), and of the packages they belong to. */
-static void gpu_cpus(hwloc_topology_t h, const ng_accel *a, hwloc_bitmap_t cpus,
+static void gpu_cpus(const ng_topo *t, const ng_accel *a, hwloc_bitmap_t cpus,
                      hwloc_bitmap_t packages)
 {
-    unsigned node;
-    hwloc_bitmap_zero(cpus);
-    hwloc_bitmap_foreach_begin(node, a->nodes) {
-        hwloc_obj_t o = hwloc_get_numanode_obj_by_os_index(h, node);
-        if (o && o->cpuset)
-            hwloc_bitmap_or(cpus, cpus, o->cpuset);
-    } hwloc_bitmap_foreach_end();
+    hwloc_topology_t h = ng_topo_hwloc(t);
+    ng_accel_node_cpus(t, a, cpus);
     hwloc_bitmap_zero(packages);
     hwloc_obj_t p = NULL;
     while ((p = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_PACKAGE, p)))
@@ -102,7 +97,7 @@ int ng_gres_conf(const ng_topo *t, int per_package, char **text, char *err, size
             continue;
         hwloc_bitmap_t c = hwloc_bitmap_alloc();
         hwloc_bitmap_t pk = hwloc_bitmap_alloc();
-        gpu_cpus(h, &v[i], c, pk);
+        gpu_cpus(t, &v[i], c, pk);
         if (!hwloc_bitmap_isequal(pk, c))
             aligned = 0;
         hwloc_bitmap_free(c);
@@ -134,7 +129,7 @@ int ng_gres_conf(const ng_topo *t, int per_package, char **text, char *err, size
         }
         hwloc_bitmap_t c = hwloc_bitmap_alloc(), idx = hwloc_bitmap_alloc();
         hwloc_bitmap_t pk = hwloc_bitmap_alloc();
-        gpu_cpus(h, &v[i], c, pk);
+        gpu_cpus(t, &v[i], c, pk);
         if (!numa_sockets && !hwloc_bitmap_iszero(pk))   /* widen to whole packages */
             hwloc_bitmap_copy(c, pk);
         hwloc_bitmap_free(pk);

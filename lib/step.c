@@ -471,14 +471,8 @@ int ng_gres_local_cpus(const ng_topo *t, const ng_roots *r, const unsigned *gres
             ng_accel_lookup(t, b, &a, e, sizeof(e)) < 0)
             continue;
         if (a.locality == NG_LOC_KNOWN && !hwloc_bitmap_iszero(a.nodes)) {
-            hwloc_bitmap_t c = hwloc_bitmap_alloc();
-            unsigned node;
-            hwloc_bitmap_foreach_begin(node, a.nodes) {
-                hwloc_obj_t o = hwloc_get_numanode_obj_by_os_index(ng_topo_hwloc(t), node);
-                if (o && o->cpuset)
-                    hwloc_bitmap_or(c, c, o->cpuset);
-            } hwloc_bitmap_foreach_end();
-            v[gres[i]] = c;
+            v[gres[i]] = hwloc_bitmap_alloc();
+            ng_accel_node_cpus(t, &a, v[gres[i]]);
         }
         ng_accel_clear(&a);
     }

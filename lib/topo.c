@@ -518,3 +518,14 @@ int ng_topo_nearest_memory_only(const ng_topo *t, hwloc_const_bitmap_t from,
     }
     return best;
 }
+
+void ng_accel_node_cpus(const ng_topo *t, const ng_accel *a, hwloc_bitmap_t cpus)
+{
+    unsigned node;
+    hwloc_bitmap_zero(cpus);
+    hwloc_bitmap_foreach_begin(node, a->nodes) {
+        hwloc_obj_t o = hwloc_get_numanode_obj_by_os_index(t->h, node);
+        if (o && o->cpuset)
+            hwloc_bitmap_or(cpus, cpus, o->cpuset);
+    } hwloc_bitmap_foreach_end();
+}

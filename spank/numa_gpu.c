@@ -57,7 +57,6 @@ static ng_mode mode;
 static int verbose;
 static ng_topo *topo;
 static hwloc_bitmap_t allowed_cpus, allowed_mems;
-static char step_gpus[4096];
 static unsigned *step_gres;        /* the step's GPUs on this node (GRES indexes) */
 static int nstep_gres;
 static int local_index;            /* Slurm numbers devices per allocation */
@@ -237,7 +236,7 @@ static char *job_getenv_alloc(spank_t sp, const char *name)
         if (e != ESPANK_NOSPACE)
             return NULL;
     }
-    slurm_error("numa-gpu: %s is longer than 16 MiB; launcher hints not written", name);
+    slurm_error("numa-gpu: %s is longer than 16 MiB; ignored", name);
     return NULL;
 }
 
@@ -550,11 +549,11 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
     }
     /* The step's whole GPU list, global GRES indexes in every configuration
      * (inside a task it can be renumbered per task under ConstrainDevices). */
-    if (spank_getenv(sp, "SLURM_STEP_GPUS", step_gpus, sizeof(step_gpus)) != ESPANK_SUCCESS ||
-        !strcmp(step_gpus, "NoDevFiles"))
-        step_gpus[0] = '\0';
-    if (step_gpus[0] &&
-        ng_gres_list_parse(step_gpus, &step_gres, &nstep_gres, err, sizeof(err)) < 0) {
+    char *step_gpus = job_getenv_alloc(sp, "SLURM_STEP_GPUS");
+    int bad = step_gpus && strcmp(step_gpus, "NoDevFiles") &&
+              ng_gres_list_parse(step_gpus, &step_gres, &nstep_gres, err, sizeof(err)) < 0;
+    free(step_gpus);
+    if (bad) {
         slurm_error("numa-gpu: SLURM_STEP_GPUS: %s", err);
         return mode == NG_MODE_STRICT ? -1 : 0;
     }
