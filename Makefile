@@ -21,7 +21,7 @@ SOVERSION = 0
 SLURM_PREFIX ?=
 SLURM_INC = $(if $(SLURM_PREFIX),-I$(SLURM_PREFIX)/include)
 
-LIB_SRC  = lib/util.c lib/topo.c lib/gpu.c lib/assign.c lib/gresconf.c lib/plan.c lib/output.c lib/apply.c lib/step.c lib/cgroup.c lib/config.c lib/audit.c lib/perf.c lib/hugepages.c lib/hints.c lib/pool.c lib/sample.c
+LIB_SRC  = lib/util.c lib/pci.c lib/topo.c lib/accel.c lib/gpu.c lib/assign.c lib/gresconf.c lib/plan.c lib/output.c lib/apply.c lib/step.c lib/cgroup.c lib/config.c lib/audit.c lib/perf.c lib/hugepages.c lib/hints.c lib/pool.c lib/sample.c
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 ASAN_OBJ = $(LIB_SRC:lib/%.c=$(B)/asan/%.o)
 UNIT_SRC = $(filter-out tests/unit/t.c,$(wildcard tests/unit/test_*.c))
@@ -51,13 +51,17 @@ all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu $(B)/num
 deps:
 	@sh tests/deps.sh
 
-$(B)/lib/%.o: lib/%.c lib/numagpu.h lib/internal.h
+# Every object records the headers it read (-MMD -MP): touching a header
+# rebuilds exactly what includes it. Library objects are PIC so that the
+# shared library, the archive and the plugin link the same objects.
+DEPFLAGS = -MMD -MP
+$(B)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) -fPIC $(INC) -c $< -o $@
+	$(CC) $(WARN) $(CFLAGS) $(DEPFLAGS) -fPIC $(INC) -c $< -o $@
 
-$(B)/asan/%.o: lib/%.c lib/numagpu.h lib/internal.h
+$(B)/asan/%.o: lib/%.c
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O1 -g $(SANFLAGS) -fPIC $(INC) -c $< -o $@
+	$(CC) $(WARN) -O1 -g $(SANFLAGS) $(DEPFLAGS) -fPIC $(INC) -c $< -o $@
 
 $(B)/libnumagpu.a: $(LIB_OBJ)
 	ar rcs $@ $^
@@ -71,11 +75,15 @@ $(B)/numagpu.pc: lib/numagpu.pc.in
 $(B)/numa-gpu: contrib/numa-gpu.c $(B)/libnumagpu.a
 	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
 
-# The plugin links libnumagpu statically: slurmstepd loads one self-contained .so.
-$(B)/numa_gpu.so: spank/numa_gpu.c $(LIB_SRC) lib/numagpu.h lib/internal.h
+# The plugin links libnumagpu's PIC objects: slurmstepd loads one
+# self-contained .so, and exports only the SPANK symbols.
+$(B)/spank/%.o: spank/%.c
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) -fPIC -shared $(INC) $(SLURM_INC) \
-	    spank/numa_gpu.c $(LIB_SRC) -o $@ $(LIBS)
+	$(CC) $(WARN) $(CFLAGS) $(DEPFLAGS) -fPIC $(INC) $(SLURM_INC) -c $< -o $@
+
+$(B)/numa_gpu.so: $(B)/spank/numa_gpu.o $(LIB_OBJ) spank/numa_gpu.map
+	$(CC) $(LDFLAGS) -shared -Wl,--version-script=spank/numa_gpu.map -o $@ \
+	    $(filter %.o,$^) $(LIBS)
 
 $(B)/numa-gpu-mpirun: contrib/numa-gpu-mpirun
 	install -m 755 $< $@
@@ -87,17 +95,19 @@ $(B)/mkfakeroot: tests/unit/mkfakeroot.c $(B)/libnumagpu.a
 $(B)/shard-staging: contrib/examples/shard_staging.c $(B)/libnumagpu.a
 	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
 
-$(B)/stall: bench/stall.c
+$(B)/stall: tests/bench/stall.c
 	$(CC) $(WARN) $(CFLAGS) $< -o $@ -lpthread
 
-$(B)/bench: bench/bench.c $(B)/libnumagpu.a
+$(B)/bench: tests/bench/bench.c $(B)/libnumagpu.a
 	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
 
 # The plugin under ASan, for one real-Slurm run (tests/slurm/test_asan.sh).
-$(B)/asan-plugin/numa_gpu.so: spank/numa_gpu.c tests/faults/asan_opts.c $(LIB_SRC) lib/numagpu.h lib/internal.h
+$(B)/asan-plugin/%.o: spank/%.c
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O1 -g -fsanitize=address -fno-omit-frame-pointer -fPIC -shared $(INC) $(SLURM_INC) \
-	    spank/numa_gpu.c tests/faults/asan_opts.c $(LIB_SRC) -o $@ $(LIBS)
+	$(CC) $(WARN) -O1 -g $(SANFLAGS) $(DEPFLAGS) -fPIC $(INC) $(SLURM_INC) -c $< -o $@
+
+$(B)/asan-plugin/numa_gpu.so: $(B)/asan-plugin/numa_gpu.o tests/faults/asan_opts.c $(ASAN_OBJ)
+	$(CC) $(WARN) -O1 -g $(SANFLAGS) -fPIC -shared $^ -o $@ $(LIBS)
 
 # Fault injection for the tests only (never installed).
 $(B)/fault-shim.so: tests/faults/shim.c
@@ -114,9 +124,9 @@ $(B)/asan-tests/%: tests/unit/%.c tests/unit/t.h $(ASAN_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g $(SANFLAGS) $(INC) -Itests/unit $< -o $@ $(ASAN_OBJ) $(LIBS)
 
-$(B)/fuzz/lib/%.o: lib/%.c lib/numagpu.h lib/internal.h
+$(B)/fuzz/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(WARN) -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link -fPIC $(INC) -c $< -o $@
+	$(FUZZ_CC) $(WARN) -g -O1 $(FUZZ_SAN) $(DEPFLAGS) -fsanitize=fuzzer-no-link -fPIC $(INC) -c $< -o $@
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
 	$(FUZZ_CC) $(WARN) -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer $(INC) $< -o $@ $(FUZZ_OBJ) $(LIBS)
@@ -170,7 +180,7 @@ demo: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@bash bench/run.sh
+	@bash tests/bench/run.sh
 
 # Slurm's plugin directory: Debian's for the system Slurm, SLURM_PREFIX's
 # lib/slurm for an upstream build; PLUGINDIR= overrides either.
@@ -227,3 +237,5 @@ deb: deps
 
 clean:
 	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' -type f -not -path '$(B)/deb/*' 2>/dev/null)

@@ -3,7 +3,7 @@
  *   bench plan FILE MAXRANKS    median plan time for 1,2,4..MAXRANKS ranks (us)
  *   bench quality XML...        fraction of ranks on their GPU's node:
  *                               numa-gpu vs Slurm block vs GPU-blind spread
- * Output: one tab-separated record per line, for bench/run.sh. */
+ * Output: one tab-separated record per line, for tests/bench/run.sh. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <sys/resource.h>

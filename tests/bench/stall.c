@@ -2,7 +2,7 @@
  * mappings, with a thread timing mmap+munmap (what a training process does
  * all the time) to see how long an audit sampler stalls it. Prints "ready";
  * on stdin "report" prints the worst latency (us) since the last report.
- * Used by bench/run.sh. */
+ * Used by tests/bench/run.sh. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>

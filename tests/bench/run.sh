@@ -1,12 +1,12 @@
 #!/bin/bash
 # make bench: launch overhead, topology load, planner scaling, placement
 # quality and real-kernel memory locality, measured side by side in one run.
-# Writes bench/results/latest.md and latest.json and prints the summary.
+# Writes tests/bench/results/latest.md and latest.json and prints the summary.
 set -u
 cd "$(dirname "$0")/.."
 B=${NUMA_GPU_BUILD:-$(pwd)/build}
 C=${NUMA_GPU_CORPUS:-$(pwd)/tests/topologies}
-R=bench/results
+R=tests/bench/results
 RUNS=${BENCH_RUNS:-30}
 mkdir -p "$R"
 W=$(mktemp -d /tmp/numa-gpu-bench.XXXXXX)
@@ -46,8 +46,8 @@ say ""
 # ---------------------------------------------------------------- 2. planner scaling
 say "## 2. Planner scaling (median µs per plan, ranks round-robin over the GPUs)"
 say ""
-sh bench/synthetic.sh "pack:8 numa:8 core:8 pu:2" 1 "$W/syn-1024pu-64numa-32gpu.xml" 2
-sh bench/synthetic.sh "pack:2 numa:4 core:16 pu:2" 2 "$W/syn-256pu-8numa-16gpu.xml"
+sh tests/bench/synthetic.sh "pack:8 numa:8 core:8 pu:2" 1 "$W/syn-1024pu-64numa-32gpu.xml" 2
+sh tests/bench/synthetic.sh "pack:2 numa:4 core:16 pu:2" 2 "$W/syn-256pu-8numa-16gpu.xml"
 : > "$W/plan.tsv"
 for f in "$W/syn-1024pu-64numa-32gpu.xml" "$W/syn-256pu-8numa-16gpu.xml" \
          "$C/dell-xe8640-2s-xeon8480-snc4-4xh100.xml" "$C/llnl-tioga-1s-epyc7a53-nps4-4xmi250x-8gcd.xml" \
@@ -162,7 +162,7 @@ say "interval. numa_maps is the full walk (\`audit --full\`); sampled is the def
 say "task memory cgroup; cgroup reads memory.numa_stat. On this one-node machine every page is on"
 say "node 0, so the share column checks consistency only; the QEMU guest checks real placement."
 say ""
-bash bench/audit-stall.sh "$md" "$W/stall.tsv"
+bash tests/bench/audit-stall.sh "$md" "$W/stall.tsv"
 
 stall_walk=$(awk -F'\t' '$3 == "numa_maps" && $4 > m {m = $4} END {printf "%.2f", m / 1000}' "$W/stall.tsv")
 stall_sampled=$(awk -F'\t' '$3 == "sampled" && $4 > m {m = $4} END {printf "%.2f", m / 1000}' "$W/stall.tsv")
@@ -185,7 +185,7 @@ EOF
 cp "$md" "$R/latest.md"
 cp "$json" "$R/latest.json"
 echo
-echo "== summary (bench/results/latest.md, latest.json)"
+echo "== summary (tests/bench/results/latest.md, latest.json)"
 printf '%-46s %s\n' "topology load, cached / live (ms)" "$cached / $live"
 printf '%-46s %s\n' "plan 16 GPUs x 256 PUs, 16 ranks (us)" "$p16"
 printf '%-46s %s\n' "plan growth 1 -> 256 ranks (1024 PUs)" "$growth"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/audit-stall.sh OUT.md OUT.tsv: the audit sampler's cost to the job it
+# tests/bench/audit-stall.sh OUT.md OUT.tsv: the audit sampler's cost to the job it
 # watches. For 1, 4 and 8 GiB processes over 64 and 4096 mappings, each
 # method (numa_maps walk, sampled, cgroup) samples the process 5 times: the
 # worst mmap/munmap stall seen inside it, the sampler's CPU time per sample,
