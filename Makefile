@@ -66,8 +66,10 @@ $(B)/asan/%.o: lib/%.c
 $(B)/libnumagpu.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
-$(B)/libnumagpu.so: $(LIB_OBJ)
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,libnumagpu.so.$(SOVERSION) -o $@ $^ $(LIBS)
+# Only the installed headers' functions are exported (lib/libnumagpu.map).
+$(B)/libnumagpu.so: $(LIB_OBJ) lib/libnumagpu.map
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libnumagpu.so.$(SOVERSION) \
+	    -Wl,--version-script=lib/libnumagpu.map -o $@ $(LIB_OBJ) $(LIBS)
 
 $(B)/numagpu.pc: lib/numagpu.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
@@ -196,6 +198,7 @@ ETC_DOCS   = etc/plugstack.conf.d/numa-gpu.conf etc/epilog.d/numa-gpu-summary.sh
 INSTALLED  = $(PLUGINDIR)/numa_gpu.so \
              $(LIBDIR)/libnumagpu.so.$(SOVERSION) $(LIBDIR)/libnumagpu.so $(LIBDIR)/libnumagpu.a \
              $(LIBDIR)/pkgconfig/numagpu.pc $(PREFIX)/include/numagpu.h \
+             $(PREFIX)/include/numagpu/pool.h \
              $(PREFIX)/bin/numa-gpu $(PREFIX)/bin/numa-gpu-mpirun \
              $(MANDIR)/man1/numa-gpu.1 $(MANDIR)/man1/numa-gpu-mpirun.1 \
              $(MANDIR)/man3/libnumagpu.3 $(MANDIR)/man8/numa_gpu.8 \
@@ -217,7 +220,9 @@ install-files:
 	install -m 644 $(B)/libnumagpu.a $(DESTDIR)$(LIBDIR)/libnumagpu.a
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 	    lib/numagpu.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/numagpu.pc
+	install -d $(DESTDIR)$(PREFIX)/include/numagpu
 	install -m 644 lib/numagpu.h $(DESTDIR)$(PREFIX)/include/numagpu.h
+	install -m 644 lib/numagpu/pool.h $(DESTDIR)$(PREFIX)/include/numagpu/pool.h
 	install -m 755 $(B)/numa-gpu contrib/numa-gpu-mpirun $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 contrib/man/numa-gpu.1 contrib/man/numa-gpu-mpirun.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 contrib/man/libnumagpu.3 $(DESTDIR)$(MANDIR)/man3/
@@ -227,7 +232,8 @@ install-files:
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	-rmdir --ignore-fail-on-non-empty -p $(DESTDIR)$(DOCDIR) $(DESTDIR)$(PLUGINDIR) \
-	    $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include/numagpu $(DESTDIR)$(PREFIX)/include \
+	    $(DESTDIR)$(PREFIX)/bin \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man8 2>/dev/null
 
 # Debian packages numa-gpu (plugin + CLI + libnumagpu0) and libnumagpu-dev,

@@ -15,6 +15,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "numagpu.h"
+#include "private/audit.h"
+#include "private/config.h"
+#include "private/gresconf.h"
+#include "private/hints.h"
+#include "private/hugepages.h"
+#include "private/step.h"
+#include "private/util.h"
 
 static const char usage_text[] =
 "usage: numa-gpu topo    [--topology F] [--json]\n"
@@ -281,7 +288,7 @@ static int build_step(const opts *o, const ng_topo *t, ng_step *st)
     if (o->gpus)
         rc = ng_step_from_spec(t, &roots, o->gpus, o->ntasks, st, err, sizeof(err));
     else if (strcmp(o->cmd, "exec") == 0)
-        rc = ng_step_from_env(t, &roots, ng_step_getenv_process, NULL, NULL, o->ntasks,
+        rc = ng_step_from_env(t, &roots, ng_step_getenv_process, NULL, o->ntasks,
                               o->local_rank, st, err, sizeof(err));
     else if (strcmp(o->cmd, "hints") == 0 && !o->gpus_per_task) {
         /* Inside an allocation: the GPUs the job script sees, split over
@@ -296,7 +303,7 @@ static int build_step(const opts *o, const ng_topo *t, ng_step *st)
             fprintf(stderr, "numa-gpu: %s\n", err);
             return 2;
         }
-        rc = ng_step_from_env(t, &roots, ng_step_getenv_process, NULL, NULL, n,
+        rc = ng_step_from_env(t, &roots, ng_step_getenv_process, NULL, n,
                               0, st, err, sizeof(err));
     } else if (o->ntasks > 0)
         rc = ng_step_from_count(t, &roots, o->ntasks, o->gpus_per_task, st, err,
@@ -769,7 +776,7 @@ static int cmd_hugepages(int argc, char **argv)
 int main(int argc, char **argv)
 {
     if (argc == 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
-        printf("numa-gpu %s\n", numagpu_version());
+        printf("numa-gpu %s\n", ng_version());
         return 0;
     }
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "private/util.h"
 
 static const char *vendor_name(unsigned v)
 {

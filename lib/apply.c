@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "private/step.h"
+#include "private/util.h"
 
 #define MAX_NODES 1024
 #define MASK_WORDS (MAX_NODES / (8 * sizeof(unsigned long)))

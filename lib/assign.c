@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "private/assign.h"
+#include "private/util.h"
 
 #define MAX_GRES 4096   /* GRES indexes per node we accept */
 

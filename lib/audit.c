@@ -11,7 +11,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "internal.h"
+#include "private/audit.h"
+#include "private/step.h"
+#include "private/util.h"
 
 /* One numa_maps line: "7f..000 bind:1 anon=16384 dirty=16384 N1=16384
  * kernelpagesize_kB=4". Counts are in pages of kernelpagesize_kB. */

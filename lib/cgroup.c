@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "private/step.h"
+#include "private/util.h"
 
 /* Read a cpuset file of cgroup `path` under `base`, walking up to the root
  * while the file is absent or empty (cpuset not enabled down there). */

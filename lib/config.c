@@ -5,7 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "private/assign.h"
+#include "private/audit.h"
+#include "private/config.h"
+#include "private/hugepages.h"
+#include "private/util.h"
 
 void ng_config_init(ng_config *c)
 {

@@ -13,7 +13,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "internal.h"
+#include "private/util.h"
 
 #define MAX_ENV_LEN 4096
 #define MAX_GPUS 256

@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "private/gresconf.h"
+#include "private/util.h"
 
 /* Slurm's "socket" of a PU: its package, or its CPU NUMA node. */
 static hwloc_obj_t socket_of(hwloc_topology_t h, hwloc_obj_t core, int numa_sockets)

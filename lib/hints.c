@@ -13,7 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "private/hints.h"
+#include "private/util.h"
 
 static const char *mpi_names[] = { "ompi4", "ompi5", "impi", "mpich", "torchrun" };
 #define NMPI 5

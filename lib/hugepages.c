@@ -20,7 +20,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "internal.h"
+#include "private/audit.h"
+#include "private/hugepages.h"
+#include "private/util.h"
 
 #define LEDGER_HEADER "# numa-gpu hugepage ledger v1: job step task node page_kB added owner_pid owner_start\n"
 

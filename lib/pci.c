@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "private/util.h"
 
 /* n hex digits exactly at p; their value in *v. */
 static int hexn(const char *p, size_t n, unsigned long *v)

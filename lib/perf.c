@@ -9,7 +9,8 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "internal.h"
+#include "private/audit.h"
+#include "private/util.h"
 
 static int open_counter(int pid, unsigned long long result)
 {

@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "private/util.h"
 
 static const char *mode_names[] = { "off", "prefer", "strict", "interleave", "explain" };
 

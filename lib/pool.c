@@ -12,7 +12,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "internal.h"
+#include "numagpu/pool.h"
+#include "private/step.h"
+#include "private/util.h"
 
 struct ng_pool {
     char *base;
@@ -58,7 +60,7 @@ static void *placed_alloc(size_t bytes, int mode, int node, unsigned flags, char
     return p;
 }
 
-int numagpu_gpu_node(const ng_topo *t, const ng_roots *r, const char *gpu, int *node, char *err,
+int ng_gpu_node(const ng_topo *t, const ng_roots *r, const char *gpu, int *node, char *err,
                      size_t errlen)
 {
     char bus[NG_BUSID_LEN];
@@ -81,7 +83,7 @@ ng_pool *ng_pool_create(const ng_topo *t, const ng_roots *r, const char *gpu, si
                         unsigned flags, char *err, size_t errlen)
 {
     int node = -1;
-    if (numagpu_gpu_node(t, r, gpu, &node, err, errlen) < 0 || node_allowed(node, err, errlen) < 0)
+    if (ng_gpu_node(t, r, gpu, &node, err, errlen) < 0 || node_allowed(node, err, errlen) < 0)
         return NULL;
     ng_pool *p = calloc(1, sizeof(*p));
     if (!p)
@@ -117,7 +119,7 @@ void ng_pool_destroy(ng_pool *p)
     free(p);
 }
 
-void *numagpu_alloc_hot(const ng_topo *t, int node, size_t bytes, unsigned flags, char *err,
+void *ng_alloc_hot(const ng_topo *t, int node, size_t bytes, unsigned flags, char *err,
                         size_t errlen)
 {
     if (!hwloc_bitmap_isset(ng_topo_cpu_nodes(t), (unsigned)node))
@@ -127,7 +129,7 @@ void *numagpu_alloc_hot(const ng_topo *t, int node, size_t bytes, unsigned flags
     return placed_alloc(bytes, MPOL_BIND, node, flags, err, errlen);
 }
 
-void *numagpu_alloc_cold(const ng_topo *t, int node, size_t bytes, unsigned flags, char *err,
+void *ng_alloc_cold(const ng_topo *t, int node, size_t bytes, unsigned flags, char *err,
                          size_t errlen)
 {
     hwloc_bitmap_t from = hwloc_bitmap_alloc(), c = hwloc_bitmap_alloc(), m = hwloc_bitmap_alloc();
@@ -144,13 +146,13 @@ void *numagpu_alloc_cold(const ng_topo *t, int node, size_t bytes, unsigned flag
     return placed_alloc(bytes, MPOL_PREFERRED, far, flags, err, errlen);
 }
 
-void numagpu_free(void *p, size_t bytes)
+void ng_free(void *p, size_t bytes)
 {
     if (p)
         munmap(p, bytes);
 }
 
-int numagpu_node_of(const void *addr)
+int ng_node_of(const void *addr)
 {
     int node = -1;
     void *pages[1] = { (void *)((uintptr_t)addr & ~(uintptr_t)(sysconf(_SC_PAGESIZE) - 1)) };

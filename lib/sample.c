@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "internal.h"
+#include "private/audit.h"
+#include "private/util.h"
 
 const char *ng_method_name(ng_method m)
 {

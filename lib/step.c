@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "private/assign.h"
+#include "private/step.h"
+#include "private/util.h"
 
 void ng_step_free(ng_step *st)
 {
@@ -152,8 +154,8 @@ static int env_int(ng_getenv_fn fn, void *ctx, const char *const *names, int dfl
 }
 
 int ng_step_from_env(const ng_topo *t, const ng_roots *r, ng_getenv_fn fn,
-                     void *ctx, const char *step_gpus, int ntasks,
-                     int local_rank, ng_step *st, char *err, size_t errlen)
+                     void *ctx, int ntasks, int local_rank, ng_step *st, char *err,
+                     size_t errlen)
 {
     static const char *const size_vars[] = { "LOCAL_WORLD_SIZE",
         "OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", NULL };
@@ -168,21 +170,15 @@ int ng_step_from_env(const ng_topo *t, const ng_roots *r, ng_getenv_fn fn,
     if (local_rank >= ntasks)
         return ng_err(err, errlen, "local rank %d is not below the number of local "
                       "tasks %d", local_rank, ntasks);
-    char (*own)[NG_BUSID_LEN] = NULL, (*all)[NG_BUSID_LEN] = NULL;
-    int nown = 0, nall = 0;
+    char (*own)[NG_BUSID_LEN] = NULL;
+    int nown = 0;
     const char *src;
     if (ng_gpu_from_env(t, r, fn, ctx, &own, &nown, &src, err, errlen) < 0)
         return -1;
-    if (step_gpus && *step_gpus &&
-        ng_gpu_parse_list(t, r, NG_IDX_GRES, "step GPUs", step_gpus, &all, &nall,
-                          err, errlen) < 0) {
-        free(own);
-        return -1;
-    }
-    if (!all) {           /* every task sees the same list (torchrun, --gpus) */
-        all = own;
-        nall = nown;
-    }
+    /* Every task sees the same list (torchrun, --gpus); a per-task binding
+     * comes from ng_step_from_assignment instead. */
+    char (*all)[NG_BUSID_LEN] = own;
+    int nall = nown;
     int rc = step_alloc(st, ntasks, err, errlen);
     st->self = local_rank;
     snprintf(st->source, sizeof(st->source), "%s", *src ? src : "no GPU variables");
@@ -199,8 +195,6 @@ int ng_step_from_env(const ng_topo *t, const ng_roots *r, ng_getenv_fn fn,
     for (int j = 0; rc == 0 && j < (narrowed ? nown : k); j++)
         if (rank_add(&st->ranks[local_rank], narrowed ? own[j] : all[local_rank * k + j]) < 0)
             rc = ng_err(err, errlen, "out of memory");
-    if (all != own)
-        free(all);
     free(own);
     if (rc < 0)
         ng_step_free(st);

@@ -8,7 +8,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "internal.h"
+#include "private/util.h"
 
 struct ng_topo {
     hwloc_topology_t h;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "internal.h"
+#include "private/util.h"
 
 int ng_err(char *err, size_t len, const char *fmt, ...)
 {
@@ -153,7 +153,12 @@ int ng_parse_u64(const char *s, unsigned long long min, unsigned long long max,
 #ifndef NUMAGPU_VERSION
 #define NUMAGPU_VERSION "unknown"   /* built outside the Makefile */
 #endif
-const char *numagpu_version(void)
+const char *ng_version(void)
 {
     return NUMAGPU_VERSION;
+}
+
+unsigned ng_get_api_version(void)
+{
+    return NUMAGPU_API_VERSION;
 }

@@ -33,6 +33,13 @@
 #include <time.h>
 #include <unistd.h>
 #include "numagpu.h"
+#include "private/assign.h"
+#include "private/audit.h"
+#include "private/config.h"
+#include "private/hints.h"
+#include "private/hugepages.h"
+#include "private/step.h"
+#include "private/util.h"
 
 SPANK_PLUGIN(numa_gpu, 1);
 
@@ -680,7 +687,7 @@ static int task_plan(spank_t sp)
         if (a.n)
             ng_assignment_free(&a);
     } else {
-        rc = ng_step_from_env(topo, &roots, job_getenv, sp, NULL, (int)ntasks, tlocal, &st,
+        rc = ng_step_from_env(topo, &roots, job_getenv, sp, (int)ntasks, tlocal, &st,
                               tplan_err, sizeof(tplan_err));
     }
     if (rc == 0) {
@@ -845,7 +852,7 @@ static void export_hints(spank_t sp)
     ng_config_roots(&cfg, &roots);
     ng_step st;
     ng_plan plan;
-    if (ng_step_from_env(topo, &roots, job_getenv, sp, NULL, ntasks, 0, &st,
+    if (ng_step_from_env(topo, &roots, job_getenv, sp, ntasks, 0, &st,
                          err, sizeof(err)) < 0) {
         task_log(1, err, NULL);
         free(nodelist);

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "numagpu.h"
+#include <numagpu/pool.h>
 
 /* "node=pages,..." of a buffer, from the kernel's per-page answer. */
 static void where(const char *key, const char *buf, size_t bytes)
@@ -19,7 +19,7 @@ static void where(const char *key, const char *buf, size_t bytes)
     long page = sysconf(_SC_PAGESIZE);
     int count[64] = { 0 }, other = 0;
     for (size_t off = 0; off < bytes; off += (size_t)page) {
-        int n = numagpu_node_of(buf + off);
+        int n = ng_node_of(buf + off);
         if (n >= 0 && n < 64)
             count[n]++;
         else
@@ -74,13 +74,13 @@ int main(int argc, char **argv)
         printf("shards=%d used=%zu\n", shard[3] ? 4 : 0, ng_pool_used(pool));
         where("hot_pages", shard[0], hot - 256);
         if (cold) {
-            char *c = numagpu_alloc_cold(t, ng_pool_node(pool), cold, NG_PREFAULT, err, sizeof(err));
+            char *c = ng_alloc_cold(t, ng_pool_node(pool), cold, NG_PREFAULT, err, sizeof(err));
             if (!c) {
                 fprintf(stderr, "shard-staging: %s\n", err);
                 rc = 1;
             } else {
                 where("cold_pages", c, cold);
-                numagpu_free(c, cold);
+                ng_free(c, cold);
             }
         }
         ng_pool_destroy(pool);

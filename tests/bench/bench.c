@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include "numagpu.h"
+#include "private/audit.h"
 
 static double now_us(void)
 {

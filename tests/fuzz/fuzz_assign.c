@@ -2,8 +2,10 @@
 /* Slurm's GPU binding strings (SLURMD_TRES_BIND), step GPU lists and cpu
  * bind lists as a task would see them: never crash, rows only name the
  * step's GPUs. Input: "STEP|BIND|NTASKS|CPUTYPE|CPULIST". */
-#include "numagpu.h"
 #include "fuzz.h"
+#include "numagpu.h"
+#include "private/assign.h"
+#include "private/step.h"
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
     char *s = fz_str(d, n), err[NG_ERRLEN];

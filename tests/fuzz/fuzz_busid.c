@@ -1,6 +1,6 @@
 /* ng_busid_parse: never crashes; what it accepts round-trips to itself. */
-#include "numagpu.h"
 #include "fuzz.h"
+#include "numagpu.h"
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
     char *s = fz_str(d, n), a[NG_BUSID_LEN], b[NG_BUSID_LEN];

@@ -1,7 +1,7 @@
 /* ng_list_parse: never crashes; an accepted list prints and parses back to
  * the same set. */
-#include "numagpu.h"
 #include "fuzz.h"
+#include "numagpu.h"
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
     char *s = fz_str(d, n);

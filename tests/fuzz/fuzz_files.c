@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "numagpu.h"
 #include "fuzz.h"
+#include "numagpu.h"
+#include "private/audit.h"
+#include "private/hugepages.h"
 static char dir[64];
 static void put(const char *rel, const uint8_t *d, size_t n)
 {

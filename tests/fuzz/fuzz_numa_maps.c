@@ -1,6 +1,7 @@
 /* /proc/<pid>/numa_maps text: never crashes, totals add up. */
-#include "numagpu.h"
 #include "fuzz.h"
+#include "numagpu.h"
+#include "private/audit.h"
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
     char *s = fz_str(d, n);

@@ -1,8 +1,12 @@
 #define _GNU_SOURCE
 /* User and admin strings: --numa-gpu, --numa-gpu-mem, --numa-gpu-hugepages,
  * --mpi, plugstack arguments, tasks per node, numbers. First byte picks. */
-#include "numagpu.h"
 #include "fuzz.h"
+#include "numagpu.h"
+#include "private/config.h"
+#include "private/hints.h"
+#include "private/hugepages.h"
+#include "private/util.h"
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
     if (n < 1)

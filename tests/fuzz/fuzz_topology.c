@@ -3,8 +3,9 @@
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <unistd.h>
-#include "numagpu.h"
 #include "fuzz.h"
+#include "numagpu.h"
+#include "private/gresconf.h"
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
     char path[64], err[NG_ERRLEN];

@@ -18,13 +18,15 @@ make --no-print-directory -s install DESTDIR="$D" PREFIX=/usr >"$T/install.log" 
 v=$("$D/usr/bin/numa-gpu" --version 2>&1)
 [ "$v" = "numa-gpu $VERSION" ] && [ -f "$D$PLUG/numa_gpu.so" ] && [ -L "$D/usr/lib/libnumagpu.so" ] &&
     [ "$(objdump -p "$D/usr/lib/libnumagpu.so.0" | awk '/SONAME/ {print $2}')" = libnumagpu.so.0 ] &&
-    grep -q "^Requires: hwloc" "$D/usr/lib/pkgconfig/numagpu.pc" && pass destdir-install ||
+    grep -q "^Requires: hwloc" "$D/usr/lib/pkgconfig/numagpu.pc" &&
+    [ "$(cd "$D/usr/include" && find . -type f | sort | tr '\n' ' ')" = "./numagpu.h ./numagpu/pool.h " ] &&
+    pass destdir-install ||
     fail destdir-install "version '$v' $(cd "$D" && find . -type f | head)"
 # An application builds against the installed header, .pc and library.
 cat > "$T/app.c" <<'EOC'
 #include <stdio.h>
-#include <numagpu.h>
-int main(void) { printf("%s\n", numagpu_version()); return 0; }
+#include <numagpu/pool.h>
+int main(void) { printf("%s\n", ng_version()); return 0; }
 EOC
 if PKG_CONFIG_PATH=$D/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$D \
    cc -std=c11 -Wall -Werror "$T/app.c" -o "$T/app" $(PKG_CONFIG_PATH=$D/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$D pkg-config --cflags --libs numagpu) 2>"$T/cc.err" &&

@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "numagpu.h"
 #include "t.h"
+#include "numagpu.h"
+#include "private/assign.h"
+#include "private/config.h"
+#include "private/step.h"
 
 /* "0,1;1" style rendering of an assignment: tasks by ';'. */
 static char *rows(const ng_assignment *a, char *buf, size_t len)

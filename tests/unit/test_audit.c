@@ -13,8 +13,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "numagpu.h"
 #include "t.h"
+#include "numagpu.h"
+#include "private/audit.h"
 
 /* A child that binds its memory to node 0, touches mb MiB and waits. */
 static pid_t toucher(int mb, const int p[2])

@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "numagpu.h"
 #include "t.h"
+#include "numagpu.h"
+#include "private/step.h"
 
 static char root[64];
 

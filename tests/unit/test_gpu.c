@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "numagpu.h"
 #include "t.h"
+#include "numagpu.h"
 
 typedef struct { char busid[32], vendor[16], minor[16], uuid[80], card[16]; } row;
 

@@ -9,8 +9,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "numagpu.h"
 #include "t.h"
+#include "numagpu.h"
+#include "private/hugepages.h"
 
 static char root[64], state[96];
 

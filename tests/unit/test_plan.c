@@ -7,8 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "numagpu.h"
 #include "t.h"
+#include "numagpu.h"
+#include "private/step.h"
 
 static ng_topo *load(const char *name)
 {

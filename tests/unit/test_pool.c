@@ -6,13 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "numagpu.h"
 #include "t.h"
+#include "numagpu.h"
+#include "numagpu/pool.h"
 
 static int all_on(const char *buf, size_t bytes, int node)
 {
     for (size_t off = 0; off < bytes; off += 4096)
-        if (numagpu_node_of(buf + off) != node)
+        if (ng_node_of(buf + off) != node)
             return 0;
     return 1;
 }
@@ -29,7 +30,7 @@ int main(void)
     CHECK(t, "%s", err);
     if (t) {
         int node = -1;
-        CHECK(numagpu_gpu_node(t, &r, bus, &node, err, sizeof(err)) == 0, "%s", err);
+        CHECK(ng_gpu_node(t, &r, bus, &node, err, sizeof(err)) == 0, "%s", err);
         ng_pool *p = ng_pool_create(t, &r, bus, 4 << 20, NG_PREFAULT, err, sizeof(err));
         CHECK(p && ng_pool_node(p) == node, "pool: %s", err);
         if (p) {
@@ -45,19 +46,19 @@ int main(void)
     t_end();
 
     t_begin("pool/hot-on-ddr-cold-needs-a-memory-tier");
-    void *h = t ? numagpu_alloc_hot(t, 0, 2 << 20, NG_PREFAULT, err, sizeof(err)) : NULL;
+    void *h = t ? ng_alloc_hot(t, 0, 2 << 20, NG_PREFAULT, err, sizeof(err)) : NULL;
     CHECK(h && all_on(h, 2 << 20, 0), "hot: %s", err);
-    numagpu_free(h, 2 << 20);
-    void *c = t ? numagpu_alloc_cold(t, 0, 2 << 20, 0, err, sizeof(err)) : NULL;
+    ng_free(h, 2 << 20);
+    void *c = t ? ng_alloc_cold(t, 0, 2 << 20, 0, err, sizeof(err)) : NULL;
     int has_memory_only = t && ng_topo_nearest_memory_only(t, ng_topo_cpu_nodes(t), NULL, NULL) >= 0;
     if (!has_memory_only)
         CHECK(!c && strstr(err, "no memory-only (HBM/CXL) node usable near node 0"), "cold: %s", err);
-    numagpu_free(c, 2 << 20);
+    ng_free(c, 2 << 20);
     t_end();
 
     t_begin("pool/errors-name-the-problem");
     ng_topo *x = t;
-    CHECK(x && !numagpu_alloc_hot(x, 1, 4096, 0, err, sizeof(err)) && strstr(err, "node 1"),
+    CHECK(x && !ng_alloc_hot(x, 1, 4096, 0, err, sizeof(err)) && strstr(err, "node 1"),
           "hot on node 1: %s", err);
     CHECK(x && !ng_pool_create(x, &r, "0000:99:00.0", 4096, 0, err, sizeof(err)) &&
           strstr(err, "0000:99:00.0"), "unknown GPU: %s", err);
@@ -65,7 +66,7 @@ int main(void)
     ng_topo *j = ng_topo_load(xml, err, sizeof(err));
     CHECK(j && !ng_pool_create(j, &r, "0000:01:00.0", 4096, 0, err, sizeof(err)) &&
           strstr(err, "locality unknown"), "no locality: %s", err);
-    CHECK(t && !numagpu_alloc_hot(t, 0, 0, 0, err, sizeof(err)) && strstr(err, "zero"), "zero: %s", err);
+    CHECK(t && !ng_alloc_hot(t, 0, 0, 0, err, sizeof(err)) && strstr(err, "zero"), "zero: %s", err);
     ng_topo_free(j);
     t_end();
     ng_topo_free(t);

@@ -5,8 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "numagpu.h"
 #include "t.h"
+#include "numagpu.h"
+#include "private/config.h"
+#include "private/hints.h"
+#include "private/step.h"
 
 static void config(void)
 {
@@ -74,20 +77,10 @@ static void step_env(void)
     ng_step st;
     const char *A = "0000:03:00.0", *B = "0000:27:00.0", *C = "0000:83:00.0", *D = "0000:a3:00.0";
 
-    t_begin("step/per-task-gpus-with-step-list");
-    /* --gpus-per-task=1 -n2, task 1: sees only its GPU; the step list names both. */
-    t_env e1 = { { "SLURM_STEP_GPUS" }, { "0000:83:00.0" } };
-    CHECK(t && ng_step_from_env(t, &r, t_getenv, &e1, "0000:03:00.0,0000:83:00.0", 2, 1, &st,
-                                err, sizeof(err)) == 0, "%s", err);
-    CHECK(st.nranks == 2 && st.self == 1 && same(&st.ranks[0], A, NULL) && same(&st.ranks[1], C, NULL),
-          "ranks: %d/%d", st.ranks[0].ngpus, st.ranks[1].ngpus);
-    ng_step_free(&st);
-    t_end();
-
     t_begin("step/shared-list-split-in-chunks");
     /* --gpus=4 -n2: every task sees all four; rank i takes the i-th pair. */
     t_env e2 = { { "CUDA_VISIBLE_DEVICES" }, { "0000:03:00.0,0000:27:00.0,0000:83:00.0,0000:a3:00.0" } };
-    CHECK(t && ng_step_from_env(t, &r, t_getenv, &e2, e2.vals[0], 2, 0, &st, err, sizeof(err)) == 0,
+    CHECK(t && ng_step_from_env(t, &r, t_getenv, &e2, 2, 0, &st, err, sizeof(err)) == 0,
           "%s", err);
     CHECK(same(&st.ranks[0], A, B) && same(&st.ranks[1], C, D), "chunks");
     ng_step_free(&st);
@@ -96,7 +89,7 @@ static void step_env(void)
     t_begin("step/torchrun-local-rank-from-env");
     t_env e3 = { { "LOCAL_RANK", "LOCAL_WORLD_SIZE", "ROCR_VISIBLE_DEVICES" },
                { "1", "2", "0000:03:00.0,0000:83:00.0" } };
-    CHECK(t && ng_step_from_env(t, &r, t_getenv, &e3, NULL, 0, -1, &st, err, sizeof(err)) == 0,
+    CHECK(t && ng_step_from_env(t, &r, t_getenv, &e3, 0, -1, &st, err, sizeof(err)) == 0,
           "%s", err);
     CHECK(st.nranks == 2 && st.self == 1 && same(&st.ranks[1], C, NULL) &&
           !strcmp(st.source, "ROCR_VISIBLE_DEVICES"), "self %d source %s", st.self, st.source);
@@ -105,13 +98,13 @@ static void step_env(void)
 
     t_begin("step/uneven-list-keeps-own-gpus-others-unknown");
     t_env e4 = { { "CUDA_VISIBLE_DEVICES" }, { "0000:03:00.0,0000:27:00.0,0000:83:00.0" } };
-    CHECK(t && ng_step_from_env(t, &r, t_getenv, &e4, NULL, 2, 0, &st, err, sizeof(err)) == 0,
+    CHECK(t && ng_step_from_env(t, &r, t_getenv, &e4, 2, 0, &st, err, sizeof(err)) == 0,
           "%s", err);
     CHECK(st.ranks[0].ngpus == 3 && st.ranks[1].ngpus == 0, "3 GPUs over 2 ranks: %d/%d",
           st.ranks[0].ngpus, st.ranks[1].ngpus);
     ng_step_free(&st);
     t_env e5 = { { "LOCAL_RANK", "LOCAL_WORLD_SIZE" }, { "4", "2" } };
-    CHECK(t && ng_step_from_env(t, &r, t_getenv, &e5, NULL, 0, -1, &st, err, sizeof(err)) < 0 &&
+    CHECK(t && ng_step_from_env(t, &r, t_getenv, &e5, 0, -1, &st, err, sizeof(err)) < 0 &&
           strstr(err, "local rank 4"), "rank beyond size: %s", err);
     t_end();
 

@@ -1,6 +1,7 @@
-/* Helpers shared by libnumagpu's modules; not part of the public API. */
-#ifndef NG_INTERNAL_H
-#define NG_INTERNAL_H
+/* Helpers shared by libnumagpu's modules and front-ends.
+ * Internal to numa-gpu (library, CLI, plugin, tests): not installed. */
+#ifndef NG_PRIVATE_UTIL_H
+#define NG_PRIVATE_UTIL_H
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,5 +27,13 @@ void ng_accel_node_cpus(const ng_topo *t, const ng_accel *a, hwloc_bitmap_t cpus
  * returns bytes read or -1. */
 long ng_read_file(const char *path, char *buf, size_t len);
 
+
+/* A strict decimal number in [min, max]: digits only (no sign, space or
+ * suffix); 0 or -1. */
+int ng_parse_u64(const char *s, unsigned long long min, unsigned long long max,
+                 unsigned long long *out);
+/* Tasks on the first node from SLURM_NTASKS_PER_NODE / SLURM_TASKS_PER_NODE
+ * ("4", "2(x3),1"): 1..65536, else -1 naming the value. */
+int ng_tasks_per_node_parse(const char *s, int *n, char *err, size_t errlen);
 
 #endif

@@ -1,0 +1,101 @@
+/* What a task got: page samples, perf counters, audit records
+ * (lib/audit.c, lib/sample.c, lib/perf.c).
+ * Internal to numa-gpu (library, CLI, plugin, tests): not installed. */
+#ifndef NG_PRIVATE_AUDIT_H
+#define NG_PRIVATE_AUDIT_H
+
+#include "numagpu.h"
+#include "private/step.h"
+
+#define NG_MAX_NODES 256
+/* Pages per NUMA node (in 4 KiB units, huge pages counted by size). */
+typedef struct {
+    unsigned long pages[NG_MAX_NODES];
+    unsigned long total;
+    char policy[64];   /* numa_maps policy of the largest area ("bind:1") */
+    char cpus[512];    /* Cpus_allowed_list of the sampled process */
+    int nprocs;        /* processes sampled */
+    unsigned sampled;  /* sampled method: pages asked */
+    unsigned hits;     /* sampled method: of them resident (total is the
+                          estimate of resident pages) */
+    int method;        /* ng_method that produced it */
+    char level[16];    /* cgroup method: "task", "step", ... */
+} ng_pages;
+
+/* How a task's pages are counted: auto picks cgroup (the task's own memory
+ * cgroup), else sampled; numa_maps (the full walk) only when asked. */
+typedef enum { NG_METHOD_AUTO = 0, NG_METHOD_CGROUP, NG_METHOD_SAMPLED,
+               NG_METHOD_NUMA_MAPS } ng_method;
+const char *ng_method_name(ng_method m);
+int ng_method_parse(const char *s, ng_method *m);
+/* memory.numa_stat (v1 "anon=.. N0=.." pages, v2 "anon N0=.." bytes) ->
+ * anonymous pages per node; -1 if no anon line parses. */
+int ng_memcg_numa_stat_parse(const char *text, ng_pages *p);
+/* The memory cgroup of pid and its anon pages per node; level says which
+ * Slurm cgroup it is ("task", "step", "job", "other"). */
+int ng_sample_cgroup(const char *procfs, const char *sysfs, int pid, ng_pages *p, char *level,
+                     size_t levlen, char *err, size_t errlen);
+/* About npages random pages of pid's readable mappings (spread by each
+ * mapping's estimated resident size) asked with move_pages in batches of
+ * 64; pages[] and total estimate resident pages per node. */
+int ng_sample_pages(const char *procfs, int pid, unsigned npages, unsigned seed, ng_pages *p,
+                    char *err, size_t errlen);
+/* The placement of task pid by method m (auto: its own memory cgroup, or
+ * its step's when alone; else npages sampled over it and its children;
+ * numa_maps: the full walk of it and its children), with its cpus. */
+int ng_sample_task(const char *procfs, const char *sysfs, int pid, ng_method m, unsigned npages,
+                   int alone, ng_pages *p, char *err, size_t errlen);
+/* Half-width of the 95 % confidence interval of local_pct, in points. */
+double ng_pages_ci95(const ng_pages *p, hwloc_const_bitmap_t nodes);
+
+/* Add a numa_maps text into p; returns lines parsed, -1 if nothing parsed
+ * and something was malformed. */
+int ng_numa_maps_parse(const char *text, ng_pages *p);
+/* Sample /proc/<pid>/numa_maps (and its descendants if children). */
+int ng_sample_pid(const char *procfs, int pid, int children, ng_pages *p,
+                  char *err, size_t errlen);
+double ng_pages_local_pct(const ng_pages *p, hwloc_const_bitmap_t nodes);
+char *ng_pages_str(const ng_pages *p, char *buf, size_t len); /* "0:12,1:3" */
+
+/* Node-level load counters of a task; -1 with why ("unavailable: ...") when
+ * the machine has none. */
+int ng_perf_open(int pid, int fds[2], char *why, size_t len);
+int ng_perf_read(int fds[2], unsigned long long *accesses, unsigned long long *misses);
+void ng_perf_close(int fds[2]);
+
+/* The task part of an audit record: mode, gpus, intended, effective,
+ * verdict, reason (JSON members without braces, malloc'ed). */
+char *ng_audit_task_json(const ng_plan *p, int self, const ng_effective *eff,
+                         const char *gpu_source);
+/* "gpu 0000:5f:00.0 node 1: cpus 8-15 (node 1), mem bind 1 [local]" from
+ * the effective placement (the intended one when eff is NULL). */
+char *ng_audit_task_summary(const ng_plan *p, int self, const ng_effective *eff,
+                            char *buf, size_t len);
+typedef struct {
+    unsigned long job, step;
+    int task, global_task, pid, sample_age;
+    const char *host;
+} ng_audit_ids;
+/* One complete record line (JSON + '\n'): ids, the task part, the last
+ * numa_maps sample with the % of pages on home, perf result or reason, and a
+ * one-line human summary (summary = "gpu ... node N: cpus ..., mem ..."). */
+char *ng_audit_record(const ng_audit_ids *ids, const char *task_json,
+                      const char *summary, hwloc_const_bitmap_t home,
+                      hwloc_const_bitmap_t home_cpus, int warn_local,
+                      const ng_pages *sample, const char *perf);
+/* Verdict of a sample: local (cpus within home_cpus, >= warn_local % pages
+ * on home), remote (no cpu of home_cpus and below), partial otherwise. */
+const char *ng_sample_verdict(const ng_pages *s, hwloc_const_bitmap_t home,
+                              hwloc_const_bitmap_t home_cpus, int warn_local);
+/* Append line to DIR/NAME safely as root (no symlinks, no foreign files,
+ * directory not writable by others), atomically under flock. */
+int ng_audit_append(const char *dir, const char *name, const char *line,
+                    char *err, size_t errlen);
+/* Summary of DIR/<jobid>.json, one line per task record. */
+int ng_audit_summarize(const char *dir, unsigned long jobid, int warn_local,
+                       char **text, char *err, size_t errlen);
+/* Field of one of our JSON lines. */
+int ng_json_str(const char *line, const char *key, char *out, size_t len);
+int ng_json_num(const char *line, const char *key, double *out);
+
+#endif

@@ -1,0 +1,51 @@
+/* Cluster policy: plugstack arguments, user options, Slurm's files (lib/config.c).
+ * Internal to numa-gpu (library, CLI, plugin, tests): not installed. */
+#ifndef NG_PRIVATE_CONFIG_H
+#define NG_PRIVATE_CONFIG_H
+
+#include "numagpu.h"
+
+/* Cluster policy (plugstack.conf arguments) and user choices, parsed the
+ * same way by the plugin and the CLI. */
+typedef struct {
+    ng_mode default_mode;     /* default=MODE (off unless set) */
+    unsigned allowed;         /* allowed=MODE,... as bits 1<<ng_mode */
+    int exclusive_only;       /* act only on jobs that own the whole node */
+    int verbose;
+    int pci_order;            /* gpu_order=pci */
+    char topology[1024];      /* topology=PATH (cached XML) */
+    char procfs[1024], sysfs[1024], gpu_map[1024];
+    char audit_dir[1024];     /* audit_dir=PATH: per-job JSON records */
+    int audit_interval;       /* seconds between numa_maps samples, 0 = off */
+    int audit_warn_local;     /* flag tasks below this % of local pages */
+    int hugepages_off;        /* hugepages=off */
+    unsigned long long hugepages_max_per_job; /* bytes, 0 = no cap */
+    double hugepages_max_fraction;            /* 0 = no cap */
+    char hugepages_mount[1024];               /* hugetlbfs mount to tell tasks */
+    char state_dir[1024];     /* state_dir=PATH (ledger), default /run/numa-gpu */
+    int constrain_devices;    /* auto (-1): read slurm.conf/cgroup.conf */
+    int gres_cores;           /* gres.conf gives Cores= (or AutoDetect): -1 auto */
+    int bind_rules;           /* NG_BIND_RULES_*, -1 auto (from the release) */
+    int audit_method;         /* ng_method for the audit samples */
+    unsigned audit_pages;     /* pages per sample for the sampled method */
+} ng_config;
+
+void ng_config_init(ng_config *c);
+/* One plugstack argument ("default=prefer", "verbose", ...). */
+int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen);
+/* Cross-argument checks, after all arguments. */
+int ng_config_check(const ng_config *c, char *err, size_t errlen);
+int ng_config_mode_allowed(const ng_config *c, ng_mode m, char *err, size_t errlen);
+void ng_config_roots(const ng_config *c, ng_roots *r);
+/* Slurm-style "Key=Value" file lookup (keys case-insensitive); -1 absent. */
+int ng_conf_get(const char *path, const char *key, char *out, size_t len);
+/* What Slurm does with the files beside slurm_conf (NULL: /etc/slurm):
+ * device ids relative to the allocation (task/cgroup + ConstrainDevices),
+ * and whether gres.conf gives GPUs Cores= (or AutoDetect does). */
+int ng_slurm_local_index(const char *slurm_conf);
+int ng_slurm_gres_cores(const char *slurm_conf);
+/* "strict,verbose" -> mode + verbose flag; the error names the bad part. */
+int ng_mode_option_parse(const char *s, ng_mode *mode, int *verbose, char *err,
+                         size_t errlen);
+
+#endif

@@ -1,0 +1,32 @@
+/* The plan rendered for launchers that bind ranks themselves (lib/hints.c).
+ * Internal to numa-gpu (library, CLI, plugin, tests): not installed. */
+#ifndef NG_PRIVATE_HINTS_H
+#define NG_PRIVATE_HINTS_H
+
+#include "numagpu.h"
+
+/* Launchers that bind ranks themselves. */
+#define NG_MPI_OMPI4 1u
+#define NG_MPI_OMPI5 2u
+#define NG_MPI_IMPI 4u
+#define NG_MPI_MPICH 8u
+#define NG_MPI_TORCHRUN 16u
+#define NG_MPI_ALL 31u
+int ng_mpi_parse(const char *s, unsigned *mask, char *err, size_t errlen);
+
+typedef struct {
+    char name[64];
+    char *value;
+} ng_hint;
+typedef struct {
+    int n;
+    ng_hint *v;          /* environment variables, in order */
+    char *rankfile;      /* Open MPI rankfile text for all hosts */
+} ng_hints;
+/* Render plan p (one node's ranks) for hosts[0..nhosts-1]. */
+int ng_hints_build(const ng_plan *p, const char *const *hosts, int nhosts,
+                   const char *rankfile_path, unsigned mpis, ng_hints *h, char *err,
+                   size_t errlen);
+void ng_hints_free(ng_hints *h);
+
+#endif

@@ -1,0 +1,116 @@
+/* A step's ranks, the one plan path, and putting a rank's plan into effect
+ * (lib/step.c, lib/apply.c, lib/cgroup.c).
+ * Internal to numa-gpu (library, CLI, plugin, tests): not installed. */
+#ifndef NG_PRIVATE_STEP_H
+#define NG_PRIVATE_STEP_H
+
+#include "numagpu.h"
+#include "private/assign.h"
+
+/* ------------------------------------------------------------------- allowed */
+
+/* The cpus and memory nodes the process pid (0 = self) may use: its cpuset
+ * cgroup (v2 or v1), not its current affinity mask. Falls back to all online
+ * CPUs and Mems_allowed_list. procfs/sysfs NULL = /proc, /sys. */
+int ng_allowed_read(const char *procfs, const char *sysfs, int pid,
+                    hwloc_bitmap_t cpus, hwloc_bitmap_t mems, char *err,
+                    size_t errlen);
+
+/* --------------------------------------------------------------------- apply */
+
+typedef struct {
+    hwloc_bitmap_t cpus;      /* effective, read back from the kernel */
+    hwloc_bitmap_t mems;
+    ng_mempol policy;
+} ng_effective;
+
+/* Bind the calling process (all its threads' future children) to the rank's
+ * cpus and memory policy, then read back what the kernel did into eff (may
+ * be NULL). On failure nothing is left half-applied: the previous affinity
+ * and policy are restored. */
+int ng_apply(const ng_topo *t, const ng_rank_plan *rp, ng_effective *eff,
+             char *err, size_t errlen);
+/* Only set the calling thread's CPU affinity (e.g. widen an MPI daemon). */
+int ng_bind_cpus(hwloc_const_bitmap_t cpus, char *err, size_t errlen);
+/* Read the calling process's (pid 0) or another process's affinity and
+ * the caller's memory policy. */
+int ng_effective_read(int pid, ng_effective *eff, char *err, size_t errlen);
+void ng_effective_clear(ng_effective *eff);
+
+/* ---------------------------------------------------------------------- step */
+
+/* The GPUs of every local rank of a step, as the plugin and `numa-gpu exec`
+ * see them. Every local task builds the same step, so all compute the same
+ * plan and ranks sharing a node get disjoint cores. */
+typedef struct {
+    int nranks;
+    ng_rank_gpus *ranks;
+    int self;            /* the calling task's local rank, -1 if none */
+    char source[64];     /* where the GPU ids came from */
+} ng_step;
+
+/* --gpus "0,1:2,3": ids by ',', ranks by ':' (a ':' inside a PCI bus id is
+ * part of the id). ntasks > groups adds ranks without GPUs. */
+int ng_step_from_spec(const ng_topo *t, const ng_roots *r, const char *spec,
+                      int ntasks, ng_step *st, char *err, size_t errlen);
+/* ntasks ranks, rank i gets GRES indexes i*k .. i*k+k-1. */
+int ng_step_from_count(const ng_topo *t, const ng_roots *r, int ntasks, int k,
+                       ng_step *st, char *err, size_t errlen);
+/* From a task's environment (a launcher's ranks, the batch script).
+ * ntasks <= 0 / local_rank < 0: read LOCAL_WORLD_SIZE/LOCAL_RANK (torchrun),
+ * OMPI_COMM_WORLD_LOCAL_SIZE/_RANK, SLURM_STEP_NUM_TASKS.../SLURM_LOCALID.
+ * The step's GPUs are split in equal consecutive chunks over the ranks; the
+ * calling task's row is always the GPUs its own environment names. */
+int ng_step_from_env(const ng_topo *t, const ng_roots *r, ng_getenv_fn fn,
+                     void *ctx, int ntasks, int local_rank, ng_step *st, char *err,
+                     size_t errlen);
+const char *ng_step_getenv_process(const char *name, void *ctx);
+/* The step from Slurm's assignment (ng_assign): rank i gets task i's GPUs
+ * resolved to bus ids. A shared assignment (no per-task binding) follows the
+ * local-rank convention: rank i takes chunk i when the list splits evenly,
+ * GPU i / (tasks per GPU) when tasks share GPUs evenly, else all of them. */
+int ng_step_from_assignment(const ng_topo *t, const ng_roots *r, const ng_assignment *a,
+                            int self, ng_step *st, char *err, size_t errlen);
+/* "0,1,3" -> ascending unique GRES indexes (malloc'ed). */
+int ng_gres_list_parse(const char *s, unsigned **out, int *n, char *err, size_t errlen);
+/* Cross-check row self against the task's own SLURM_STEP_GPUS: the same
+ * GRES indexes (global ids), or the same count (local_index). 0 when they
+ * agree or the task names none; -1 with why. */
+int ng_assign_check(const ng_assignment *a, int self, int local_index, ng_getenv_fn fn,
+                    void *ctx, char *why, size_t len);
+/* What gres.conf Cores= (or AutoDetect) says for each step GPU: the cpus of
+ * its NUMA node(s) in the topology; out[g] NULL where unknown. */
+int ng_gres_local_cpus(const ng_topo *t, const ng_roots *r, const unsigned *gres, int n,
+                       hwloc_bitmap_t **out, int *nout);
+void ng_gres_local_cpus_free(hwloc_bitmap_t *v, int n);
+/* The one plan path: step -> plan -> memory tier (mem), with the mode's
+ * rule for a tier this node lacks (strict: error; otherwise local memory is
+ * kept and warn says why). Used by the plugin, exec and hints alike. */
+int ng_step_plan(const ng_topo *t, const ng_step *st, hwloc_const_bitmap_t cpus,
+                 hwloc_const_bitmap_t mems, ng_mode mode, ng_memopt mem, ng_plan *p,
+                 char *warn, size_t warnlen, char *err, size_t errlen);
+
+void ng_step_free(ng_step *st);
+
+/* Apply rank `self` of plan p to the calling task, verify it by reading the
+ * kernel's view back, and export NUMA_GPU_NODE, NUMA_GPU_CPUS and (only if
+ * unset) OMP_NUM_THREADS, OMP_PLACES, OMP_PROC_BIND through setenv_fn.
+ * strict: any refusal or mismatch returns -1 and nothing stays applied.
+ * prefer/interleave: problems are warnings; the task runs unbound if the
+ * placement could not be applied. explain/off: nothing is applied.
+ * Messages go to log_fn (level 0 info, 1 warning, 2 error). */
+typedef int (*ng_setenv_fn)(const char *name, const char *val, int overwrite,
+                            void *ctx);
+typedef void (*ng_log_fn)(int level, const char *msg, void *ctx);
+typedef struct {
+    ng_getenv_fn getenv_fn;
+    ng_setenv_fn setenv_fn;
+    ng_log_fn log_fn;
+    void *ctx;
+    int verbose;
+} ng_task_io;
+int ng_task_apply(const ng_topo *t, const ng_plan *p, int self,
+                  const ng_task_io *io, ng_effective *eff, char *err,
+                  size_t errlen);
+
+#endif

@@ -1,0 +1,86 @@
+#!/bin/bash
+# The installed API is what the installed headers say, and nothing more:
+#   - libnumagpu.so exports exactly the functions of numagpu.h and
+#     numagpu/pool.h (lib/libnumagpu.map), every one under the ng_ prefix;
+#   - those headers compile alone (C11 -pedantic and C++), with nothing from
+#     lib/private/ beside them, and a program built on them runs against the
+#     shared library and sees the API version it was built for;
+#   - every internal header compiles on its own (each includes what it uses);
+#   - the plugin exports only what slurmstepd looks up.
+set -u
+P=${NG_TEST_PREFIX:-}
+pass() { echo "PASS ${P}abi/$1"; }
+fail() { echo "FAIL ${P}abi/$1: $2"; }
+# The plain build's library and plugin (the ASan run of the CLI suites has
+# neither; the ABI is the same).
+SO=build/libnumagpu.so
+PLUGIN=build/numa_gpu.so
+T=$(mktemp -d /tmp/numa-gpu-abi.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+mkdir -p "$T/lib"
+ln -s "$(pwd)/$SO" "$T/lib/libnumagpu.so.0"
+ln -s "$(pwd)/$SO" "$T/lib/libnumagpu.so"
+
+# Function names declared in the public headers (comments and macros out).
+declared() {
+    for h in lib/numagpu.h lib/numagpu/pool.h; do
+        sed -e 's://.*$::' "$h" | perl -0pe 's:/\*.*?\*/::gs; s/^#.*$//mg'
+    done | grep -o '\bng_[a-z0-9_]*[[:space:]]*(' | tr -d '( \t' | sort -u
+}
+declared > "$T/declared"
+nm -D --defined-only "$SO" | awk '$2 == "T" { print $3 }' | sed 's/@.*//' | sort -u > "$T/exported"
+if [ -s "$T/declared" ] && cmp -s "$T/declared" "$T/exported"; then
+    pass "exports-exactly-the-public-headers ($(wc -l < "$T/exported") functions)"
+else
+    fail exports-exactly-the-public-headers "$(diff "$T/declared" "$T/exported" | grep '^[<>]' | head -10 | tr '\n' ' ')"
+fi
+grep -v '^ng_' "$T/exported" > "$T/other"
+[ ! -s "$T/other" ] && pass one-prefix || fail one-prefix "$(head -5 "$T/other" | tr '\n' ' ')"
+# A private helper is really gone from the dynamic table.
+nm -D "$SO" | grep -qw 'ng_err\|ng_buf_add\|ng_config_arg' &&
+    fail internals-hidden "$(nm -D "$SO" | grep -w 'ng_err\|ng_buf_add\|ng_config_arg')" ||
+    pass internals-hidden
+
+# The headers as installed: numagpu.h and numagpu/pool.h, nothing else.
+mkdir -p "$T/include/numagpu"
+cp lib/numagpu.h "$T/include/"
+cp lib/numagpu/pool.h "$T/include/numagpu/"
+cat > "$T/app.c" <<'EOF'
+#include <numagpu.h>
+#include <numagpu/pool.h>
+#include <stdio.h>
+int main(void)
+{
+    char err[NG_ERRLEN];
+    ng_topo *t = ng_topo_load(NULL, err, sizeof(err));
+    int ok = t && NUMAGPU_API_MAJOR(ng_get_api_version()) == NUMAGPU_API_MAJOR(NUMAGPU_API_VERSION);
+    printf("%s %x %d\n", ng_version(), ng_get_api_version(), ok);
+    ng_topo_free(t);
+    return ok ? 0 : 1;
+}
+EOF
+if cc -std=c11 -Wall -Wextra -Werror -pedantic -I"$T/include" "$T/app.c" -o "$T/app" \
+       -L"$T/lib" -lnumagpu -lhwloc 2>"$T/cc.err" &&
+   out=$(LD_LIBRARY_PATH=$T/lib "$T/app") && [ "${out##* }" = 1 ]; then
+    pass "c11-app-on-installed-headers ($out)"
+else
+    fail c11-app-on-installed-headers "$(head -5 "$T/cc.err") ${out:-}"
+fi
+cp "$T/app.c" "$T/app.cc"
+if command -v g++ >/dev/null; then
+    g++ -std=c++11 -Wall -Wextra -Werror -I"$T/include" -c "$T/app.cc" -o "$T/app-cc.o" 2>"$T/cxx.err" &&
+        pass cxx-includes-public-headers || fail cxx-includes-public-headers "$(head -5 "$T/cxx.err")"
+fi
+
+bad=""
+for h in lib/private/*.h; do
+    printf '#include "%s"\n' "${h#lib/}" > "$T/one.c"
+    cc -std=c11 -Wall -Wextra -Werror -Ilib -fsyntax-only "$T/one.c" 2>"$T/one.err" || bad="$bad ${h#lib/}"
+done
+[ -z "$bad" ] && pass private-headers-self-contained || fail private-headers-self-contained "$bad"
+
+plug=$(nm -D --defined-only "$PLUGIN" 2>/dev/null | awk '$2 ~ /[TDRB]/ { print $3 }' |
+       grep -v '^slurm_spank_\|^plugin_\|^spank_plugin_version$\|^_')
+[ -f "$PLUGIN" ] && [ -z "$plug" ] && pass plugin-exports-only-spank-symbols ||
+    fail plugin-exports-only-spank-symbols "$(echo "$plug" | head -5 | tr '\n' ' ')"
+exit 0
