@@ -316,3 +316,30 @@ int ng_slurm_gres_cores(const char *slurm_conf)
         return 1;
     return ng_conf_get(path, "AutoDetect", v, sizeof(v)) == 0 && strcasecmp(v, "off") != 0;
 }
+
+ng_mode ng_config_job_mode(const ng_config *c, int given, ng_mode opt, int opt_verbose,
+                           const char *numa_gpu_env, int *verbose, char *note, size_t notelen)
+{
+    char err[NG_ERRLEN];
+    note[0] = '\0';
+    *verbose = c->verbose || (given && opt_verbose);
+    if (numa_gpu_env && !strcmp(numa_gpu_env, "off")) {
+        if (ng_config_mode_allowed(c, NG_MODE_OFF, err, sizeof(err)) == 0)
+            return NG_MODE_OFF;
+        snprintf(note, notelen, "NUMA_GPU=off ignored: %s", err);
+    }
+    return given ? opt : c->default_mode;
+}
+
+int ng_config_hugepages_check(const ng_config *c, const char *size, unsigned long long *bytes,
+                              unsigned long *page_kb, char *err, size_t errlen)
+{
+    if (ng_hp_parse_size(size, bytes, page_kb, err, errlen) < 0)
+        return -1;
+    if (c->hugepages_off)
+        return ng_err(err, errlen, "hugepages are disabled on this cluster (hugepages=off)");
+    if (c->hugepages_max_per_job && *bytes > c->hugepages_max_per_job)
+        return ng_err(err, errlen, "--numa-gpu-hugepages=%s is above the cap "
+                      "hugepages_max_per_job=%llu MiB", size, c->hugepages_max_per_job >> 20);
+    return 0;
+}

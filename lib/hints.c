@@ -10,9 +10,12 @@
  * rmaps_base_mapping_policy as well is refused ("only one policy"), so the
  * mapping policy is not exported when a rankfile is. */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "private/hints.h"
 #include "private/util.h"
 
@@ -148,4 +151,46 @@ void ng_hints_free(ng_hints *h)
     free(h->v);
     free(h->rankfile);
     memset(h, 0, sizeof(*h));
+}
+
+/* The batch step's rankfiles: /tmp/numa-gpu-rankfile.<job>.XXXXXX. */
+#define RANKFILE_PREFIX "/tmp/numa-gpu-rankfile."
+
+int ng_hints_batch(const ng_plan *p, const char *const *hosts, int nhosts, unsigned long job,
+                   unsigned mpis, ng_hints *h, char *path, size_t pathlen, char *err,
+                   size_t errlen)
+{
+    if (snprintf(path, pathlen, RANKFILE_PREFIX "%lu.XXXXXX", job) >= (int)pathlen)
+        return ng_err(err, errlen, "rankfile path longer than %zu bytes", pathlen);
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return ng_err(err, errlen, "cannot create a rankfile in /tmp: %s", strerror(errno));
+    int rc = ng_hints_build(p, hosts, nhosts, path, mpis, h, err, errlen);
+    if (rc == 0) {
+        size_t len = strlen(h->rankfile);
+        if (write(fd, h->rankfile, len) != (ssize_t)len) {
+            rc = ng_err(err, errlen, "cannot write the rankfile %s: %s", path, strerror(errno));
+            ng_hints_free(h);
+        }
+    }
+    close(fd);
+    if (rc < 0)
+        unlink(path);
+    return rc;
+}
+
+int ng_rankfiles_remove(unsigned long job, char *err, size_t errlen)
+{
+    char pat[96];
+    glob_t g;
+    int failed = 0;
+    snprintf(pat, sizeof(pat), RANKFILE_PREFIX "%lu.??????", job);
+    if (glob(pat, GLOB_NOSORT, NULL, &g) != 0)
+        return 0;
+    /* unlink() never follows a symlink; only names of our own pattern. */
+    for (size_t i = 0; i < g.gl_pathc; i++)
+        if (unlink(g.gl_pathv[i]) < 0 && !failed++)
+            ng_err(err, errlen, "cannot remove %s: %s", g.gl_pathv[i], strerror(errno));
+    globfree(&g);
+    return failed;
 }

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "private/audit.h"
@@ -453,4 +455,186 @@ char *ng_hp_status(const ng_hp_ctx *c, int *failed)
     if (lk >= 0)
         unlock_state(lk);
     return ng_buf_take(&b);
+}
+
+/* ------------------------------------------------- per-rank reservations */
+
+int ng_hp_reserve_rank(const ng_hp_ctx *c, unsigned long job, unsigned long step, int local,
+                       hwloc_const_bitmap_t nodes, unsigned long long bytes,
+                       unsigned long page_kb, int owner, int strict, char *env, size_t envlen,
+                       char *warn, size_t warnlen, char *err, size_t errlen)
+{
+    env[0] = '\0';
+    if (warn && warnlen)
+        warn[0] = '\0';
+    int nn = nodes ? hwloc_bitmap_weight(nodes) : 0;
+    if (nn <= 0 || page_kb == 0)
+        return ng_err(err, errlen, "hugepages: no memory node to reserve on");
+    unsigned long long page = (unsigned long long)page_kb << 10;
+    unsigned long long per = page * (unsigned long long)nn;
+    long want = (long)((bytes + per - 1) / per);
+    int n, rc = 0, failed = 0;
+    size_t used = 0;
+    hwloc_bitmap_foreach_begin(n, nodes) {
+        ng_hp_req r = { job, step, local, n, page_kb, want, owner };
+        long got = 0;
+        char e[NG_ERRLEN];
+        rc = ng_hp_reserve(c, &r, &got, e, sizeof(e));
+        if (rc == 0 && got < want)
+            rc = ng_err(e, sizeof(e), "hugepages: node %d: asked %ld x %lukB, granted %ld", n,
+                        want, page_kb, got);
+        int w = snprintf(env + used, envlen - used, "%s%d:%ldx%lukB", used ? "," : "", n, got,
+                         page_kb);
+        if (w < 0 || (size_t)w >= envlen - used)
+            rc = ng_err(e, sizeof(e), "hugepages: %d nodes do not fit the %zu-byte answer",
+                        nn, envlen);
+        else
+            used += (size_t)w;
+        if (rc < 0) {
+            failed = 1;
+            snprintf(err, errlen, "%s", e);
+            if (strict)
+                break;
+            if (warn && warnlen && !warn[0])   /* prefer: the first shortfall; the task runs */
+                snprintf(warn, warnlen, "numa-gpu: task %d: %s", local, e);
+        }
+    } hwloc_bitmap_foreach_end();
+    if (failed && strict) {   /* nothing half-applied */
+        ng_hp_release(c, job, (long)step, local, NULL, NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
+/* The service: tasks (already the job's user) post their nodes in a shared
+ * slot; a thread of the root parent reserves them. */
+typedef struct {
+    volatile int state;            /* 0 idle, 1 asked, 2 done, 3 failed */
+    int strict;
+    char nodes[1100];              /* "1" or "0,1": up to NG_MAX_NODES */
+    char result[NG_ERRLEN];        /* env value, or the error */
+    char warn[NG_ERRLEN];          /* prefer: what was short */
+} hp_slot;
+
+struct ng_hp_service {
+    ng_hp_ctx ctx;
+    char sysfs[1024], procfs[1024], state_dir[1024];
+    unsigned long job, step;
+    unsigned long long bytes;
+    unsigned long page_kb;
+    int n, owner;
+    hp_slot *slots;
+    pthread_t thread;
+    int thread_on;
+    volatile int stop;
+};
+
+static void *service_main(void *arg)
+{
+    ng_hp_service *s = arg;
+    while (!s->stop) {
+        for (int i = 0; i < s->n; i++) {
+            hp_slot *sl = &s->slots[i];
+            if (sl->state != 1)
+                continue;
+            __sync_synchronize();
+            char env[NG_ERRLEN], err[NG_ERRLEN];
+            hwloc_bitmap_t nodes = hwloc_bitmap_alloc();
+            int rc = nodes && ng_list_parse(sl->nodes, nodes) == 0
+                   ? ng_hp_reserve_rank(&s->ctx, s->job, s->step, i, nodes, s->bytes, s->page_kb,
+                                        s->owner, sl->strict, env, sizeof(env), sl->warn,
+                                        sizeof(sl->warn), err, sizeof(err))
+                   : ng_err(err, sizeof(err), "hugepages: bad node list '%.64s'", sl->nodes);
+            hwloc_bitmap_free(nodes);
+            snprintf(sl->result, sizeof(sl->result), "%s", rc == 0 ? env : err);
+            __sync_synchronize();
+            sl->state = rc == 0 ? 2 : 3;
+        }
+        usleep(2000);
+    }
+    return NULL;
+}
+
+static void copy_str(char *dst, size_t len, const char **field)
+{
+    if (*field) {
+        snprintf(dst, len, "%s", *field);
+        *field = dst;
+    }
+}
+
+ng_hp_service *ng_hp_service_start(const ng_hp_ctx *c, unsigned long job, unsigned long step,
+                                   int ntasks, unsigned long long bytes, unsigned long page_kb,
+                                   char *err, size_t errlen)
+{
+    if (ntasks < 1 || ntasks > 4096 || !bytes || !page_kb) {
+        ng_err(err, errlen, "hugepages: %d local tasks (expected 1..4096)", ntasks);
+        return NULL;
+    }
+    ng_hp_service *s = calloc(1, sizeof(*s));
+    if (!s) {
+        ng_err(err, errlen, "hugepages: out of memory; none reserved for this step");
+        return NULL;
+    }
+    s->ctx = *c;
+    copy_str(s->sysfs, sizeof(s->sysfs), &s->ctx.sysfs);
+    copy_str(s->procfs, sizeof(s->procfs), &s->ctx.procfs);
+    copy_str(s->state_dir, sizeof(s->state_dir), &s->ctx.state_dir);
+    s->job = job;
+    s->step = step;
+    s->bytes = bytes;
+    s->page_kb = page_kb;
+    s->n = ntasks;
+    s->owner = (int)getpid();   /* the step's root parent bounds the pages */
+    s->slots = mmap(NULL, (size_t)ntasks * sizeof(hp_slot), PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (s->slots == MAP_FAILED) {
+        free(s);
+        ng_err(err, errlen, "hugepages: out of memory; none reserved for this step");
+        return NULL;
+    }
+    if (pthread_create(&s->thread, NULL, service_main, s) != 0) {
+        munmap(s->slots, (size_t)ntasks * sizeof(hp_slot));
+        free(s);
+        ng_err(err, errlen, "hugepages: cannot start the reservation thread");
+        return NULL;
+    }
+    s->thread_on = 1;
+    return s;
+}
+
+int ng_hp_service_ask(ng_hp_service *s, int local, hwloc_const_bitmap_t nodes, int strict,
+                      int timeout_ms, char *env, size_t envlen, char *warn, size_t warnlen,
+                      char *err, size_t errlen)
+{
+    if (!s || local < 0 || local >= s->n)
+        return ng_err(err, errlen, "hugepages: the reservation service of this step did not "
+                      "start");
+    hp_slot *sl = &s->slots[local];
+    if (!ng_list_str(nodes, sl->nodes, sizeof(sl->nodes)) || !sl->nodes[0])
+        return ng_err(err, errlen, "hugepages: no memory node to reserve on");
+    sl->strict = strict;
+    __sync_synchronize();
+    sl->state = 1;
+    for (int i = 0; i < timeout_ms / 2 && sl->state == 1; i++)
+        usleep(2000);
+    __sync_synchronize();
+    if (sl->state != 2)
+        return ng_err(err, errlen, "%s", sl->state == 3 ? sl->result
+                      : "hugepages: no answer from slurmstepd in time");
+    snprintf(env, envlen, "%s", sl->result);
+    snprintf(warn, warnlen, "%s", sl->warn);
+    return 0;
+}
+
+void ng_hp_service_stop(ng_hp_service *s)
+{
+    if (!s)
+        return;
+    if (s->thread_on) {
+        s->stop = 1;
+        pthread_join(s->thread, NULL);
+    }
+    munmap(s->slots, (size_t)s->n * sizeof(hp_slot));
+    free(s);
 }

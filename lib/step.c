@@ -500,3 +500,100 @@ int ng_tasks_per_node_parse(const char *s, int *n, char *err, size_t errlen)
     *n = (int)v;
     return 0;
 }
+
+/* ---------------------------------------------------- steps Slurm starts */
+
+int ng_launcher_daemon(const char *argv0)
+{
+    if (!argv0)
+        return 0;
+    const char *b = strrchr(argv0, '/');
+    b = b ? b + 1 : argv0;
+    /* MPI launcher daemons fork the real ranks; binding them would pin
+     * every rank to the daemon's slice. */
+    return !strcmp(b, "orted") || !strcmp(b, "prted") || !strcmp(b, "hydra_pmi_proxy") ||
+           !strcmp(b, "pmi_proxy");
+}
+
+/* A variable copied out of the getenv callback's (possibly rotating) buffer. */
+static void env_copy(ng_getenv_fn fn, void *ctx, const char *name, const char *alt, char *out,
+                     size_t len)
+{
+    const char *v = fn(name, ctx);
+    if (!v && alt)
+        v = fn(alt, ctx);
+    snprintf(out, len, "%s", v ? v : "");
+}
+
+/* Slurm's binding from step-wide facts: the same rows in every task. */
+static int slurm_assignment(const ng_slurm_step *s, int ntasks, ng_getenv_fn fn, void *ctx,
+                            ng_assignment *a, char *err, size_t errlen)
+{
+    char bind[1024], type[64];
+    env_copy(fn, ctx, "SLURMD_TRES_BIND", "SLURM_TRES_BIND", bind, sizeof(bind));
+    env_copy(fn, ctx, "SLURM_CPU_BIND_TYPE", NULL, type, sizeof(type));
+    hwloc_bitmap_t *tc = calloc((size_t)ntasks, sizeof(*tc));
+    int have_tc = tc != NULL;
+    for (int i = 0; have_tc && i < ntasks; i++)
+        have_tc = (tc[i] = hwloc_bitmap_alloc()) != NULL;
+    char e[NG_ERRLEN];
+    if (have_tc && ng_cpu_bind_list(type, fn("SLURM_CPU_BIND_LIST", ctx), ntasks, tc, e,
+                                    sizeof(e)) < 0)
+        have_tc = 0;   /* no per-task cpu list: Slurm then treats cpus as all */
+    ng_assign_in in = { s->ngres, s->gres, ntasks, bind, s->local_index,
+                        have_tc ? (hwloc_const_bitmap_t const *)tc : NULL,
+                        s->gres_cpus, s->ngres_cpus, s->rules };
+    int rc = ng_assign(&in, a, err, errlen);
+    for (int i = 0; tc && i < ntasks; i++)
+        hwloc_bitmap_free(tc[i]);
+    free(tc);
+    return rc;
+}
+
+int ng_step_from_slurm(const ng_topo *t, const ng_roots *r, const ng_slurm_step *s, int ntasks,
+                       int self, ng_mode mode, ng_getenv_fn fn, void *ctx, ng_step *st,
+                       char *warn, size_t warnlen, char *err, size_t errlen)
+{
+    warn[0] = '\0';
+    if (ntasks < 1 || self < 0 || self >= ntasks)
+        return ng_err(err, errlen, "task %d of %d local tasks", self, ntasks);
+    if (s->ngres <= 0)   /* no GPUs in the step: what the task's env names */
+        return ng_step_from_env(t, r, fn, ctx, ntasks, self, st, err, errlen);
+    ng_assignment a = { 0 };
+    char why[NG_ERRLEN];
+    int rc = slurm_assignment(s, ntasks, fn, ctx, &a, err, errlen);
+    if (rc == 0 && ng_assign_check(&a, self, s->local_index, fn, ctx, why, sizeof(why)) < 0) {
+        /* Never bind next to another task's GPU on a guess. */
+        if (mode == NG_MODE_STRICT) {
+            rc = ng_err(err, errlen, "cannot tell which GPU this task has: %.900s", why);
+        } else {
+            snprintf(warn, warnlen, "numa-gpu: task %d: %.900s; placing it on the nodes of all "
+                     "the step's GPUs", self, why);
+            free(a.gres[self]);
+            a.gres[self] = calloc((size_t)s->ngres, sizeof(unsigned));
+            if (a.gres[self])
+                memcpy(a.gres[self], s->gres, (size_t)s->ngres * sizeof(unsigned));
+            a.n[self] = a.gres[self] ? s->ngres : 0;
+        }
+    }
+    if (rc == 0)
+        rc = ng_step_from_assignment(t, r, &a, self, st, err, errlen);
+    if (rc == 0)
+        snprintf(st->source, sizeof(st->source), "%.63s", a.how);
+    if (a.n)
+        ng_assignment_free(&a);
+    return rc;
+}
+
+int ng_step_from_batch(const ng_topo *t, const ng_roots *r, ng_getenv_fn fn, void *ctx,
+                       int ntasks, ng_step *st, char *err, size_t errlen)
+{
+    if (ntasks <= 0) {
+        char tpn[256];
+        ntasks = 1;
+        env_copy(fn, ctx, "SLURM_NTASKS_PER_NODE", "SLURM_TASKS_PER_NODE", tpn, sizeof(tpn));
+        if (tpn[0] && ng_tasks_per_node_parse(tpn, &ntasks, err, errlen) < 0)
+            return -1;
+    }
+    return ng_step_from_env(t, r, fn, ctx, ntasks, 0, st, err, errlen);
+}

@@ -48,4 +48,16 @@ int ng_slurm_gres_cores(const char *slurm_conf);
 int ng_mode_option_parse(const char *s, ng_mode *mode, int *verbose, char *err,
                          size_t errlen);
 
+/* The mode of a job: its --numa-gpu when given, else the cluster default;
+ * NUMA_GPU=off in the job's environment turns it off where off is allowed
+ * (note says why not). *verbose: the cluster's or the option's ",verbose". */
+ng_mode ng_config_job_mode(const ng_config *c, int given, ng_mode opt, int opt_verbose,
+                           const char *numa_gpu_env, int *verbose, char *note, size_t notelen);
+
+/* --numa-gpu-hugepages=SIZE[:PAGESIZE] against the cluster's policy
+ * (hugepages=off, hugepages_max_per_job): bytes and page size, or -1 with
+ * the reason. */
+int ng_config_hugepages_check(const ng_config *c, const char *size, unsigned long long *bytes,
+                              unsigned long *page_kb, char *err, size_t errlen);
+
 #endif

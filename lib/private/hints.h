@@ -29,4 +29,14 @@ int ng_hints_build(const ng_plan *p, const char *const *hosts, int nhosts,
                    size_t errlen);
 void ng_hints_free(ng_hints *h);
 
+/* The batch script's hints: the rankfile written to a new
+ * /tmp/numa-gpu-rankfile.<job>.XXXXXX (its name in path), the environment
+ * naming it. Nothing is left behind on failure. */
+int ng_hints_batch(const ng_plan *p, const char *const *hosts, int nhosts, unsigned long job,
+                   unsigned mpis, ng_hints *h, char *path, size_t pathlen, char *err,
+                   size_t errlen);
+/* Job end: remove the job's rankfiles; the number that could not be (err
+ * names the first). */
+int ng_rankfiles_remove(unsigned long job, char *err, size_t errlen);
+
 #endif

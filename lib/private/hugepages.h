@@ -42,4 +42,28 @@ int ng_hp_release(const ng_hp_ctx *c, unsigned long job, long step, int task,
 char *ng_hp_status(const ng_hp_ctx *c, int *failed);
 unsigned long long ng_proc_start_time(const char *procfs, int pid);
 
+/* Reserve task local's share of bytes on nodes (split evenly, rounded up
+ * to whole pages) for owner. env gets "node:countxsizekB,..." (what the
+ * kernel granted). strict: every page or nothing (rolled back, -1);
+ * otherwise a shortfall is a warning and 0. */
+int ng_hp_reserve_rank(const ng_hp_ctx *c, unsigned long job, unsigned long step, int local,
+                       hwloc_const_bitmap_t nodes, unsigned long long bytes,
+                       unsigned long page_kb, int owner, int strict, char *env, size_t envlen,
+                       char *warn, size_t warnlen, char *err, size_t errlen);
+
+/* Reservations for a step's tasks, made by root on their behalf: started in
+ * the root parent before tasks fork (its pid owns the pages), asked from
+ * each task once it knows its plan row (possibly after dropping
+ * privileges), stopped at step end. */
+typedef struct ng_hp_service ng_hp_service;
+ng_hp_service *ng_hp_service_start(const ng_hp_ctx *c, unsigned long job, unsigned long step,
+                                   int ntasks, unsigned long long bytes, unsigned long page_kb,
+                                   char *err, size_t errlen);
+/* In task local: reserve on nodes and wait at most timeout_ms; env is the
+ * NUMA_GPU_HUGEPAGES value, warn a prefer-mode shortfall ("" if none). */
+int ng_hp_service_ask(ng_hp_service *s, int local, hwloc_const_bitmap_t nodes, int strict,
+                      int timeout_ms, char *env, size_t envlen, char *warn, size_t warnlen,
+                      char *err, size_t errlen);
+void ng_hp_service_stop(ng_hp_service *s);
+
 #endif

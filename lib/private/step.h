@@ -90,6 +90,33 @@ int ng_step_plan(const ng_topo *t, const ng_step *st, hwloc_const_bitmap_t cpus,
                  hwloc_const_bitmap_t mems, ng_mode mode, ng_memopt mem, ng_plan *p,
                  char *warn, size_t warnlen, char *err, size_t errlen);
 
+/* What slurmstepd knows of a step before its tasks fork, the same for every
+ * task: its GPUs on this node and how Slurm numbers and binds them. */
+typedef struct {
+    int ngres;
+    const unsigned *gres;      /* GRES indexes, ascending; 0 GPUs: none */
+    int local_index;           /* ConstrainDevices: ids relative to the step */
+    int rules;                 /* NG_BIND_RULES_* of the Slurm release */
+    hwloc_const_bitmap_t const *gres_cpus; /* gres.conf Cores= per index */
+    int ngres_cpus;
+} ng_slurm_step;
+/* The step as task self of ntasks sees it: Slurm's per-task binding
+ * (SLURMD_TRES_BIND, SLURM_CPU_BIND_TYPE/LIST) for every row, cross-checked
+ * with the task's own SLURM_STEP_GPUS. When they disagree strict fails
+ * and the other modes put the task on the nodes of all the step's GPUs
+ * (warn says so). A step without GPUs reads the task's environment. */
+int ng_step_from_slurm(const ng_topo *t, const ng_roots *r, const ng_slurm_step *s, int ntasks,
+                       int self, ng_mode mode, ng_getenv_fn fn, void *ctx, ng_step *st,
+                       char *warn, size_t warnlen, char *err, size_t errlen);
+/* The batch script's node (the plugin's batch step, `numa-gpu hints` in an
+ * allocation): ntasks (<= 0: SLURM_NTASKS_PER_NODE, else
+ * SLURM_TASKS_PER_NODE, else 1) ranks over the GPUs the environment names. */
+int ng_step_from_batch(const ng_topo *t, const ng_roots *r, ng_getenv_fn fn, void *ctx,
+                       int ntasks, ng_step *st, char *err, size_t errlen);
+/* argv[0] of an MPI launcher daemon (orted, prted, hydra_pmi_proxy, ...):
+ * a step that must not be bound to one GPU node. */
+int ng_launcher_daemon(const char *argv0);
+
 void ng_step_free(ng_step *st);
 
 /* Apply rank `self` of plan p to the calling task, verify it by reading the

@@ -1,0 +1,217 @@
+/* The audit of one step on one node: what each task was meant to get and
+ * what the kernel gave it (filled by the task), page samples taken by a
+ * thread of the root parent, and one JSON record per task at its exit.
+ * Slots are MAP_SHARED so forked tasks write into the parent's view. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include "private/audit.h"
+#include "private/auditstep.h"
+#include "private/util.h"
+
+typedef struct {
+    int filled;
+    char home[256], cpus[1024];   /* intended */
+    char summary[1024];
+    char task_json[6144];
+} slot;
+
+struct ng_audit_step {
+    ng_audit_conf conf;
+    char dir[1024], host[256];
+    unsigned long job, step;
+    int n;
+    slot *slots;                  /* shared with the tasks */
+    char skip_json[512];          /* the step is not placed: why */
+    int *pid, (*perf)[2];
+    char (*perf_why)[192];
+    ng_pages *samples;
+    time_t *sample_at;
+    pthread_t sampler;
+    int sampler_on;
+    volatile int stop, forked;
+    pthread_mutex_t lock;
+};
+
+static void *sampler_main(void *arg)
+{
+    ng_audit_step *a = arg;
+    for (int tick = 1; !a->stop; tick++) {
+        usleep(100000);
+        /* Not while slurmstepd is still forking tasks: a sample then would
+         * run concurrently with fork() for nothing. */
+        if (tick % (a->conf.interval * 10) || a->forked < a->n)
+            continue;
+        for (int i = 0; i < a->n && !a->stop; i++) {
+            ng_pages p;
+            char err[NG_ERRLEN];
+            if (a->pid[i] <= 0 ||
+                ng_sample_task(NULL, NULL, a->pid[i], (ng_method)a->conf.method, a->conf.pages,
+                               a->n == 1, &p, err, sizeof(err)) < 0 || !p.total)
+                continue;
+            pthread_mutex_lock(&a->lock);
+            a->samples[i] = p;
+            a->sample_at[i] = time(NULL);
+            pthread_mutex_unlock(&a->lock);
+        }
+    }
+    return NULL;
+}
+
+ng_audit_step *ng_audit_step_new(const ng_audit_conf *c, unsigned long job, unsigned long step,
+                                 const char *host, int ntasks, ng_mode mode,
+                                 const char *skipped, char *err, size_t errlen)
+{
+    if (ntasks < 1 || ntasks > NG_AUDIT_MAX_TASKS) {
+        ng_err(err, errlen, "audit: %d local tasks (expected 1..%d)", ntasks,
+               NG_AUDIT_MAX_TASKS);
+        return NULL;
+    }
+    ng_audit_step *a = calloc(1, sizeof(*a));
+    if (!a) {
+        ng_err(err, errlen, "audit: out of memory");
+        return NULL;
+    }
+    a->conf = *c;
+    snprintf(a->dir, sizeof(a->dir), "%s", c->dir ? c->dir : "");
+    a->conf.dir = a->dir;
+    snprintf(a->host, sizeof(a->host), "%s", host ? host : "");
+    a->job = job;
+    a->step = step;
+    a->n = ntasks;
+    pthread_mutex_init(&a->lock, NULL);
+    a->slots = mmap(NULL, (size_t)ntasks * sizeof(slot), PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (a->slots == MAP_FAILED)
+        a->slots = NULL;
+    a->pid = calloc((size_t)ntasks, sizeof(int));
+    a->perf = calloc((size_t)ntasks, sizeof(*a->perf));
+    a->perf_why = calloc((size_t)ntasks, sizeof(*a->perf_why));
+    a->samples = calloc((size_t)ntasks, sizeof(ng_pages));
+    a->sample_at = calloc((size_t)ntasks, sizeof(time_t));
+    if (!a->slots || !a->pid || !a->perf || !a->perf_why || !a->samples || !a->sample_at) {
+        ng_audit_step_free(a);
+        ng_err(err, errlen, "audit: out of memory; no records for this step");
+        return NULL;
+    }
+    for (int i = 0; i < ntasks; i++)
+        a->perf[i][0] = a->perf[i][1] = -1;
+    if (skipped) {
+        ng_buf b = { 0 };
+        ng_buf_add(&b, "\"mode\":\"%s\",\"verdict\":\"skipped\",\"reason\":", ng_mode_name(mode));
+        ng_buf_json_str(&b, skipped);
+        char *s = ng_buf_take(&b);
+        snprintf(a->skip_json, sizeof(a->skip_json), "%s", s ? s : "\"verdict\":\"skipped\"");
+        free(s);
+    } else if (c->interval > 0 && pthread_create(&a->sampler, NULL, sampler_main, a) == 0) {
+        a->sampler_on = 1;
+    }
+    return a;
+}
+
+void ng_audit_step_forked(ng_audit_step *a, int local, int pid)
+{
+    if (!a || local < 0 || local >= a->n)
+        return;
+    a->pid[local] = pid;
+    __sync_fetch_and_add(&a->forked, 1);
+    if (!a->skip_json[0] &&
+        ng_perf_open(pid, a->perf[local], a->perf_why[local], sizeof(a->perf_why[local])) == 0)
+        a->perf_why[local][0] = '\0';
+}
+
+void ng_audit_step_fill(ng_audit_step *a, int local, const ng_plan *p, const ng_effective *eff,
+                        const char *given)
+{
+    if (!a || local < 0 || local >= a->n || !p || local >= p->nranks)
+        return;
+    slot *sl = &a->slots[local];
+    char *j = ng_audit_task_json(p, local, eff, given);
+    /* A record is one valid JSON line or nothing of it: never cut. */
+    if (j && strlen(j) < sizeof(sl->task_json))
+        snprintf(sl->task_json, sizeof(sl->task_json), "%s", j);
+    else
+        snprintf(sl->task_json, sizeof(sl->task_json), "\"mode\":\"%s\",\"verdict\":\"%s\","
+                 "\"reason\":\"task record longer than %zu bytes: not kept\"",
+                 ng_mode_name(p->mode), ng_verdict_name(p->ranks[local].verdict),
+                 sizeof(sl->task_json));
+    free(j);
+    ng_audit_task_summary(p, local, eff, sl->summary, sizeof(sl->summary));
+    ng_list_str(p->ranks[local].home, sl->home, sizeof(sl->home));
+    ng_list_str(p->ranks[local].cpus, sl->cpus, sizeof(sl->cpus));
+    sl->filled = 1;
+}
+
+int ng_audit_step_exit(ng_audit_step *a, int local, int global, char *err, size_t errlen)
+{
+    if (!a || local < 0 || local >= a->n)
+        return 0;
+    ng_audit_ids ids = { a->job, a->step, local, global, a->pid[local], -1, a->host };
+    ng_pages s;
+    pthread_mutex_lock(&a->lock);
+    s = a->samples[local];
+    if (a->sample_at[local])
+        ids.sample_age = (int)(time(NULL) - a->sample_at[local]);
+    pthread_mutex_unlock(&a->lock);
+    char perf[256];
+    unsigned long long acc = 0, miss = 0;
+    if (a->perf_why[local][0])
+        snprintf(perf, sizeof(perf), "%s", a->perf_why[local]);
+    else if (ng_perf_read(a->perf[local], &acc, &miss) == 0)
+        snprintf(perf, sizeof(perf), "%.1f%% of %llu node loads remote",
+                 acc ? 100.0 * (double)miss / (double)acc : 0.0, acc);
+    else
+        snprintf(perf, sizeof(perf), "unavailable: counters could not be read");
+    ng_perf_close(a->perf[local]);
+    slot *sl = &a->slots[local];
+    hwloc_bitmap_t home = hwloc_bitmap_alloc(), home_cpus = hwloc_bitmap_alloc();
+    ng_list_parse(sl->filled ? sl->home : "", home);
+    ng_list_parse(sl->filled ? sl->cpus : "", home_cpus);
+    const char *task = sl->filled ? sl->task_json : a->skip_json[0] ? a->skip_json
+                     : "\"verdict\":\"skipped\",\"reason\":\"task exited before placement\"";
+    char *rec = ng_audit_record(&ids, task, sl->filled ? sl->summary : "skipped", home,
+                                home_cpus, a->conf.warn_local, &s, perf);
+    hwloc_bitmap_free(home);
+    hwloc_bitmap_free(home_cpus);
+    char name[64];
+    snprintf(name, sizeof(name), "%lu.json", a->job);
+    int rc = rec ? ng_audit_append(a->dir, name, rec, err, errlen)
+                 : ng_err(err, errlen, "audit: out of memory");
+    free(rec);
+    return rc;
+}
+
+void ng_audit_step_free(ng_audit_step *a)
+{
+    if (!a)
+        return;
+    if (a->sampler_on) {
+        a->stop = 1;
+        pthread_join(a->sampler, NULL);
+    }
+    if (a->slots)
+        munmap(a->slots, (size_t)a->n * sizeof(slot));
+    free(a->pid);
+    free(a->perf);
+    free(a->perf_why);
+    free(a->samples);
+    free(a->sample_at);
+    pthread_mutex_destroy(&a->lock);
+    free(a);
+}
+
+int ng_audit_job_end(const char *dir, unsigned long job, int warn_local, char **text,
+                     char *err, size_t errlen)
+{
+    *text = NULL;
+    if (ng_audit_summarize(dir, job, warn_local, text, err, errlen) < 0)
+        return 1; /* no records: the job did not use numa-gpu */
+    char name[64];
+    snprintf(name, sizeof(name), "%lu.summary", job);
+    return ng_audit_append(dir, name, *text, err, errlen) < 0 ? -1 : 0;
+}
