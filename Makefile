@@ -74,8 +74,16 @@ $(B)/libnumagpu.so: $(LIB_OBJ) lib/libnumagpu.map
 $(B)/numagpu.pc: lib/numagpu.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
-$(B)/numa-gpu: contrib/numa-gpu.c $(B)/libnumagpu.a
-	$(CC) $(WARN) $(CFLAGS) $(LDFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
+# The CLI: one file per command under contrib/numa-gpu/ (main.c has the table).
+CLI_SRC  = $(wildcard contrib/numa-gpu/*.c)
+CLI_OBJ  = $(CLI_SRC:contrib/numa-gpu/%.c=$(B)/cli/%.o)
+ASAN_CLI_OBJ = $(CLI_SRC:contrib/numa-gpu/%.c=$(B)/asan-cli/%.o)
+$(B)/cli/%.o: contrib/numa-gpu/%.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) $(DEPFLAGS) $(INC) -c $< -o $@
+
+$(B)/numa-gpu: $(CLI_OBJ) $(B)/libnumagpu.a
+	$(CC) $(LDFLAGS) $(CLI_OBJ) -o $@ $(B)/libnumagpu.a $(LIBS)
 
 # The plugin links libnumagpu's PIC objects: slurmstepd loads one
 # self-contained .so, and exports only the SPANK symbols.
@@ -118,13 +126,13 @@ $(B)/fault-shim.so: tests/faults/shim.c
 $(B)/memhelper: tests/memhelper.c
 	$(CC) $(WARN) $(CFLAGS) $< -o $@ -lnuma -lpthread
 
-$(B)/tests/%: tests/unit/%.c tests/unit/t.h $(B)/libnumagpu.a
+$(B)/tests/%: tests/unit/%.c $(B)/libnumagpu.a
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) $(INC) -Itests/unit $< -o $@ $(B)/libnumagpu.a $(LIBS)
+	$(CC) $(WARN) $(CFLAGS) $(DEPFLAGS) $(INC) -Itests/unit $< -o $@ $(B)/libnumagpu.a $(LIBS)
 
-$(B)/asan-tests/%: tests/unit/%.c tests/unit/t.h $(ASAN_OBJ)
+$(B)/asan-tests/%: tests/unit/%.c $(ASAN_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O1 -g $(SANFLAGS) $(INC) -Itests/unit $< -o $@ $(ASAN_OBJ) $(LIBS)
+	$(CC) $(WARN) -O1 -g $(SANFLAGS) $(DEPFLAGS) $(INC) -Itests/unit $< -o $@ $(ASAN_OBJ) $(LIBS)
 
 $(B)/fuzz/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
@@ -148,9 +156,12 @@ unit: $(UNIT_BIN) $(B)/mkfakeroot
 	@sh tests/run-unit.sh $(B)/tests
 
 # The CLI under ASan+UBSan (the CLI suites run twice: plain and this).
-$(B)/asan-cli/numa-gpu: contrib/numa-gpu.c $(ASAN_OBJ) $(B)/mkfakeroot
+$(B)/asan-cli/%.o: contrib/numa-gpu/%.c
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O1 -g $(SANFLAGS) $(INC) $< -o $@ $(ASAN_OBJ) $(LIBS)
+	$(CC) $(WARN) -O1 -g $(SANFLAGS) $(DEPFLAGS) $(INC) -c $< -o $@
+
+$(B)/asan-cli/numa-gpu: $(ASAN_CLI_OBJ) $(ASAN_OBJ) $(B)/mkfakeroot
+	$(CC) -O1 -g $(SANFLAGS) $(ASAN_CLI_OBJ) -o $@ $(ASAN_OBJ) $(LIBS)
 	ln -sf ../mkfakeroot $(@D)/mkfakeroot
 
 unit-asan: $(ASAN_BIN) $(B)/mkfakeroot

@@ -445,3 +445,110 @@ char *ng_audit_task_summary(const ng_plan *p, int self, const ng_effective *eff,
     hwloc_bitmap_free(nodes);
     return buf;
 }
+
+/* ------------------------------------------------- one process, on demand */
+
+/* Environment of another process, for the GPU variables. */
+typedef struct { char *buf; size_t len; } environ_blob;
+
+static const char *environ_get(const char *name, void *ctx)
+{
+    environ_blob *e = ctx;
+    size_t nl = strlen(name);
+    for (size_t off = 0; off < e->len; off += strlen(e->buf + off) + 1)
+        if (!strncmp(e->buf + off, name, nl) && e->buf[off + nl] == '=')
+            return e->buf + off + nl + 1;
+    return NULL;
+}
+
+int ng_proc_audit_run(const ng_topo *t, const ng_roots *r, int pid, ng_method m,
+                      unsigned pages, int warn_local, ng_proc_audit *a, char *err,
+                      size_t errlen)
+{
+    memset(a, 0, sizeof(*a));
+    a->pid = pid;
+    if (ng_sample_task(NULL, NULL, pid, m, pages, 0, &a->pages, err, errlen) < 0)
+        return -1;
+    a->home = hwloc_bitmap_alloc();
+    a->home_cpus = hwloc_bitmap_alloc();
+    environ_blob env = { malloc(1 << 20), 0 };
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+    FILE *f = env.buf ? fopen(path, "re") : NULL;
+    if (f) {
+        env.len = fread(env.buf, 1, (1 << 20) - 1, f);
+        env.buf[env.len] = '\0';
+        fclose(f);
+    }
+    char (*bus)[NG_BUSID_LEN] = NULL;
+    const char *src = "";
+    char e[NG_ERRLEN];
+    if (env.buf &&
+        ng_gpu_from_env(t, r, environ_get, &env, &bus, &a->ngpus, &src, e, sizeof(e)) < 0)
+        snprintf(a->problem, sizeof(a->problem), "pid %d: %.990s", pid, e);
+    snprintf(a->source, sizeof(a->source), "%s", src);
+    int unknown = 0;
+    for (int i = 0; i < a->ngpus; i++) {
+        ng_accel acc;
+        size_t u = strlen(a->gpus);
+        snprintf(a->gpus + u, sizeof(a->gpus) - u, "%s%s", i ? "," : "", bus[i]);
+        if (ng_accel_lookup(t, bus[i], &acc, e, sizeof(e)) < 0) {
+            snprintf(a->problem, sizeof(a->problem), "%s", e);
+            continue;
+        }
+        unknown += acc.locality == NG_LOC_UNKNOWN;
+        hwloc_bitmap_and(acc.nodes, acc.nodes, ng_topo_cpu_nodes(t));
+        hwloc_bitmap_or(a->home, a->home, acc.nodes);
+        ng_accel_clear(&acc);
+    }
+    unsigned node;
+    hwloc_bitmap_foreach_begin(node, a->home) {
+        hwloc_const_bitmap_t c = ng_topo_node_cpus(t, node);
+        if (c)
+            hwloc_bitmap_or(a->home_cpus, a->home_cpus, c);
+    } hwloc_bitmap_foreach_end();
+    a->verdict = a->ngpus == 0 ? "nogpu" : unknown == a->ngpus ? "unknown"
+               : ng_sample_verdict(&a->pages, a->home, a->home_cpus, warn_local);
+    a->local_pct = ng_pages_local_pct(&a->pages, a->home);
+    a->ci95 = a->pages.method == NG_METHOD_SAMPLED ? ng_pages_ci95(&a->pages, a->home) : 0.0;
+    free(bus);
+    free(env.buf);
+    return 0;
+}
+
+char *ng_proc_audit_json(const ng_proc_audit *a)
+{
+    char nb[256], pb[1024];
+    ng_buf b = { 0 };
+    ng_buf_add(&b, "{\"schema\":2,\"pid\":%d,\"gpu_source\":", a->pid);
+    ng_buf_json_str(&b, a->source);
+    ng_buf_add(&b, ",\"gpus\":");
+    ng_buf_json_str(&b, a->gpus);
+    ng_buf_add(&b, ",\"gpu_nodes\":\"%s\",\"cpus\":", ng_list_str(a->home, nb, sizeof(nb)));
+    ng_buf_json_str(&b, a->pages.cpus);
+    ng_buf_add(&b, ",\"method\":\"%s\",\"policy\":", ng_method_name(a->pages.method));
+    ng_buf_json_str(&b, a->pages.policy);
+    ng_buf_add(&b, ",\"pages\":\"%s\",\"local_pct\":%.1f,\"ci95\":%.1f,\"verdict\":\"%s\"}\n",
+               ng_pages_str(&a->pages, pb, sizeof(pb)), a->local_pct, a->ci95, a->verdict);
+    return ng_buf_take(&b);
+}
+
+char *ng_proc_audit_text(const ng_proc_audit *a)
+{
+    char nb[256], pb[1024];
+    ng_buf b = { 0 };
+    ng_buf_add(&b, "pid %d: GPUs %s (from %s) on node %s; cpus %s; memory policy %s; pages "
+               "per node %s (%.1f%% on the GPU node, %s); verdict %s\n", a->pid,
+               a->gpus[0] ? a->gpus : "none", a->source[0] ? a->source : "no GPU variables",
+               a->ngpus ? ng_list_str(a->home, nb, sizeof(nb)) : "-", a->pages.cpus,
+               a->pages.policy[0] ? a->pages.policy : "-", ng_pages_str(&a->pages, pb, sizeof(pb)),
+               a->local_pct, ng_method_name(a->pages.method), a->verdict);
+    return ng_buf_take(&b);
+}
+
+void ng_proc_audit_clear(ng_proc_audit *a)
+{
+    hwloc_bitmap_free(a->home);
+    hwloc_bitmap_free(a->home_cpus);
+    a->home = a->home_cpus = NULL;
+}

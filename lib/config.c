@@ -17,7 +17,7 @@ void ng_config_init(ng_config *c)
     c->default_mode = NG_MODE_OFF;
     c->allowed = ~0u;
     c->audit_interval = 30;
-    c->audit_warn_local = 80;
+    c->audit_warn_local = NG_AUDIT_WARN_LOCAL;
     c->constrain_devices = -1;
     c->gres_cores = -1;
     c->bind_rules = -1;

@@ -589,10 +589,11 @@ int ng_step_from_batch(const ng_topo *t, const ng_roots *r, ng_getenv_fn fn, voi
                        int ntasks, ng_step *st, char *err, size_t errlen)
 {
     if (ntasks <= 0) {
-        char tpn[256];
+        const char *tpn = fn("SLURM_NTASKS_PER_NODE", ctx);
+        if (!tpn)
+            tpn = fn("SLURM_TASKS_PER_NODE", ctx);
         ntasks = 1;
-        env_copy(fn, ctx, "SLURM_NTASKS_PER_NODE", "SLURM_TASKS_PER_NODE", tpn, sizeof(tpn));
-        if (tpn[0] && ng_tasks_per_node_parse(tpn, &ntasks, err, errlen) < 0)
+        if (tpn && ng_tasks_per_node_parse(tpn, &ntasks, err, errlen) < 0)
             return -1;
     }
     return ng_step_from_env(t, r, fn, ctx, ntasks, 0, st, err, errlen);

@@ -15,7 +15,7 @@ out=$(cppcheck --quiet --enable=warning,portability,performance --std=c11 --erro
 CHECKS='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-narrowing-conversions,-bugprone-reserved-identifier,-clang-analyzer-security.insecureAPI.*,-bugprone-suspicious-string-compare,-bugprone-sizeof-expression'
 SLURM_INC=""
 [ -f /usr/include/slurm/spank.h ] || SLURM_INC="-Itests/slurm-headers/22.05.8"
-for f in lib/*.c contrib/numa-gpu.c spank/numa_gpu.c; do
+for f in lib/*.c contrib/numa-gpu/*.c spank/numa_gpu.c; do
     o=$(clang-tidy --quiet -checks="$CHECKS" "$f" -- -std=c11 -D_GNU_SOURCE -Ilib $SLURM_INC 2>/dev/null |
         grep -E "warning:|error:")
     [ -z "$o" ] && echo "PASS lint/clang-tidy/$f" || { echo "FAIL lint/clang-tidy/$f: $o"; rc=1; }

@@ -98,4 +98,29 @@ int ng_audit_summarize(const char *dir, unsigned long jobid, int warn_local,
 int ng_json_str(const char *line, const char *key, char *out, size_t len);
 int ng_json_num(const char *line, const char *key, double *out);
 
+/* Flag tasks below this % of pages on their GPUs' nodes (audit_warn_local
+ * default; `numa-gpu audit --pid` uses it too). */
+#define NG_AUDIT_WARN_LOCAL 80
+
+/* A live process's placement against its GPUs' nodes (`numa-gpu audit
+ * --pid`): its GPU variables from /proc/<pid>/environ resolved through r,
+ * a sample by method m, and the same verdict rule as the task records. */
+typedef struct {
+    int pid;
+    ng_pages pages;
+    int ngpus;
+    char gpus[512];           /* bus ids, "" when none */
+    char source[64];          /* the GPU variable used */
+    hwloc_bitmap_t home, home_cpus;
+    const char *verdict;      /* nogpu|unknown|local|partial|remote */
+    double local_pct, ci95;
+    char problem[NG_ERRLEN];  /* a GPU that could not be resolved, or "" */
+} ng_proc_audit;
+int ng_proc_audit_run(const ng_topo *t, const ng_roots *r, int pid, ng_method m,
+                      unsigned pages, int warn_local, ng_proc_audit *a, char *err,
+                      size_t errlen);
+char *ng_proc_audit_json(const ng_proc_audit *a);   /* one line, escaped */
+char *ng_proc_audit_text(const ng_proc_audit *a);
+void ng_proc_audit_clear(ng_proc_audit *a);
+
 #endif

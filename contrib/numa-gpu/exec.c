@@ -1,0 +1,74 @@
+/* numa-gpu exec: apply this rank's plan to itself, verify it, exec PROGRAM
+ * (for launchers other than srun: mpirun, torchrun). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+
+static void log_stderr(int level, const char *msg, void *ctx)
+{
+    (void)level;
+    (void)ctx;
+    fprintf(stderr, "%s\n", msg);
+}
+
+static int setenv_process(const char *name, const char *val, int overwrite, void *ctx)
+{
+    (void)ctx;
+    return setenv(name, val, overwrite);
+}
+
+int cmd_exec(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        PLAN_LONGOPTS, { "local-rank", 1, 0, 'l' }, { "verbose", 0, 0, 'v' },
+        { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+    plan_opts o;
+    int local_rank = -1, c, rc;
+    plan_opts_init(&o);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, CLI_OPTSTRING, lo, NULL)) != -1) {
+        if ((rc = plan_opt(&o, c, optarg)) != 1) {
+            if (rc)
+                return rc;
+        } else if (c == 'l') {
+            if (cli_int("--local-rank", optarg, 0, 65535, &local_rank))
+                return 2;
+        } else if (c == 'v') {
+            o.verbose = 1;
+        } else if (c == 'h') {
+            cli_usage("exec", stdout);
+            return 0;
+        } else {
+            return cli_bad_option("exec", c, argv);
+        }
+    }
+    if (optind >= argc)
+        return cli_usage_error("exec needs a PROGRAM after '--'");
+    char **prog = argv + optind;
+    ng_topo *t = NULL;
+    ng_step st = { 0 };
+    ng_plan p = { 0 };
+    rc = cli_plan("exec", &o, STEP_FROM_TASK_ENV, local_rank, &t, &st, &p);
+    if (rc == 0) {
+        char err[NG_ERRLEN];
+        ng_task_io io = { ng_step_getenv_process, setenv_process, log_stderr, NULL, o.verbose };
+        int self = st.self >= 0 ? st.self : (local_rank >= 0 ? local_rank : 0);
+        if (ng_task_apply(t, &p, self, &io, NULL, err, sizeof(err)) < 0) {
+            fprintf(stderr, "numa-gpu: %s\n", err);
+            rc = 1;
+        }
+        ng_plan_free(&p);
+    }
+    ng_step_free(&st);
+    ng_topo_free(t);
+    if (rc != 0)
+        return rc;
+    execvp(prog[0], prog);
+    fprintf(stderr, "numa-gpu: cannot exec '%s': %s\n", prog[0], strerror(errno));
+    return 127;
+}
