@@ -3,6 +3,7 @@
 #   make check    install deps (apt-get, as root), build, run every test
 #   make demo     install deps, build, run a local Slurm cluster and show it
 #   make bench    benchmarks (ratios measured side by side)
+#   make golden   rewrite the golden plans (tests/golden) after a reviewed change
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
@@ -40,7 +41,7 @@ FUZZ_SECONDS ?= 60
 
 .SECONDARY: $(ASAN_OBJ) $(FUZZ_OBJ)
 .PHONY: all deps check demo bench clean install unit unit-asan check-cli check-slurm check-numa \
-        check-headers check-site fuzz fuzz-replay lint uninstall deb install-files
+        check-headers check-site fuzz fuzz-replay lint uninstall deb install-files golden
 
 all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu $(B)/numa-gpu-mpirun \
      $(B)/fault-shim.so \
@@ -143,6 +144,11 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ)
 
 fuzz-replay: $(FUZZ_BIN)
 	@bash tests/fuzz/run.sh replay
+
+# Golden plans (tests/golden): `make check` compares, `make golden` rewrites
+# them; read `git diff tests/golden` before committing.
+golden: $(B)/numa-gpu
+	@bash tests/golden/run.sh update
 
 fuzz: $(FUZZ_BIN)
 	@bash tests/fuzz/run.sh explore $(FUZZ_SECONDS)

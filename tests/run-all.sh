@@ -22,6 +22,7 @@ suite "unit (ASan+UBSan)" sh tests/run-unit.sh build/asan-tests "asan:"
 suite "headers (every Slurm release)" bash tests/check-headers.sh
 suite "fuzz corpus replay" bash tests/fuzz/run.sh replay
 suite "lint (cppcheck, clang-tidy)" bash tests/lint.sh
+suite "golden plans (tests/golden)" bash tests/golden/run.sh check
 for s in tests/cli/test_*.sh; do suite "cli $(basename "$s")" bash "$s"; done
 for s in tests/cli/test_*.sh; do
     suite "cli $(basename "$s") (ASan+UBSan)" env NUMA_GPU_BUILD=build/asan-cli NG_TEST_PREFIX=asan: \
@@ -37,5 +38,6 @@ if [ "$fail" -gt 0 ]; then
     echo "failures:"
     grep '^FAIL' "$log"
 fi
+echo "(total: $((SECONDS / 60)) min $((SECONDS % 60)) s)"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
