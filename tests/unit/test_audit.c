@@ -16,6 +16,7 @@
 #include "t.h"
 #include "numagpu.h"
 #include "private/audit.h"
+#include "private/auditstep.h"
 
 /* A child that binds its memory to node 0, touches mb MiB and waits. */
 static pid_t toucher(int mb, const int p[2])
@@ -317,8 +318,100 @@ static void memcg_numa_stat(void)
     t_end();
 }
 
+/* The audit of a step: tasks fill their slot after fork, the parent writes
+ * one record per task at its exit, and the job end summarizes them. */
+static void audit_step(void)
+{
+    char dir[] = "/tmp/ng-astep-XXXXXX", err[NG_ERRLEN], xml[4096], path[600];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    chmod(dir, 0755);
+    snprintf(xml, sizeof(xml), "%s/llnl-pascal-2s-bdw-2xp100-pcie.xml", t_corpus());
+    ng_topo *t = ng_topo_load(xml, err, sizeof(err));
+    ng_roots r = { 0 };
+    ng_rank_gpus rows[2] = { { 0, NULL }, { 0, NULL } };
+    ng_plan p = { 0 };
+    int ok = t && ng_plan_compute(t, NULL, NULL, 2, rows, NG_MODE_PREFER, &p, err, sizeof(err)) == 0;
+    (void)r;
+    ng_audit_conf c = { dir, 0, 80, NG_METHOD_AUTO, 4096 };
+
+    t_begin("audit-step/one-record-per-task-filled-in-the-child");
+    ng_audit_step *a = ok ? ng_audit_step_new(&c, 77, 3, "n1", 2, NG_MODE_PREFER, NULL, err,
+                                              sizeof(err)) : NULL;
+    CHECK(a != NULL, "%s", err);
+    for (int i = 0; a && i < 2; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {           /* the task: fills its slot, then exits */
+            ng_audit_step_fill(a, i, &p, NULL, "CUDA_VISIBLE_DEVICES=");
+            _exit(0);
+        }
+        ng_audit_step_forked(a, i, pid);
+        waitpid(pid, NULL, 0);
+        CHECK(ng_audit_step_exit(a, i, 10 + i, err, sizeof(err)) == 0, "%s", err);
+    }
+    snprintf(path, sizeof(path), "%s/77.json", dir);
+    char line[8192];
+    FILE *f = fopen(path, "r");
+    int n = 0, good = 0;
+    while (f && fgets(line, sizeof(line), f)) {
+        double task = -1, global = -1;
+        char v[32], mode[32];
+        n++;
+        good += ng_json_num(line, "task", &task) == 0 && task == n - 1 &&
+                ng_json_num(line, "global_task", &global) == 0 && global == 10 + n - 1 &&
+                ng_json_str(line, "verdict", v, sizeof(v)) == 0 && !strcmp(v, "nogpu") &&
+                ng_json_str(line, "mode", mode, sizeof(mode)) == 0 && !strcmp(mode, "prefer");
+    }
+    if (f)
+        fclose(f);
+    CHECK(n == 2 && good == 2, "%d lines, %d as expected: %s", n, good, line);
+    ng_audit_step_free(a);
+    t_end();
+
+    t_begin("audit-step/skipped-step-says-why-escaped");
+    a = ng_audit_step_new(&c, 78, 0, "n1", 1, NG_MODE_STRICT, "daemon \"orted\" step", err,
+                          sizeof(err));
+    CHECK(a && ng_audit_step_exit(a, 0, 0, err, sizeof(err)) == 0, "%s", err);
+    snprintf(path, sizeof(path), "%s/78.json", dir);
+    f = fopen(path, "r");
+    char reason[128] = "", v[32] = "";
+    if (f && fgets(line, sizeof(line), f)) {
+        ng_json_str(line, "reason", reason, sizeof(reason));
+        ng_json_str(line, "verdict", v, sizeof(v));
+    }
+    if (f)
+        fclose(f);
+    CHECK(!strcmp(v, "skipped") && !strcmp(reason, "daemon \"orted\" step"), "'%s' '%s'", v,
+          reason);
+    ng_audit_step_free(a);
+    t_end();
+
+    t_begin("audit-step/limits-and-job-end-summary");
+    CHECK(!ng_audit_step_new(&c, 79, 0, "n1", 0, NG_MODE_PREFER, NULL, err, sizeof(err)) &&
+          strstr(err, "0 local tasks"), "0 tasks: %s", err);
+    CHECK(!ng_audit_step_new(&c, 79, 0, "n1", NG_AUDIT_MAX_TASKS + 1, NG_MODE_PREFER, NULL, err,
+                             sizeof(err)) && strstr(err, "4097"), "4097 tasks: %s", err);
+    ng_audit_step_forked(NULL, 0, 1);            /* no audit: no-ops */
+    CHECK(ng_audit_step_exit(NULL, 0, 0, err, sizeof(err)) == 0, "NULL exit");
+    char *text = NULL;
+    CHECK(ng_audit_job_end(dir, 77, 80, &text, err, sizeof(err)) == 0 && text &&
+          strstr(text, "job 77: 2 task record(s)"), "%s", err);
+    free(text);
+    snprintf(path, sizeof(path), "%s/77.summary", dir);
+    CHECK(access(path, F_OK) == 0, "no %s", path);
+    CHECK(ng_audit_job_end(dir, 12345, 80, &text, err, sizeof(err)) == 1 && !text, "no records");
+    t_end();
+    if (ok)
+        ng_plan_free(&p);
+    ng_topo_free(t);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+}
+
 int main(void)
 {
+    audit_step();
     numa_maps_real();
     numa_maps_malformed();
     secure_append();

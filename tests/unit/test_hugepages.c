@@ -248,11 +248,82 @@ static void sizes(void)
     t_end();
 }
 
+/* A task's share over its nodes, strict rollback, and the service a task
+ * (after dropping privileges) asks from slurmstepd. */
+static void per_rank(void)
+{
+    ng_hp_ctx c = { root, NULL, state, 0, 0 };
+    char env[256], warn[NG_ERRLEN], err[NG_ERRLEN];
+    hwloc_bitmap_t both = hwloc_bitmap_alloc();
+    hwloc_bitmap_set_range(both, 0, 1);
+
+    t_begin("hugepages/rank-share-split-over-nodes");
+    CHECK(ng_hp_reserve_rank(&c, 10, 0, 0, both, 8u << 20, 2048, getpid(), 1, env, sizeof(env),
+                             warn, sizeof(warn), err, sizeof(err)) == 0 &&
+          !strcmp(env, "0:2x2048kB,1:2x2048kB") && nr(0, 2048) == 2 && nr(1, 2048) == 2,
+          "%s env '%s' %ld/%ld", err, env, nr(0, 2048), nr(1, 2048));
+    ng_hp_release(&c, 10, -1, -1, NULL, err, sizeof(err));
+    CHECK(nr(0, 2048) == 0 && nr(1, 2048) == 0, "not released");
+    t_end();
+
+    /* Half of a node's memory at most; node 1 shrunk to 4 MiB: node 0's
+     * 4 MiB fit, node 1's 4 MiB do not. */
+    char mp[256];
+    snprintf(mp, sizeof(mp), "%s/devices/system/node/node1/meminfo", root);
+    put(mp, "Node 1 MemTotal:        4096 kB\n");
+    ng_hp_ctx capped = { root, NULL, state, 0, 0.5 };
+    t_begin("hugepages/rank-strict-all-or-nothing");
+    err[0] = '\0';
+    CHECK(ng_hp_reserve_rank(&capped, 11, 0, 0, both, 8u << 20, 2048, getpid(), 1, env,
+                             sizeof(env), warn, sizeof(warn), err, sizeof(err)) < 0 &&
+          strstr(err, "node 1") && nr(0, 2048) == 0 && nr(1, 2048) == 0,
+          "'%s': %ld/%ld left", err, nr(0, 2048), nr(1, 2048));
+    ng_hp_release(&c, 11, -1, -1, NULL, err, sizeof(err));
+    t_end();
+
+    t_begin("hugepages/rank-prefer-keeps-what-it-got-and-warns");
+    CHECK(ng_hp_reserve_rank(&capped, 12, 0, 3, both, 8u << 20, 2048, getpid(), 0, env,
+                             sizeof(env), warn, sizeof(warn), err, sizeof(err)) == 0 &&
+          !strcmp(env, "0:2x2048kB,1:0x2048kB") && strstr(warn, "task 3") &&
+          strstr(warn, "node 1") && nr(0, 2048) == 2,
+          "env '%s' warn '%s'", env, warn);
+    ng_hp_release(&c, 12, -1, -1, NULL, err, sizeof(err));
+    put(mp, "Node 1 MemTotal:        1048576 kB\n");
+    t_end();
+
+    t_begin("hugepages/service-answers-a-forked-task");
+    ng_hp_service *s = ng_hp_service_start(&c, 13, 2, 2, 4u << 20, 2048, err, sizeof(err));
+    CHECK(s != NULL, "%s", err);
+    if (s) {
+        pid_t pid = fork();
+        if (pid == 0) {   /* the task: asks for its row, node 1 */
+            hwloc_bitmap_t one = hwloc_bitmap_alloc();
+            hwloc_bitmap_set(one, 1);
+            int rc = ng_hp_service_ask(s, 1, one, 1, 5000, env, sizeof(env), warn, sizeof(warn),
+                                       err, sizeof(err));
+            _exit(rc == 0 && !strcmp(env, "1:2x2048kB") ? 0 : 1);
+        }
+        int st = -1;
+        waitpid(pid, &st, 0);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0 && nr(1, 2048) == 2, "task saw failure, nr %ld",
+              nr(1, 2048));
+        CHECK(ng_hp_service_ask(s, 2, both, 1, 100, env, sizeof(env), warn, sizeof(warn), err,
+                                sizeof(err)) < 0 && strstr(err, "did not start"),
+              "task 2 of 2 accepted");
+        ng_hp_service_stop(s);
+        ng_hp_release(&c, 13, 2, -1, NULL, err, sizeof(err));
+        CHECK(nr(1, 2048) == 0, "step release left %ld", nr(1, 2048));
+    }
+    t_end();
+    hwloc_bitmap_free(both);
+}
+
 int main(void)
 {
     make_root();
     sizes();
     arithmetic();
+    per_rank();
     concurrency();
     real_kernel();
     char cmd[128];

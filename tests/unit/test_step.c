@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "t.h"
 #include "numagpu.h"
+#include "private/assign.h"
 #include "private/config.h"
 #include "private/hints.h"
 #include "private/step.h"
@@ -186,10 +188,160 @@ static void hints(void)
     ng_topo_free(t);
 }
 
+/* What the plugin used to decide itself, now in the library. */
+static void slurm_step(void)
+{
+    char xml[4096], err[NG_ERRLEN], warn[NG_ERRLEN];
+    snprintf(xml, sizeof(xml), "%s/llnl-corona-2s-epyc7402-8xmi50-rsmi-opencl.xml", t_corpus());
+    ng_topo *t = ng_topo_load(xml, err, sizeof(err));
+    ng_roots r = { .procfs = "/nonexistent", .sysfs = "/nonexistent" };
+    ng_step st;
+    /* GRES 0 and 4 are on different sockets (rsmi0, rsmi4). */
+    unsigned gres[] = { 0, 4 };
+    ng_slurm_step s = { 2, gres, 0, NG_BIND_RULES_CURRENT, NULL, 0 };
+    char b0[NG_BUSID_LEN], b4[NG_BUSID_LEN];
+    int ok = t && ng_gpu_resolve(t, &r, NG_IDX_GRES, "0", b0, err, sizeof(err)) == 0 &&
+             ng_gpu_resolve(t, &r, NG_IDX_GRES, "4", b4, err, sizeof(err)) == 0;
+
+    t_begin("slurm-step/per-task-binding-every-row");
+    t_env e1 = { { "SLURMD_TRES_BIND", "SLURM_STEP_GPUS" }, { "gres/gpu:per_task:1", "4" } };
+    CHECK(ok && ng_step_from_slurm(t, &r, &s, 2, 1, NG_MODE_STRICT, t_getenv, &e1, &st, warn,
+                                   sizeof(warn), err, sizeof(err)) == 0, "%s", err);
+    if (ok && !t_case_failed) {
+        CHECK(st.nranks == 2 && st.self == 1 && st.ranks[0].ngpus == 1 && st.ranks[1].ngpus == 1 &&
+              !strcmp(st.ranks[0].busids[0], b0) && !strcmp(st.ranks[1].busids[0], b4) && !warn[0],
+              "rows %d/%d warn '%s'", st.ranks[0].ngpus, st.ranks[1].ngpus, warn);
+        ng_step_free(&st);
+    }
+    t_end();
+
+    t_begin("slurm-step/disagreement-strict-refuses");
+    t_env e2 = { { "SLURMD_TRES_BIND", "SLURM_STEP_GPUS" }, { "gres/gpu:per_task:1", "0" } };
+    CHECK(ok && ng_step_from_slurm(t, &r, &s, 2, 1, NG_MODE_STRICT, t_getenv, &e2, &st, warn,
+                                   sizeof(warn), err, sizeof(err)) < 0 &&
+          strstr(err, "cannot tell which GPU this task has") && strstr(err, "SLURM_STEP_GPUS=0"),
+          "%s", err);
+    t_end();
+
+    t_begin("slurm-step/disagreement-prefer-takes-all-step-gpus");
+    CHECK(ok && ng_step_from_slurm(t, &r, &s, 2, 1, NG_MODE_PREFER, t_getenv, &e2, &st, warn,
+                                   sizeof(warn), err, sizeof(err)) == 0, "%s", err);
+    if (ok && !t_case_failed) {
+        CHECK(st.ranks[1].ngpus == 2 && strstr(warn, "task 1") &&
+              strstr(warn, "all the step's GPUs"), "ngpus %d warn '%s'", st.ranks[1].ngpus, warn);
+        ng_step_free(&st);
+    }
+    t_end();
+
+    t_begin("slurm-step/no-step-gpus-reads-task-env");
+    ng_slurm_step none = { 0 };
+    t_env e3 = { { "ROCR_VISIBLE_DEVICES" }, { "4" } };
+    CHECK(ok && ng_step_from_slurm(t, &r, &none, 1, 0, NG_MODE_STRICT, t_getenv, &e3, &st, warn,
+                                   sizeof(warn), err, sizeof(err)) == 0 && st.ranks[0].ngpus == 1 &&
+          !strcmp(st.ranks[0].busids[0], b4), "%s", err);
+    if (!t_case_failed)
+        ng_step_free(&st);
+    CHECK(ng_step_from_slurm(t, &r, &none, 2, 2, NG_MODE_STRICT, t_getenv, &e3, &st, warn,
+                             sizeof(warn), err, sizeof(err)) < 0 && strstr(err, "task 2 of 2"),
+          "self beyond ntasks: %s", err);
+    t_end();
+
+    t_begin("slurm-step/batch-tasks-per-node");
+    t_env e4 = { { "SLURM_TASKS_PER_NODE", "ROCR_VISIBLE_DEVICES" }, { "2(x3)", "0,4" } };
+    CHECK(ok && ng_step_from_batch(t, &r, t_getenv, &e4, 0, &st, err, sizeof(err)) == 0 &&
+          st.nranks == 2 && !strcmp(st.ranks[0].busids[0], b0) &&
+          !strcmp(st.ranks[1].busids[0], b4), "%s", err);
+    if (!t_case_failed)
+        ng_step_free(&st);
+    t_env e5 = { { "SLURM_NTASKS_PER_NODE" }, { "" } };
+    CHECK(ng_step_from_batch(t, &r, t_getenv, &e5, 0, &st, err, sizeof(err)) < 0 &&
+          strstr(err, "tasks per node ''"), "empty: %s", err);
+    t_end();
+
+    t_begin("slurm-step/launcher-daemons");
+    CHECK(ng_launcher_daemon("/usr/bin/orted") && ng_launcher_daemon("prted") &&
+          ng_launcher_daemon("/opt/mpich/bin/hydra_pmi_proxy") && !ng_launcher_daemon("python") &&
+          !ng_launcher_daemon("/tmp/orted2") && !ng_launcher_daemon(NULL), "daemon names");
+    t_end();
+    ng_topo_free(t);
+}
+
+static void job_mode(void)
+{
+    ng_config c;
+    char err[NG_ERRLEN], note[NG_ERRLEN];
+    int v;
+    ng_config_init(&c);
+    t_begin("config/job-mode");
+    CHECK(ng_config_job_mode(&c, 0, NG_MODE_STRICT, 0, NULL, &v, note, sizeof(note)) == NG_MODE_OFF
+          && !v, "no option, no default: off");
+    CHECK(ng_config_arg(&c, "default=prefer", err, sizeof(err)) == 0 &&
+          ng_config_job_mode(&c, 0, NG_MODE_STRICT, 0, NULL, &v, note, sizeof(note)) == NG_MODE_PREFER,
+          "cluster default");
+    CHECK(ng_config_job_mode(&c, 1, NG_MODE_STRICT, 1, NULL, &v, note, sizeof(note)) == NG_MODE_STRICT
+          && v, "the option wins, ,verbose");
+    CHECK(ng_config_job_mode(&c, 1, NG_MODE_STRICT, 0, "off", &v, note, sizeof(note)) == NG_MODE_OFF
+          && !note[0], "NUMA_GPU=off");
+    CHECK(ng_config_arg(&c, "allowed=prefer,strict", err, sizeof(err)) == 0 &&
+          ng_config_job_mode(&c, 1, NG_MODE_STRICT, 0, "off", &v, note, sizeof(note)) == NG_MODE_STRICT
+          && strstr(note, "NUMA_GPU=off ignored"), "off not allowed: '%s'", note);
+    unsigned long long b;
+    unsigned long kb;
+    CHECK(ng_config_arg(&c, "hugepages_max_per_job=1G", err, sizeof(err)) == 0 &&
+          ng_config_hugepages_check(&c, "2G", &b, &kb, err, sizeof(err)) < 0 &&
+          strstr(err, "hugepages_max_per_job=1024 MiB") &&
+          ng_config_hugepages_check(&c, "512M", &b, &kb, err, sizeof(err)) == 0 && b == 512u << 20,
+          "cap: %s", err);
+    t_end();
+}
+
+static void batch_rankfile(void)
+{
+    char xml[4096], err[NG_ERRLEN], path[128];
+    snprintf(xml, sizeof(xml), "%s/llnl-pascal-2s-bdw-2xp100-pcie.xml", t_corpus());
+    ng_topo *t = ng_topo_load(xml, err, sizeof(err));
+    ng_roots r = { 0 };
+    ng_step st;
+    ng_plan p;
+    ng_hints h;
+    const char *hosts[] = { "n1" };
+    unsigned long job = 900000000ul + (unsigned long)getpid();
+    t_begin("hints/batch-rankfile-written-and-removed");
+    int ok = t && ng_step_from_count(t, &r, 2, 1, &st, err, sizeof(err)) == 0 &&
+             ng_plan_compute(t, NULL, NULL, st.nranks, st.ranks, NG_MODE_PREFER, &p, err,
+                             sizeof(err)) == 0;
+    CHECK(ok && ng_hints_batch(&p, hosts, 1, job, NG_MPI_ALL, &h, path, sizeof(path), err,
+                               sizeof(err)) == 0, "%s", err);
+    if (ok && !t_case_failed) {
+        char text[4096] = "";
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+        text[n] = '\0';
+        if (f)
+            fclose(f);
+        char want[64];
+        snprintf(want, sizeof(want), "/tmp/numa-gpu-rankfile.%lu.", job);
+        CHECK(!strncmp(path, want, strlen(want)) && !strcmp(text, h.rankfile) &&
+              strstr(text, "rank 1=n1 slot="), "%s: '%s'", path, text);
+        CHECK(ng_rankfiles_remove(job, err, sizeof(err)) == 0 && access(path, F_OK) < 0,
+              "not removed: %s", err);
+        ng_hints_free(&h);
+    }
+    if (ok) {
+        ng_plan_free(&p);
+        ng_step_free(&st);
+    }
+    t_end();
+    ng_topo_free(t);
+}
+
 int main(void)
 {
     config();
     step_env();
     hints();
+    slurm_step();
+    job_mode();
+    batch_rankfile();
     T_EXIT();
 }
