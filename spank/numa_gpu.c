@@ -462,7 +462,7 @@ int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
  * for mpirun & co. (never overriding what the user set), and a rankfile. */
 static void export_hints(spank_t sp)
 {
-    char err[NG_ERRLEN], warn[NG_ERRLEN], path[128];
+    char err[NG_ERRLEN], warn[NG_ERRLEN] = "", path[128];
     char *nodelist = job_getenv_alloc(sp, "SLURM_JOB_NODELIST");
     ng_roots roots;
     ng_step st;
@@ -548,7 +548,7 @@ static int place_task(spank_t sp, char *err, size_t errlen)
 {
     uint32_t ntasks = 1;
     int self = 0;
-    char warn[NG_ERRLEN];
+    char warn[NG_ERRLEN] = "";
     ng_roots roots;
     ng_step st;
     ng_plan plan;
