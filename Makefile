@@ -210,7 +210,8 @@ DOCDIR    ?= $(PREFIX)/share/doc/numa-gpu
 MANDIR    ?= $(PREFIX)/share/man
 MANPAGES   = contrib/man/numa-gpu.1 contrib/man/numa-gpu-mpirun.1 contrib/man/libnumagpu.3 contrib/man/numa_gpu.8
 ETC_DOCS   = etc/plugstack.conf.d/numa-gpu.conf etc/epilog.d/numa-gpu-summary.sh \
-             etc/gres.conf.example etc/ADMIN-GUIDE.md
+             etc/gres.conf.example contrib/docs/user-guide.md contrib/docs/admin-guide.md \
+             contrib/docs/json-schemas.md
 # Every file install writes (uninstall removes exactly these).
 INSTALLED  = $(PLUGINDIR)/numa_gpu.so \
              $(LIBDIR)/libnumagpu.so.$(SOVERSION) $(LIBDIR)/libnumagpu.so $(LIBDIR)/libnumagpu.a \
