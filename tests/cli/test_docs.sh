@@ -22,4 +22,12 @@ for k in $(grep -o '!strcmp(key, "[a-z_]*")' lib/config.c | sed 's/.*"\(.*\)".*/
     grep -q "#   $k" etc/plugstack.conf.d/numa-gpu.conf || bad="$bad snippet:$k"
 done
 [ -z "$bad" ] && pass plugstack-arguments-documented || fail plugstack-arguments-documented "$bad"
+# Every relative link of the README and the guides points at a file that exists.
+bad=""
+for f in README.md contrib/docs/*.md; do
+    for l in $(grep -o '](\([^)#: ]*\)[^)]*)' "$f" | sed 's/^](\([^)#]*\).*/\1/'); do
+        [ -e "$(dirname "$f")/$l" ] || bad="$bad $f:$l"
+    done
+done
+[ -z "$bad" ] && pass doc-links-resolve || fail doc-links-resolve "$bad"
 exit 0
