@@ -251,6 +251,12 @@ char *ng_audit_task_json(const ng_plan *p, int self, const ng_effective *eff,
         ng_buf_add(&b, ",\"effective\":{\"cpus\":\"%s\",\"mems\":\"%s\",\"policy\":\"%s\"}",
                    ng_list_str(eff->cpus, c1, sizeof(c1)), ng_list_str(eff->mems, m1, sizeof(m1)),
                    ng_mempol_name(eff->policy));
+    ng_buf_add(&b, ",\"nics\":[");
+    for (int i = 0; i < rp->nnics; i++) {
+        ng_buf_add(&b, "%s", i ? "," : "");
+        ng_buf_json_str(&b, rp->nics[i].name);
+    }
+    ng_buf_add(&b, "],\"nic_near\":\"%s\"", rp->nnics ? ng_nearness_name(rp->nics[0].near) : "");
     ng_buf_add(&b, ",\"verdict\":\"%s\",\"reason\":", ng_verdict_name(rp->verdict));
     ng_buf_json_str(&b, rp->reason);
     return ng_buf_take(&b);

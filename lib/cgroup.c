@@ -98,3 +98,25 @@ int ng_allowed_read(const char *procfs, const char *sysfs, int pid,
                       pid > 0 ? "<pid>" : "self");
     return 0;
 }
+
+int ng_isolated_read(const char *sysfs, hwloc_bitmap_t isolated, hwloc_bitmap_t nohz_full,
+                     char *err, size_t errlen)
+{
+    const char *files[] = { "isolated", "nohz_full" };
+    hwloc_bitmap_t sets[] = { isolated, nohz_full };
+    for (int i = 0; i < 2; i++) {
+        char path[4200], buf[8192];
+        hwloc_bitmap_zero(sets[i]);
+        snprintf(path, sizeof(path), "%s/devices/system/cpu/%s", sysfs ? sysfs : "/sys",
+                 files[i]);
+        long n = ng_read_file(path, buf, sizeof(buf));
+        if (n < 0)
+            continue;   /* an older kernel, or no such feature */
+        if ((size_t)n >= sizeof(buf) - 1)
+            return ng_err(err, errlen, "%s: longer than %zu bytes", path, sizeof(buf) - 2);
+        buf[strcspn(buf, "\n")] = '\0';
+        if (buf[0] && ng_list_parse(buf, sets[i]) < 0)
+            return ng_err(err, errlen, "%s: '%.64s' is not a cpu list", path, buf);
+    }
+    return 0;
+}

@@ -214,11 +214,32 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
         return parse_uint(key, v, 86400, &c->audit_interval, err, errlen);
     if (!strcmp(key, "audit_warn_local"))
         return parse_uint(key, v, 100, &c->audit_warn_local, err, errlen);
+    if (!strcmp(key, "isolated")) {
+        if (strcmp(v, "use") && strcmp(v, "avoid"))
+            return ng_err(err, errlen, "isolated='%s' (expected use|avoid)", v);
+        c->use_isolated = !strcmp(v, "use");
+        return 0;
+    }
+    if (!strcmp(key, "reserve_first_core_per")) {
+        ng_reserve r;
+        if (ng_reserve_parse(v, &r) < 0)
+            return ng_err(err, errlen, "reserve_first_core_per='%s' (expected l3|numa|off)", v);
+        c->reserve_first_core = (int)r;
+        return 0;
+    }
+    if (!strcmp(key, "nic")) {
+        if (strcmp(v, "off") && strcmp(v, "export"))
+            return ng_err(err, errlen, "nic='%s' (expected off|export)", v);
+        c->nic_off = !strcmp(v, "off");
+        return 0;
+    }
     return ng_err(err, errlen, "unknown argument '%s' (expected default=, allowed=, "
-                  "exclusive_only=, topology=, gpu_map=, gpu_order=, audit_dir=, "
-                  "audit_interval=, audit_warn_local=, hugepages=, hugepages_max_per_job=, "
-                  "hugepages_max_fraction=, hugepages_mount=, state_dir=, sysfs_root=, "
-                  "procfs_root=, verbose)", arg);
+                  "exclusive_only=, topology=, gpu_map=, gpu_order=, constrain_devices=, "
+                  "gres_cores=, bind_rules=, nic=, isolated=, reserve_first_core_per=, "
+                  "audit_dir=, audit_interval=, "
+                  "audit_warn_local=, audit_method=, audit_pages=, hugepages=, "
+                  "hugepages_max_per_job=, hugepages_max_fraction=, hugepages_mount=, "
+                  "state_dir=, sysfs_root=, procfs_root=, verbose)", arg);
 }
 
 int ng_config_check(const ng_config *c, char *err, size_t errlen)

@@ -138,6 +138,21 @@ int ng_hints_build(const ng_plan *p, const char *const *hosts, int nhosts,
     if (mpis & NG_MPI_TORCHRUN)
         add(h, "NUMA_GPU_TORCHRUN_PREFIX", "numa-gpu exec --mode %s --",
             p->mode == NG_MODE_OFF || p->mode == NG_MODE_EXPLAIN ? "prefer" : ng_mode_name(p->mode));
+    /* Each local rank's nearest NICs: one variable cannot carry a per-rank
+     * value to the ranks mpirun starts, so `numa-gpu exec` (or a wrapper)
+     * reads its row from here: "0=mlx5_0:1;1=mlx5_1:1". */
+    ng_buf nb = { 0 };
+    int any = 0;
+    for (int r = 0; r < p->nranks; r++) {
+        char l[512];
+        ng_plan_nic_list(&p->ranks[r], 1, l, sizeof(l));
+        ng_buf_add(&nb, "%s%d=%s", r ? ";" : "", r, l);
+        any |= p->ranks[r].nnics > 0;
+    }
+    char *nics = ng_buf_take(&nb);
+    if (any && nics)
+        add(h, "NUMA_GPU_RANK_NICS", "%s", nics);
+    free(nics);
     /* Threads of each rank follow that rank's binding. */
     add(h, "OMP_PLACES", "cores");
     add(h, "OMP_PROC_BIND", "close");
@@ -193,4 +208,62 @@ int ng_rankfiles_remove(unsigned long job, char *err, size_t errlen)
             ng_err(err, errlen, "cannot remove %s: %s", g.gl_pathv[i], strerror(errno));
     globfree(&g);
     return failed;
+}
+
+/* PCI-order index of a GPU among the machine's (what CUDA_DEVICE_ORDER=
+ * PCI_BUS_ID, NVML, nvidia-container-toolkit and ROCm number by); -1. */
+static int pci_index(const ng_accel *all, int n, const char *busid)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(all[i].busid, busid))
+            return i;
+    return -1;
+}
+
+char *ng_hints_containers(const ng_topo *t, const ng_plan *p, ng_container kind)
+{
+    ng_accel *all = NULL;
+    int n = 0;
+    ng_buf b = { 0 };
+    if (ng_accel_list(t, &all, &n) < 0)
+        return NULL;
+    static const char *names[] = { "docker", "podman", "apptainer" };
+    ng_buf_add(&b, "# %s, one container per rank (GPU indexes in PCI order, as NVML, "
+               "nvidia-container-toolkit and CUDA_DEVICE_ORDER=PCI_BUS_ID count them)\n",
+               names[kind]);
+    for (int r = 0; r < p->nranks; r++) {
+        const ng_rank_plan *rp = &p->ranks[r];
+        char cpus[4096], mems[1024], idx[256] = "", bus[512] = "";
+        int nvidia = 0;
+        for (int g = 0; g < rp->ngpus; g++) {
+            size_t u = strlen(idx), v = strlen(bus);
+            snprintf(idx + u, sizeof(idx) - u, "%s%d", g ? "," : "",
+                     pci_index(all, n, rp->gpus[g].busid));
+            snprintf(bus + v, sizeof(bus) - v, "%s%s", g ? "," : "", rp->gpus[g].busid);
+            nvidia |= !strcmp(rp->gpus[g].vendor, "NVIDIA");
+        }
+        ng_list_str(rp->cpus, cpus, sizeof(cpus));
+        ng_list_str(rp->mems, mems, sizeof(mems));
+        ng_buf_add(&b, "# rank %d [%s]%s%s\n", r, ng_verdict_name(rp->verdict),
+                   rp->ngpus ? ": GPU " : "", bus);
+        if (kind == NG_CONTAINER_APPTAINER) {
+            /* Apptainer applies no cpuset itself: run it under the binding. */
+            if (rp->ngpus)
+                ng_buf_add(&b, "%s=%s %s", nvidia ? "APPTAINERENV_CUDA_VISIBLE_DEVICES"
+                           : "APPTAINERENV_ROCR_VISIBLE_DEVICES", idx,
+                           nvidia ? "APPTAINERENV_CUDA_DEVICE_ORDER=PCI_BUS_ID " : "");
+            ng_buf_add(&b, "numa-gpu exec --cpus %s --mems %s%s%s -- apptainer exec%s IMAGE ...\n",
+                       cpus, mems, rp->ngpus ? " --gpus " : "", rp->ngpus ? bus : "",
+                       rp->ngpus ? (nvidia ? " --nv" : " --rocm") : "");
+            continue;
+        }
+        ng_buf_add(&b, "%s run --cpuset-cpus=%s --cpuset-mems=%s", names[kind], cpus, mems);
+        if (rp->ngpus && nvidia)
+            ng_buf_add(&b, " --gpus '\"device=%s\"'", idx);
+        else if (rp->ngpus)
+            ng_buf_add(&b, " --device=/dev/kfd --device=/dev/dri -e ROCR_VISIBLE_DEVICES=%s", idx);
+        ng_buf_add(&b, " IMAGE ...\n");
+    }
+    ng_accel_list_free(all, n);
+    return ng_buf_take(&b);
 }

@@ -4,6 +4,7 @@
  * The public API, one concept per section (in the spirit of hwloc):
  *   topology      load / save a machine description (live or hwloc XML)
  *   accelerators  GPU-like PCI devices and their NUMA locality
+ *   nics          network devices and how near each is to a rank's GPUs
  *   gpu ids       turn what a job sees (GRES index, CUDA/ROCR/ZE env, UUID,
  *                 PCI bus id) into PCI bus ids
  *   plan          pure function: (topology, allowed sets, GPUs per rank,
@@ -109,6 +110,48 @@ int ng_accel_list(const ng_topo *t, ng_accel **out, int *n);
 void ng_accel_clear(ng_accel *a);
 void ng_accel_list_free(ng_accel *a, int n);
 
+/* ---------------------------------------------------------------------- nics */
+
+/* Network devices: a PCI device with an OpenFabrics OS device (InfiniBand,
+ * RoCE, Omni-Path, EFA: kind RDMA) or only a network interface (Ethernet). */
+typedef enum { NG_NIC_RDMA = 0, NG_NIC_ETHERNET = 1 } ng_nic_kind;
+typedef struct {
+    char busid[NG_BUSID_LEN];
+    char name[32];              /* OpenFabrics name ("mlx5_2"), else the
+                                   network interface ("eth0") */
+    char netdev[32];            /* its network interface, "" if none */
+    int port;                   /* RDMA: the lowest active port (1 if none
+                                   is known to be active); Ethernet: 0 */
+    ng_nic_kind kind;
+    float linkspeed;            /* PCIe link, GB/s (0 when unknown) */
+    hwloc_bitmap_t nodes;       /* local NUMA nodes, empty when unknown */
+} ng_nic;
+int ng_nic_list(const ng_topo *t, ng_nic **out, int *n);  /* PCI order */
+void ng_nic_list_free(ng_nic *v, int n);
+
+/* How near a NIC is to a rank's GPUs (or, without GPUs, to its home). */
+typedef enum {
+    NG_NEAR_SWITCH = 0,         /* under the same PCIe switch */
+    NG_NEAR_NODE,               /* on the same NUMA node */
+    NG_NEAR_PACKAGE,            /* in the same package */
+    NG_NEAR_FAR
+} ng_nearness;
+const char *ng_nearness_name(ng_nearness d); /* "pci-switch", "numa-node", ... */
+
+typedef struct {
+    char name[32];
+    int port;
+    ng_nic_kind kind;
+    ng_nearness near;
+} ng_rank_nic;
+/* The NICs within the package of a rank's GPUs, nearest first, ties in PCI
+ * order. Fabric NICs only: the RDMA ones when the machine has any, else
+ * the Ethernet ones whose PCIe link is at least half the fastest one's (a
+ * 1 GbE management port on a x1 link never stands for a 200 Gb/s NIC).
+ * *out malloc'ed. */
+int ng_nics_near(const ng_topo *t, const ng_nic *nics, int nnics, const ng_accel *gpus,
+                 int ngpus, hwloc_const_bitmap_t home, ng_rank_nic **out, int *n);
+
 /* ------------------------------------------------------------------- gpu ids */
 
 /* Filesystem roots (tests point them at generated fake trees). */
@@ -195,6 +238,8 @@ typedef struct {
     int omp_threads;
     char omp_places[1024];    /* "{0,56},{1,57}" one place per core */
     char reason[512];
+    int nnics;
+    ng_rank_nic *nics;        /* ng_nics_near: nearest first */
 } ng_rank_plan;
 
 typedef struct {
@@ -203,9 +248,26 @@ typedef struct {
     ng_rank_plan *ranks;
     hwloc_bitmap_t allowed_cpus, allowed_mems; /* what the plan could use */
     int mem;                  /* ng_memopt applied by ng_plan_memory */
+    hwloc_bitmap_t reserved;  /* allowed CPUs the policy kept ranks off */
+    char policy_note[512];    /* what the policy did, for explain ("" none) */
     int ok;                   /* 0: strict mode refuses the plan */
     char error[NG_ERRLEN];    /* first refusal, for the user */
 } ng_plan;
+
+/* Cores an admin keeps ranks off: the kernel's isolated CPUs (isolcpus=,
+ * outside the scheduler's load balancing) unless use_isolated, and the
+ * first core of each L3 or NUMA node (a low-noise core for the OS, as on
+ * LUMI). nohz_full CPUs are meant for one busy thread each, a rank's: they
+ * stay usable and are only shown. */
+typedef enum { NG_RESERVE_OFF = 0, NG_RESERVE_L3, NG_RESERVE_NUMA } ng_reserve;
+typedef struct {
+    hwloc_const_bitmap_t isolated;   /* NULL: none */
+    int use_isolated;
+    hwloc_const_bitmap_t nohz_full;  /* NULL: none */
+    ng_reserve reserve_first_core_per;
+} ng_plan_policy;
+int ng_reserve_parse(const char *s, ng_reserve *out);   /* "l3", "numa", "off" */
+const char *ng_reserve_name(ng_reserve r);
 
 /* The planner: a pure function of its arguments. allowed_cpus/allowed_mems
  * may be NULL (= the topology's allowed sets); they are intersected with the
@@ -215,6 +277,13 @@ int ng_plan_compute(const ng_topo *t, hwloc_const_bitmap_t allowed_cpus,
                     hwloc_const_bitmap_t allowed_mems, int nranks,
                     const ng_rank_gpus *gpus, ng_mode mode, ng_plan *plan,
                     char *err, size_t errlen);
+/* The same with an admin's policy (NULL = none): reserved and isolated CPUs
+ * are taken out of the allowed ones, unless nothing would be left (then
+ * they are used, and the plan says so). */
+int ng_plan_compute_policy(const ng_topo *t, hwloc_const_bitmap_t allowed_cpus,
+                           hwloc_const_bitmap_t allowed_mems, int nranks,
+                           const ng_rank_gpus *gpus, ng_mode mode, const ng_plan_policy *pol,
+                           ng_plan *plan, char *err, size_t errlen);
 void ng_plan_free(ng_plan *plan);
 
 /* Memory option (--numa-gpu-mem): local (default), interleave, tiered
@@ -241,6 +310,9 @@ char *ng_plan_json_line(const ng_plan *p, int rank);
 char *ng_plan_table(const ng_plan *p);
 char *ng_plan_explain(const ng_topo *t, const ng_plan *p);
 char *ng_accel_json_line(const ng_accel *a);
+/* A rank's NICs as UCX names them ("mlx5_2:1,eth0"), all or only the
+ * nearest ones; whole names only, into buf. */
+char *ng_plan_nic_list(const ng_rank_plan *rp, int nearest, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

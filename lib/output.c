@@ -59,7 +59,13 @@ char *ng_plan_json_line(const ng_plan *p, int r)
                ng_verdict_name(rp->verdict), rp->infeasible ? "false" : "true",
                rp->omp_threads);
     ng_buf_json_str(&b, rp->omp_places);
-    ng_buf_add(&b, ",\"reason\":");
+    ng_buf_add(&b, ",\"nics\":[");
+    for (int i = 0; i < rp->nnics; i++) {
+        ng_buf_add(&b, "%s", i ? "," : "");
+        ng_buf_json_str(&b, rp->nics[i].name);
+    }
+    ng_buf_add(&b, "],\"nic_near\":\"%s\",\"reason\":",
+               rp->nnics ? ng_nearness_name(rp->nics[0].near) : "");
     ng_buf_json_str(&b, rp->reason);
     ng_buf_add(&b, "}");
     return ng_buf_take(&b);
@@ -107,14 +113,45 @@ char *ng_plan_explain(const ng_topo *t, const ng_plan *p)
                : p->mode == NG_MODE_EXPLAIN ? "dry run of prefer, nothing is applied"
                : "memory preferred on the GPU's node; unusable nodes fall back to the "
                  "nearest allowed one with a warning");
+    if (p->policy_note[0])
+        ng_buf_add(&b, "cores: %s\n", p->policy_note);
     for (int r = 0; r < p->nranks; r++) {
         const ng_rank_plan *rp = &p->ranks[r];
         ng_buf_add(&b, "rank %d [%s]: %s\n", rp->rank, ng_verdict_name(rp->verdict),
                    rp->reason);
         ng_buf_add(&b, "  OMP_NUM_THREADS=%d OMP_PLACES=%s OMP_PROC_BIND=close\n",
                    rp->omp_threads, rp->omp_places);
+        char nics[512];
+        ng_plan_nic_list(rp, 0, nics, sizeof(nics));
+        if (rp->nnics)
+            ng_buf_add(&b, "  NICs %s (nearest %s: %s)\n", nics,
+                       rp->ngpus ? "to its GPUs" : "to its node",
+                       ng_nearness_name(rp->nics[0].near));
+        else
+            ng_buf_add(&b, "  NICs: none within the package of its %s\n",
+                       rp->ngpus ? "GPUs" : "node");
     }
     if (!p->ok)
         ng_buf_add(&b, "error: %s\n", p->error);
     return ng_buf_take(&b);
+}
+
+char *ng_plan_nic_list(const ng_rank_plan *rp, int nearest, char *buf, size_t len)
+{
+    size_t u = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < rp->nnics && u < len; i++) {
+        if (nearest && rp->nics[i].near != rp->nics[0].near)
+            break;
+        int w = rp->nics[i].kind == NG_NIC_RDMA
+              ? snprintf(buf + u, len - u, "%s%s:%d", u ? "," : "", rp->nics[i].name,
+                         rp->nics[i].port)
+              : snprintf(buf + u, len - u, "%s%s", u ? "," : "", rp->nics[i].name);
+        if (w < 0 || (size_t)w >= len - u) {   /* whole names only */
+            buf[u] = '\0';
+            break;
+        }
+        u += (size_t)w;
+    }
+    return buf;
 }

@@ -469,10 +469,116 @@ static void free_ctx(ctx *c)
     hwloc_bitmap_free(c->mems);
 }
 
+static int plan_nics(const ng_topo *t, ng_plan *p, char *err, size_t errlen);
+
+int ng_reserve_parse(const char *s, ng_reserve *out)
+{
+    if (!strcmp(s, "off"))
+        *out = NG_RESERVE_OFF;
+    else if (!strcmp(s, "l3"))
+        *out = NG_RESERVE_L3;
+    else if (!strcmp(s, "numa"))
+        *out = NG_RESERVE_NUMA;
+    else
+        return -1;
+    return 0;
+}
+
+const char *ng_reserve_name(ng_reserve r)
+{
+    return r == NG_RESERVE_L3 ? "l3" : r == NG_RESERVE_NUMA ? "numa" : "off";
+}
+
+/* The first core (all its PUs) of each L3 or NUMA node, within cpus. */
+static void first_cores(const ng_topo *t, ng_reserve r, hwloc_const_bitmap_t cpus,
+                        hwloc_bitmap_t out)
+{
+    hwloc_topology_t h = ng_topo_hwloc(t);
+    hwloc_obj_type_t ty = r == NG_RESERVE_L3 ? HWLOC_OBJ_L3CACHE : HWLOC_OBJ_NUMANODE;
+    hwloc_obj_type_t unit = hwloc_get_type_depth(h, HWLOC_OBJ_CORE) >= 0 ? HWLOC_OBJ_CORE
+                          : HWLOC_OBJ_PU;
+    hwloc_obj_t o = NULL;
+    while ((o = hwloc_get_next_obj_by_type(h, ty, o))) {
+        hwloc_const_bitmap_t set = ty == HWLOC_OBJ_NUMANODE && ng_topo_node_cpus(t, o->os_index)
+                                 ? ng_topo_node_cpus(t, o->os_index) : o->cpuset;
+        if (!set || hwloc_bitmap_iszero(set))
+            continue;
+        hwloc_obj_t core = hwloc_get_next_obj_inside_cpuset_by_type(h, set, unit, NULL);
+        if (core && hwloc_bitmap_intersects(core->cpuset, cpus))
+            hwloc_bitmap_or(out, out, core->cpuset);
+    }
+    hwloc_bitmap_and(out, out, cpus);
+}
+
+/* Take the policy's cores out of c->cpus, saying what was done. */
+static void apply_policy(const ng_topo *t, ctx *c, const ng_plan_policy *pol, ng_plan *p)
+{
+    char b1[1024], b2[1024], b3[1024];
+    size_t u = 0;
+    p->reserved = hwloc_bitmap_alloc();
+    if (!pol || !p->reserved)
+        return;
+    hwloc_bitmap_t iso = hwloc_bitmap_alloc(), first = hwloc_bitmap_alloc();
+    if (pol->isolated)
+        hwloc_bitmap_and(iso, pol->isolated, c->cpus);
+    if (pol->reserve_first_core_per != NG_RESERVE_OFF)
+        first_cores(t, pol->reserve_first_core_per, c->cpus, first);
+    if (!hwloc_bitmap_iszero(first))
+        u += (size_t)snprintf(p->policy_note + u, sizeof(p->policy_note) - u,
+                              "first core of each %s kept free (reserve_first_core_per=%s): "
+                              "cpus %s", pol->reserve_first_core_per == NG_RESERVE_L3 ? "L3"
+                              : "NUMA node", ng_reserve_name(pol->reserve_first_core_per),
+                              ng_list_str(first, b1, sizeof(b1)));
+    else if (pol->reserve_first_core_per == NG_RESERVE_L3 &&
+             hwloc_get_nbobjs_by_type(c->h, HWLOC_OBJ_L3CACHE) == 0)
+        u += (size_t)snprintf(p->policy_note + u, sizeof(p->policy_note) - u,
+                              "reserve_first_core_per=l3: this topology shows no L3, "
+                              "nothing reserved");
+    if (!hwloc_bitmap_iszero(iso) && u < sizeof(p->policy_note))
+        u += (size_t)snprintf(p->policy_note + u, sizeof(p->policy_note) - u,
+                              "%sisolated cpus %s %s", u ? "; " : "",
+                              ng_list_str(iso, b2, sizeof(b2)), pol->use_isolated
+                              ? "used (isolated=use)" : "avoided (isolated=avoid)");
+    if (pol->nohz_full && hwloc_bitmap_intersects(pol->nohz_full, c->cpus) &&
+        u < sizeof(p->policy_note)) {
+        hwloc_bitmap_t nz = hwloc_bitmap_alloc();
+        hwloc_bitmap_and(nz, pol->nohz_full, c->cpus);
+        u += (size_t)snprintf(p->policy_note + u, sizeof(p->policy_note) - u,
+                              "%snohz_full cpus %s stay usable (one busy thread each)",
+                              u ? "; " : "", ng_list_str(nz, b3, sizeof(b3)));
+        hwloc_bitmap_free(nz);
+    }
+    hwloc_bitmap_or(p->reserved, first, pol->use_isolated ? first : iso);
+    hwloc_bitmap_t left = hwloc_bitmap_alloc();
+    hwloc_bitmap_andnot(left, c->cpus, p->reserved);
+    if (hwloc_bitmap_iszero(left) && !hwloc_bitmap_iszero(p->reserved)) {
+        if (u < sizeof(p->policy_note))
+            snprintf(p->policy_note + u, sizeof(p->policy_note) - u, "%severy allowed cpu is "
+                     "reserved or isolated: using them", u ? "; " : "");
+        hwloc_bitmap_zero(p->reserved);
+    } else if (!hwloc_bitmap_iszero(p->reserved)) {
+        hwloc_bitmap_copy(c->cpus, left);
+        for (int i = 0; i < c->nnodes; i++)
+            hwloc_bitmap_andnot(c->nodes[i].cpus, c->nodes[i].cpus, p->reserved);
+    }
+    hwloc_bitmap_free(left);
+    hwloc_bitmap_free(iso);
+    hwloc_bitmap_free(first);
+}
+
 int ng_plan_compute(const ng_topo *t, hwloc_const_bitmap_t allowed_cpus,
                     hwloc_const_bitmap_t allowed_mems, int nranks,
                     const ng_rank_gpus *gpus, ng_mode mode, ng_plan *p,
                     char *err, size_t errlen)
+{
+    return ng_plan_compute_policy(t, allowed_cpus, allowed_mems, nranks, gpus, mode, NULL, p,
+                                  err, errlen);
+}
+
+int ng_plan_compute_policy(const ng_topo *t, hwloc_const_bitmap_t allowed_cpus,
+                           hwloc_const_bitmap_t allowed_mems, int nranks,
+                           const ng_rank_gpus *gpus, ng_mode mode, const ng_plan_policy *pol,
+                           ng_plan *p, char *err, size_t errlen)
 {
     memset(p, 0, sizeof(*p));
     if (nranks < 1 || nranks > 65536)
@@ -482,6 +588,7 @@ int ng_plan_compute(const ng_topo *t, hwloc_const_bitmap_t allowed_cpus,
         free_ctx(&c);
         return -1;
     }
+    apply_policy(t, &c, pol, p);
     p->mode = mode;
     p->ok = 1;
     p->allowed_cpus = hwloc_bitmap_dup(c.cpus);
@@ -529,11 +636,30 @@ int ng_plan_compute(const ng_topo *t, hwloc_const_bitmap_t allowed_cpus,
         free(sharers);
         for (int r = 0; r < nranks; r++)
             finish_rank(&c, p, &p->ranks[r]);
+        rc = plan_nics(t, p, err, errlen);
     }
     free_ctx(&c);
     if (rc < 0)
         ng_plan_free(p);
     return rc;
+}
+
+/* Each rank's nearest NICs (a function of the topology and its GPUs). */
+static int plan_nics(const ng_topo *t, ng_plan *p, char *err, size_t errlen)
+{
+    ng_nic *nics;
+    int n;
+    if (ng_nic_list(t, &nics, &n) < 0)
+        return ng_err(err, errlen, "out of memory");
+    for (int r = 0; r < p->nranks; r++) {
+        ng_rank_plan *rp = &p->ranks[r];
+        if (ng_nics_near(t, nics, n, rp->gpus, rp->ngpus, rp->home, &rp->nics, &rp->nnics) < 0) {
+            ng_nic_list_free(nics, n);
+            return ng_err(err, errlen, "out of memory");
+        }
+    }
+    ng_nic_list_free(nics, n);
+    return 0;
 }
 
 void ng_plan_free(ng_plan *p)
@@ -546,10 +672,12 @@ void ng_plan_free(ng_plan *p)
         for (int g = 0; g < rp->ngpus; g++)
             ng_accel_clear(&rp->gpus[g]);
         free(rp->gpus);
+        free(rp->nics);
     }
     free(p->ranks);
     hwloc_bitmap_free(p->allowed_cpus);
     hwloc_bitmap_free(p->allowed_mems);
+    hwloc_bitmap_free(p->reserved);
     memset(p, 0, sizeof(*p));
 }
 

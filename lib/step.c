@@ -231,6 +231,21 @@ static void export_env(const ng_task_io *io, const ng_rank_plan *rp)
     io->setenv_fn("OMP_PROC_BIND", "close", 0, io->ctx);
     /* Slurm's GPU indexes follow PCI order; CUDA's default order does not. */
     io->setenv_fn("CUDA_DEVICE_ORDER", "PCI_BUS_ID", 0, io->ctx);
+    if (io->nic_off || rp->nnics == 0)
+        return;
+    /* The nearest NICs (all at the best nearness) for the libraries that
+     * pick one; NUMA_GPU_NICS lists every NIC in the package, nearest first. */
+    char near[512], hca[520];
+    ng_plan_nic_list(rp, 0, b, sizeof(b));
+    io->setenv_fn("NUMA_GPU_NICS", b, 1, io->ctx);
+    ng_plan_nic_list(rp, 1, near, sizeof(near));
+    io->setenv_fn("UCX_NET_DEVICES", near, 0, io->ctx);
+    if (rp->nics[0].kind == NG_NIC_RDMA) {
+        snprintf(hca, sizeof(hca), "=%s", near);   /* '=': exact names, not prefixes */
+        io->setenv_fn("NCCL_IB_HCA", hca, 0, io->ctx);
+    }
+    if (rp->ngpus > 0)   /* Cray MPICH: the NIC nearest the GPU, as here */
+        io->setenv_fn("MPICH_OFI_NIC_POLICY", "GPU", 0, io->ctx);
 }
 
 /* Effective placement matches the plan: same cpus, same policy, memory
@@ -423,12 +438,14 @@ int ng_assign_check(const ng_assignment *a, int self, int local_index, ng_getenv
 }
 
 int ng_step_plan(const ng_topo *t, const ng_step *st, hwloc_const_bitmap_t cpus,
-                 hwloc_const_bitmap_t mems, ng_mode mode, ng_memopt mem, ng_plan *p,
-                 char *warn, size_t warnlen, char *err, size_t errlen)
+                 hwloc_const_bitmap_t mems, ng_mode mode, ng_memopt mem,
+                 const ng_plan_policy *pol, ng_plan *p, char *warn, size_t warnlen, char *err,
+                 size_t errlen)
 {
     if (warn && warnlen)
         warn[0] = '\0';
-    if (ng_plan_compute(t, cpus, mems, st->nranks, st->ranks, mode, p, err, errlen) < 0)
+    if (ng_plan_compute_policy(t, cpus, mems, st->nranks, st->ranks, mode, pol, p, err,
+                               errlen) < 0)
         return -1;
     char merr[NG_ERRLEN];
     if (ng_plan_memory(t, p, mem, merr, sizeof(merr)) < 0) {

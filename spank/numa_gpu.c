@@ -73,6 +73,8 @@ static struct {
     hwloc_bitmap_t *gres_cpus;     /* gres.conf Cores= per GRES index */
     int ngres_cpus;
     ng_slurm_step slurm;
+    hwloc_bitmap_t isolated, nohz; /* the kernel's, for the admin's policy */
+    ng_plan_policy policy;
     ng_audit_step *audit;
     ng_hp_service *hp;
 } S;
@@ -346,6 +348,22 @@ static int read_slurm_step(spank_t sp, char *err, size_t errlen)
     return 0;
 }
 
+/* The admin's core policy and the kernel's isolated CPUs it refers to. */
+static int read_policy(char *err, size_t errlen)
+{
+    S.isolated = hwloc_bitmap_alloc();
+    S.nohz = hwloc_bitmap_alloc();
+    if (!S.isolated || !S.nohz ||
+        ng_isolated_read(S.cfg.sysfs[0] ? S.cfg.sysfs : NULL, S.isolated, S.nohz, err,
+                         errlen) < 0)
+        return -1;
+    S.policy.isolated = S.isolated;
+    S.policy.use_isolated = S.cfg.use_isolated;
+    S.policy.nohz_full = S.nohz;
+    S.policy.reserve_first_core_per = (ng_reserve)S.cfg.reserve_first_core;
+    return 0;
+}
+
 /* ------------------------------------------------------ slurmstepd (root) */
 
 int slurm_spank_user_init(spank_t sp, int ac, char **av)
@@ -367,6 +385,10 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
     if (!S.topo && S.cfg.topology[0]) {
         slurm_info("numa-gpu: %s; discovering the live topology", err);
         S.topo = ng_topo_load(NULL, err, sizeof(err));
+    }
+    if (kind != STEP_DAEMON && S.topo && read_policy(err, sizeof(err)) < 0) {
+        slurm_error("numa-gpu: %s", err);
+        return S.mode == NG_MODE_STRICT && kind == STEP_TASKS ? -1 : 0;
     }
     /* Daemons are widened to the whole job; the rest get the step's cores. */
     if (!S.topo || read_allowed(sp, kind == STEP_DAEMON ? S_JOB_ALLOC_CORES : S_STEP_ALLOC_CORES,
@@ -472,8 +494,8 @@ static void export_hints(spank_t sp)
     ng_config_roots(&S.cfg, &roots);
     int rc = ng_step_from_batch(S.topo, &roots, job_getenv, sp, 0, &st, err, sizeof(err));
     if (rc == 0) {
-        rc = ng_step_plan(S.topo, &st, S.cpus, S.mems, S.mode, S.opt.mem, &plan, warn,
-                          sizeof(warn), err, sizeof(err));
+        rc = ng_step_plan(S.topo, &st, S.cpus, S.mems, S.mode, S.opt.mem, &S.policy, &plan,
+                          warn, sizeof(warn), err, sizeof(err));
         ng_step_free(&st);
     }
     if (rc < 0) {
@@ -562,18 +584,21 @@ static int place_task(spank_t sp, char *err, size_t errlen)
         task_log(1, warn, NULL);
     char source[sizeof(st.source)];
     snprintf(source, sizeof(source), "%s", st.source);
-    int rc = ng_step_plan(S.topo, &st, S.cpus, S.mems, S.mode, S.opt.mem, &plan, warn,
-                          sizeof(warn), err, errlen);
+    int rc = ng_step_plan(S.topo, &st, S.cpus, S.mems, S.mode, S.opt.mem, &S.policy, &plan,
+                          warn, sizeof(warn), err, errlen);
     ng_step_free(&st);
     if (rc < 0)
         return -1;
     if (warn[0])
         task_log(1, warn, NULL);
-    ng_task_io io = { job_getenv, job_setenv, task_log, sp, S.verbose };
+    ng_task_io io = { job_getenv, job_setenv, task_log, sp, S.verbose, S.cfg.nic_off };
     ng_effective eff = { 0 };
     /* explain: local task 0 prints the node's plan once */
     if (S.mode != NG_MODE_EXPLAIN || self == 0)
         rc = ng_task_apply(S.topo, &plan, self, &io, &eff, err, errlen);
+    if (S.mode == NG_MODE_EXPLAIN && self == 0)
+        task_log(0, "numa-gpu explain: the step's cores come from Slurm, which never gives out "
+                 "the node's specialized cores (CoreSpecCount, CpuSpecList)", NULL);
     if (rc == 0 && S.opt.hp_bytes && S.mode != NG_MODE_EXPLAIN &&
         task_hugepages(sp, self, &plan.ranks[self], err, errlen) < 0) {
         if (S.mode == NG_MODE_STRICT) {
@@ -649,6 +674,10 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
     ng_topo_free(S.topo);
     hwloc_bitmap_free(S.cpus);
     hwloc_bitmap_free(S.mems);
+    hwloc_bitmap_free(S.isolated);
+    hwloc_bitmap_free(S.nohz);
+    S.isolated = S.nohz = NULL;
+    memset(&S.policy, 0, sizeof(S.policy));
     S.topo = NULL;
     S.cpus = S.mems = NULL;
     S.kind = STEP_NONE;

@@ -34,16 +34,19 @@ typedef struct {
     ng_roots roots;
     ng_mode mode;
     int ntasks, gpus_per_task, verbose;
+    int use_isolated;           /* --isolated use|avoid */
+    ng_reserve reserve;         /* --reserve-first-core-per l3|numa|off */
 } plan_opts;
 enum { PO_TOPO = 256, PO_NT, PO_GPT, PO_GPUS, PO_MODE, PO_MEM, PO_CPUS, PO_MEMS, PO_PROC,
-       PO_SYS, PO_MAP, PO_ORDER, PO_LAST };
+       PO_SYS, PO_MAP, PO_ORDER, PO_ISO, PO_RES, PO_LAST };
 #define PLAN_LONGOPTS                                                              \
     { "topology", 1, 0, PO_TOPO }, { "ntasks", 1, 0, PO_NT },                     \
     { "gpus-per-task", 1, 0, PO_GPT }, { "gpus", 1, 0, PO_GPUS },                 \
     { "mode", 1, 0, PO_MODE }, { "mem", 1, 0, PO_MEM }, { "cpus", 1, 0, PO_CPUS }, \
     { "mems", 1, 0, PO_MEMS }, { "procfs-root", 1, 0, PO_PROC },                  \
     { "sysfs-root", 1, 0, PO_SYS }, { "gpu-map", 1, 0, PO_MAP },                  \
-    { "gpu-order", 1, 0, PO_ORDER }
+    { "gpu-order", 1, 0, PO_ORDER }, { "isolated", 1, 0, PO_ISO },                \
+    { "reserve-first-core-per", 1, 0, PO_RES }
 void plan_opts_init(plan_opts *o);
 /* One getopt result c: 0 taken, 1 not a plan option, 2 usage error. */
 int plan_opt(plan_opts *o, int c, const char *arg);

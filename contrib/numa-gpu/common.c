@@ -97,6 +97,16 @@ int plan_opt(plan_opts *o, int c, const char *arg)
             return cli_usage_error("unknown --gpu-order '%s' (expected pci)", arg);
         o->roots.pci_order = 1;
         return 0;
+    case PO_ISO:
+        if (strcmp(arg, "use") && strcmp(arg, "avoid"))
+            return cli_usage_error("unknown --isolated '%s' (expected use|avoid)", arg);
+        o->use_isolated = !strcmp(arg, "use");
+        return 0;
+    case PO_RES:
+        if (ng_reserve_parse(arg, &o->reserve) < 0)
+            return cli_usage_error("unknown --reserve-first-core-per '%s' (expected "
+                                   "l3|numa|off)", arg);
+        return 0;
     default:
         return 1;
     }
@@ -201,16 +211,31 @@ int cli_plan(const char *cmd, const plan_opts *o, step_source src, int local_ran
             hwloc_bitmap_free(m);
     }
     int rc = 1;
+    /* The kernel's isolated CPUs are this machine's: read for a live
+     * topology or a given --sysfs-root, never for someone else's XML. */
+    hwloc_bitmap_t iso = hwloc_bitmap_alloc(), nohz = hwloc_bitmap_alloc();
+    ng_plan_policy pol = { iso, o->use_isolated, nohz, o->reserve };
+    if ((!o->topology || o->roots.sysfs) &&
+        ng_isolated_read(o->roots.sysfs, iso, nohz, err, sizeof(err)) < 0) {
+        fprintf(stderr, "numa-gpu: %s\n", err);
+        hwloc_bitmap_free(iso);
+        hwloc_bitmap_free(nohz);
+        hwloc_bitmap_free(cpus);
+        hwloc_bitmap_free(mems);
+        return 1;
+    }
     *tp = cli_load_topo(o->topology);
     if (*tp && (rc = build_step(cmd, o, src, local_rank, *tp, st)) == 0) {
         char warn[NG_ERRLEN];
-        rc = ng_step_plan(*tp, st, cpus, mems, o->mode, o->mem, p, warn, sizeof(warn), err,
-                          sizeof(err)) < 0 ? 2 : 0;
+        rc = ng_step_plan(*tp, st, cpus, mems, o->mode, o->mem, &pol, p, warn, sizeof(warn),
+                          err, sizeof(err)) < 0 ? 2 : 0;
         if (rc)
             fprintf(stderr, "numa-gpu: %s\n", err);
         else if (warn[0])
             fprintf(stderr, "numa-gpu: warning: %s\n", warn);
     }
+    hwloc_bitmap_free(iso);
+    hwloc_bitmap_free(nohz);
     hwloc_bitmap_free(cpus);
     hwloc_bitmap_free(mems);
     return rc;

@@ -24,10 +24,10 @@ static int setenv_process(const char *name, const char *val, int overwrite, void
 int cmd_exec(int argc, char **argv)
 {
     static const struct option lo[] = {
-        PLAN_LONGOPTS, { "local-rank", 1, 0, 'l' }, { "verbose", 0, 0, 'v' },
+        PLAN_LONGOPTS, { "local-rank", 1, 0, 'l' }, { "verbose", 0, 0, 'v' }, { "nic", 1, 0, 'n' },
         { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
     plan_opts o;
-    int local_rank = -1, c, rc;
+    int local_rank = -1, nic_off = 0, c, rc;
     plan_opts_init(&o);
     optind = 1;
     opterr = 0;
@@ -40,6 +40,10 @@ int cmd_exec(int argc, char **argv)
                 return 2;
         } else if (c == 'v') {
             o.verbose = 1;
+        } else if (c == 'n') {
+            if (strcmp(optarg, "off") && strcmp(optarg, "export"))
+                return cli_usage_error("unknown --nic '%s' (expected off|export)", optarg);
+            nic_off = !strcmp(optarg, "off");
         } else if (c == 'h') {
             cli_usage("exec", stdout);
             return 0;
@@ -56,7 +60,8 @@ int cmd_exec(int argc, char **argv)
     rc = cli_plan("exec", &o, STEP_FROM_TASK_ENV, local_rank, &t, &st, &p);
     if (rc == 0) {
         char err[NG_ERRLEN];
-        ng_task_io io = { ng_step_getenv_process, setenv_process, log_stderr, NULL, o.verbose };
+        ng_task_io io = { ng_step_getenv_process, setenv_process, log_stderr, NULL, o.verbose,
+                          nic_off };
         int self = st.self >= 0 ? st.self : (local_rank >= 0 ? local_rank : 0);
         if (ng_task_apply(t, &p, self, &io, NULL, err, sizeof(err)) < 0) {
             fprintf(stderr, "numa-gpu: %s\n", err);

@@ -28,8 +28,16 @@ static int split_hosts(const char *list, char *buf, const char **hosts, int *nh)
     return 0;
 }
 
-static void print_hints(const ng_hints *h, int rankfile_written)
+static void print_hints(const ng_plan *p, const ng_hints *h, int rankfile_written)
 {
+    for (int r = 0; r < p->nranks; r++) {
+        char l[512];
+        const ng_rank_plan *rp = &p->ranks[r];
+        if (rp->nnics)
+            printf("# local rank %d: nearest NICs %s (%s); `numa-gpu exec` exports them as "
+                   "UCX_NET_DEVICES/NCCL_IB_HCA\n", r, ng_plan_nic_list(rp, 1, l, sizeof(l)),
+                   ng_nearness_name(rp->nics[0].near));
+    }
     if (!rankfile_written) {
         printf("# rankfile (write it with --rankfile F):\n");
         for (const char *l = h->rankfile; *l; ) {
@@ -56,12 +64,13 @@ int cmd_hints(int argc, char **argv)
 {
     static const struct option lo[] = {
         PLAN_LONGOPTS, { "mpi", 1, 0, 'm' }, { "hosts", 1, 0, 'H' }, { "rankfile", 1, 0, 'r' },
+        { "docker", 0, 0, 'd' }, { "podman", 0, 0, 'p' }, { "apptainer", 0, 0, 'a' },
         { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
     plan_opts o;
     const char *mpi = NULL, *hostlist = NULL, *rankfile = NULL;
     char err[NG_ERRLEN];
     unsigned mpis = NG_MPI_ALL;
-    int c, rc;
+    int c, rc, container = -1;
     plan_opts_init(&o);
     optind = 1;
     opterr = 0;
@@ -75,6 +84,11 @@ int cmd_hints(int argc, char **argv)
             hostlist = optarg;
         } else if (c == 'r') {
             rankfile = optarg;
+        } else if (c == 'd' || c == 'p' || c == 'a') {
+            if (container >= 0)
+                return cli_usage_error("hints: one of --docker, --podman, --apptainer");
+            container = c == 'd' ? NG_CONTAINER_DOCKER : c == 'p' ? NG_CONTAINER_PODMAN
+                      : NG_CONTAINER_APPTAINER;
         } else if (c == 'h') {
             cli_usage("hints", stdout);
             return 0;
@@ -90,6 +104,21 @@ int cmd_hints(int argc, char **argv)
     ng_step st = { 0 };
     ng_plan p = { 0 };
     rc = cli_plan("hints", &o, STEP_FROM_BATCH_ENV, -1, &t, &st, &p);
+    if (container >= 0) {
+        if (rc == 0) {
+            char *s = ng_hints_containers(t, &p, (ng_container)container);
+            if (s)
+                fputs(s, stdout);
+            rc = s ? 0 : 1;
+            free(s);
+            if (!p.ok)
+                fprintf(stderr, "numa-gpu: warning: %s\n", p.error);
+        }
+        ng_plan_free(&p);
+        ng_step_free(&st);
+        ng_topo_free(t);
+        return rc;
+    }
     size_t maxh = 1;
     for (const char *q = hostlist; q && *q; q++)
         maxh += *q == ',';
@@ -125,7 +154,7 @@ int cmd_hints(int argc, char **argv)
             }
         }
         if (rc == 0)
-            print_hints(&h, rankfile != NULL);
+            print_hints(&p, &h, rankfile != NULL);
         ng_hints_free(&h);
     }
     free(buf);

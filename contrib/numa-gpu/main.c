@@ -13,13 +13,15 @@ static const cli_command commands[] = {
       "                 [--mode prefer|strict|interleave] [--mem local|interleave|tiered|hbm]\n"
       "                 [--cpus LIST] [--mems LIST] [--json]\n" },
     { "explain", cmd_explain,
-      "numa-gpu explain (the options of plan, without --json)\n" },
+      "numa-gpu explain (the options of plan, without --json) [--k8s]\n" },
     { "exec", cmd_exec,
       "numa-gpu exec    [--mode M] [--gpus SPEC | GPU env] [--local-rank N] [--ntasks N]\n"
-      "                 [--topology F] [--procfs-root D] [--sysfs-root D] [--verbose] -- PROGRAM ARGS\n" },
+      "                 [--topology F] [--procfs-root D] [--sysfs-root D] [--nic export|off] [--verbose]\n"
+      "                 -- PROGRAM ARGS\n" },
     { "hints", cmd_hints,
       "numa-gpu hints   [--mpi ompi4,ompi5,impi,mpich,torchrun|all] [--hosts H1,H2] [--rankfile F]\n"
-      "                 [plan options; default: the GPUs and tasks of this allocation]\n" },
+      "                 [plan options; default: the GPUs and tasks of this allocation]\n"
+      "numa-gpu hints   --docker|--podman|--apptainer [plan options]\n" },
     { "audit", cmd_audit,
       "numa-gpu audit   --pid PID [--full | --method auto|cgroup|sampled|numa_maps] [--pages N]\n"
       "                 [--topology F] [--procfs-root D] [--json]\n"
@@ -45,6 +47,8 @@ static const char common_help[] =
 "  --gpu-map F       admin map file: 'ID BUSID' per line\n"
 "  --gpu-order pci   index N = N-th accelerator in PCI order when nothing names it\n"
 "  --cpus LIST --mems LIST   allowed cpus/memory nodes (default: the topology's)\n"
+"  --isolated use|avoid      the kernel's isolated cpus (isolcpus=): avoided by default\n"
+"  --reserve-first-core-per l3|numa|off   keep the first core of each L3/node free\n"
 "'numa-gpu COMMAND --help' shows one command.\n";
 
 /* Usage lines, each prefixed: "usage: " for the first, aligned after. */

@@ -4,13 +4,15 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include "cli.h"
+#include "private/k8s.h"
 
 static int plan_or_explain(int argc, char **argv, int explain)
 {
     static const struct option lo[] = {
-        PLAN_LONGOPTS, { "json", 0, 0, 'j' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+        PLAN_LONGOPTS, { "json", 0, 0, 'j' }, { "k8s", 0, 0, 'k' }, { "help", 0, 0, 'h' },
+        { 0, 0, 0, 0 } };
     plan_opts o;
-    int json = 0, c, rc;
+    int json = 0, k8s = 0, c, rc;
     plan_opts_init(&o);
     optind = 1;
     opterr = 0;
@@ -20,6 +22,8 @@ static int plan_or_explain(int argc, char **argv, int explain)
                 return rc;
         } else if (c == 'j' && !explain) {
             json = 1;
+        } else if (c == 'k' && explain) {
+            k8s = 1;
         } else if (c == 'h') {
             cli_usage(argv[0], stdout);
             return 0;
@@ -44,6 +48,10 @@ static int plan_or_explain(int argc, char **argv, int explain)
             char *s = explain ? ng_plan_explain(t, &p) : ng_plan_table(&p);
             fputs(s, stdout);
             free(s);
+            if (k8s && (s = ng_k8s_explain(t, &p))) {
+                fputs(s, stdout);
+                free(s);
+            }
         }
         if (!p.ok) {
             fprintf(stderr, "numa-gpu: %s\n", p.error);

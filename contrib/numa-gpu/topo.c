@@ -35,6 +35,27 @@ static void node_table(const ng_topo *t)
     printf("(tier ? = inferred from the tree: no hwloc subtype)\n");
 }
 
+static void nic_table(const ng_topo *t)
+{
+    ng_nic *v;
+    int n;
+    if (ng_nic_list(t, &v, &n) < 0)
+        return;
+    printf("\n%-14s %-10s %-14s %-9s %-5s %-10s %s\n", "PCI", "NIC", "NETDEV", "KIND", "PORT",
+           "NUMA", "LINK_GB/s");
+    if (n == 0)
+        printf("(no network devices in this topology)\n");
+    for (int i = 0; i < n; i++) {
+        char nb[256] = "unknown";
+        if (!hwloc_bitmap_iszero(v[i].nodes))
+            ng_list_str(v[i].nodes, nb, sizeof(nb));
+        printf("%-14s %-10s %-14s %-9s %-5d %-10s %.1f\n", v[i].busid, v[i].name,
+               v[i].netdev[0] ? v[i].netdev : "-", v[i].kind == NG_NIC_RDMA ? "rdma" : "ethernet",
+               v[i].port, nb, (double)v[i].linkspeed);
+    }
+    ng_nic_list_free(v, n);
+}
+
 int cmd_topo(int argc, char **argv)
 {
     static const struct option lo[] = {
@@ -81,6 +102,8 @@ int cmd_topo(int argc, char **argv)
                known ? ng_list_str(v[i].nodes, nb, sizeof(nb)) : "unknown",
                known ? ng_list_str(v[i].near_cpus, cb, sizeof(cb)) : "-");
     }
+    if (!json)
+        nic_table(t);
     ng_accel_list_free(v, n);
     ng_topo_free(t);
     return 0;

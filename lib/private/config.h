@@ -28,6 +28,9 @@ typedef struct {
     int bind_rules;           /* NG_BIND_RULES_*, -1 auto (from the release) */
     int audit_method;         /* ng_method for the audit samples */
     unsigned audit_pages;     /* pages per sample for the sampled method */
+    int nic_off;              /* nic=off: no NIC variables (default export) */
+    int use_isolated;         /* isolated=use (default avoid) */
+    int reserve_first_core;   /* reserve_first_core_per=: ng_reserve */
 } ng_config;
 
 void ng_config_init(ng_config *c);

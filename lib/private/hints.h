@@ -39,4 +39,11 @@ int ng_hints_batch(const ng_plan *p, const char *const *hosts, int nhosts, unsig
  * names the first). */
 int ng_rankfiles_remove(unsigned long job, char *err, size_t errlen);
 
+/* The plan as container runtime flags, one line per rank: docker/podman
+ * --cpuset-cpus/--cpuset-mems and --gpus device=<PCI-order index> (AMD:
+ * /dev/kfd, /dev/dri and ROCR_VISIBLE_DEVICES); apptainer under
+ * `numa-gpu exec` with --nv/--rocm and the visible-devices variable. */
+typedef enum { NG_CONTAINER_DOCKER = 0, NG_CONTAINER_PODMAN, NG_CONTAINER_APPTAINER } ng_container;
+char *ng_hints_containers(const ng_topo *t, const ng_plan *p, ng_container kind);
+
 #endif

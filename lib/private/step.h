@@ -87,8 +87,14 @@ void ng_gres_local_cpus_free(hwloc_bitmap_t *v, int n);
  * rule for a tier this node lacks (strict: error; otherwise local memory is
  * kept and warn says why). Used by the plugin, exec and hints alike. */
 int ng_step_plan(const ng_topo *t, const ng_step *st, hwloc_const_bitmap_t cpus,
-                 hwloc_const_bitmap_t mems, ng_mode mode, ng_memopt mem, ng_plan *p,
-                 char *warn, size_t warnlen, char *err, size_t errlen);
+                 hwloc_const_bitmap_t mems, ng_mode mode, ng_memopt mem,
+                 const ng_plan_policy *pol, ng_plan *p, char *warn, size_t warnlen, char *err,
+                 size_t errlen);
+/* The kernel's isolated CPUs (isolcpus=) and nohz_full CPUs from
+ * SYSFS/devices/system/cpu (sysfs NULL = /sys); missing files are empty
+ * sets. -1 only for a file that does not parse (err names it). */
+int ng_isolated_read(const char *sysfs, hwloc_bitmap_t isolated, hwloc_bitmap_t nohz_full,
+                     char *err, size_t errlen);
 
 /* What slurmstepd knows of a step before its tasks fork, the same for every
  * task: its GPUs on this node and how Slurm numbers and binds them. */
@@ -121,7 +127,10 @@ void ng_step_free(ng_step *st);
 
 /* Apply rank `self` of plan p to the calling task, verify it by reading the
  * kernel's view back, and export NUMA_GPU_NODE, NUMA_GPU_CPUS and (only if
- * unset) OMP_NUM_THREADS, OMP_PLACES, OMP_PROC_BIND through setenv_fn.
+ * unset) OMP_NUM_THREADS, OMP_PLACES, OMP_PROC_BIND through setenv_fn; with
+ * NICs near the rank (unless nic_off) NUMA_GPU_NICS and, only if unset,
+ * UCX_NET_DEVICES, NCCL_IB_HCA (RDMA devices, exact names) and, for a rank
+ * with GPUs, MPICH_OFI_NIC_POLICY=GPU.
  * strict: any refusal or mismatch returns -1 and nothing stays applied.
  * prefer/interleave: problems are warnings; the task runs unbound if the
  * placement could not be applied. explain/off: nothing is applied.
@@ -135,6 +144,7 @@ typedef struct {
     ng_log_fn log_fn;
     void *ctx;
     int verbose;
+    int nic_off;           /* nic=off: export no NIC variables */
 } ng_task_io;
 int ng_task_apply(const ng_topo *t, const ng_plan *p, int self,
                   const ng_task_io *io, ng_effective *eff, char *err,

@@ -1,7 +1,9 @@
 #!/bin/sh
 # lab-topology.sh OUT.xml: an hwloc XML of *this* machine's CPUs split into
 # two NUMA domains (first half node 0, second half node 1), one package and
-# one NVIDIA-class GPU each (0000:01:00.0 on node 0, 0000:02:00.0 on node 1).
+# one NVIDIA-class GPU each (0000:01:00.0 on node 0, 0000:02:00.0 on node 1),
+# and one InfiniBand HCA each behind its own host bridge (mlx5_0 at
+# 0000:11:00.0 on node 0, mlx5_1 at 0000:12:00.0 on node 1, port 1 active).
 # CPU binding with it is real (the PUs exist); memory node 1 does not exist
 # on a one-node machine, which the plan reports honestly.
 set -e
@@ -30,7 +32,12 @@ pkg() { # pkg NODE FIRST LAST MASK BUS
     done
     printf '      <object type="Bridge" gp_index="%s" bridge_type="0-1" depth="0" bridge_pci="0000:[%s-%s]">\n' $((gp += 1)) "$5" "$5"
     printf '        <object type="PCIDev" gp_index="%s" pci_busid="0000:%s:00.0" pci_type="0302 [10de:2330] [10de:16c0] a1" pci_link_speed="0.000000"/>\n' $((gp += 1)) "$5"
-    printf '      </object>\n    </object>\n'
+    printf '      </object>\n'
+    printf '      <object type="Bridge" gp_index="%s" bridge_type="0-1" depth="0" bridge_pci="0000:[1%s-1%s]">\n' $((gp += 1)) "${5#0}" "${5#0}"
+    printf '        <object type="PCIDev" gp_index="%s" pci_busid="0000:1%s:00.0" pci_type="0207 [15b3:101b] [15b3:0007] 00" pci_link_speed="31.507692">\n' $((gp += 1)) "${5#0}"
+    printf '          <object type="OSDev" gp_index="%s" name="mlx5_%s" subtype="OpenFabrics" osdev_type="3">\n' $((gp += 1)) "$1"
+    printf '            <info name="Port1State" value="4"/>\n          </object>\n'
+    printf '        </object>\n      </object>\n    </object>\n'
 }
 {
     printf '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE topology SYSTEM "hwloc2.dtd">\n<topology version="2.0">\n'

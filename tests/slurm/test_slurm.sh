@@ -80,6 +80,25 @@ twotasks() { # name srun-args...
     [ $rc -eq 0 ] && [ -z "$bad" ] && pass "$name" || fail "$name" "rc=$rc$bad $(cat "$OUT/$name.err")"
 }
 twotasks gpus-per-task-two-domains --gpus-per-task=1
+
+# --- each task gets the HCA of its GPU's node (the lab topology puts mlx5_N
+# on node N), never overriding the user's own choice
+NICREPORT='echo gpus=$SLURM_STEP_GPUS; echo node=$NUMA_GPU_NODE; echo ucx=$UCX_NET_DEVICES; echo nccl=$NCCL_IB_HCA; echo mpich=$MPICH_OFI_NIC_POLICY; echo nics=$NUMA_GPU_NICS'
+srun -l -n2 --gpus-per-task=1 --numa-gpu=prefer sh -c "$NICREPORT" >"$OUT/nic" 2>"$OUT/nic.err"
+rc=$? bad=""
+for t in 0 1; do
+    node=$(field "$OUT/nic" $t node)
+    want="mlx5_$node:1"
+    got="$(field "$OUT/nic" $t ucx) $(field "$OUT/nic" $t nccl) $(field "$OUT/nic" $t mpich)"
+    [ -n "$node" ] && [ "$got" = "$want =$want GPU" ] || bad="$bad task $t (node $node): '$got';"
+    pn=$(plan "$(field "$OUT/nic" $t gpus)" "$ALLCPUS" | jq -r '.nics|join(",")')
+    [ "$(field "$OUT/nic" $t nics)" = "$pn:1" ] || bad="$bad task $t: NUMA_GPU_NICS vs plan '$pn';"
+done
+[ $rc -eq 0 ] && [ -z "$bad" ] && pass nic-nearest-gpu-exported || fail nic-nearest-gpu-exported "rc=$rc$bad"
+UCX_NET_DEVICES=mine srun -l -n2 --gpus-per-task=1 --numa-gpu=prefer sh -c "$NICREPORT" >"$OUT/nic2" 2>&1
+[ "$(field "$OUT/nic2" 0 ucx) $(field "$OUT/nic2" 1 ucx)" = "mine mine" ] &&
+    [ -n "$(field "$OUT/nic2" 0 nccl)" ] && pass nic-user-setting-kept ||
+    fail nic-user-setting-kept "$(cat "$OUT/nic2")"
 twotasks gres-gpu-two-domains --gres=gpu:2
 twotasks gpus-two-domains --gpus=2
 
@@ -164,6 +183,39 @@ srun -l -n1 -c1 sh -c "$REPORT" >"$OUT/shared" 2>&1
 srun -l -n1 -c2 --gpus=1 sh -c "$REPORT" >"$OUT/whole" 2>&1
 [ "$(field "$OUT/shared" 0 policy)" = default ] && [ "$(field "$OUT/whole" 0 policy)" = bind ] &&
     pass exclusive-only || fail exclusive-only "$(cat "$OUT/shared" "$OUT/whole")"
+
+# --- the kernel's isolated CPUs: node 1's CPUs isolated (in the lab's sysfs
+# root), the task whose GPU is there runs on node 0's CPUs, as the plan with
+# the same sysfs says; isolated=use puts it back on node 1.
+mkdir -p "$LAB/fake/sys/devices/system/cpu"
+N=$(getconf _NPROCESSORS_ONLN); [ "$N" -le 60 ] || N=60
+ISO="$((N / 2))-$((N - 1))"
+echo "$ISO" > "$LAB/fake/sys/devices/system/cpu/isolated"
+isolated_case() { # name plugstack-value expect(avoided|used)
+    lab_plugstack default=off "isolated=$2"
+    srun -l -n2 --gpus-per-task=1 --numa-gpu=prefer sh -c "$REPORT" >"$OUT/$1" 2>"$OUT/$1.err"
+    local rc=$? bad="" t g c want iso hits=0
+    for t in 0 1; do
+        g=$(field "$OUT/$1" $t gpus); c=$(field "$OUT/$1" $t cpus)
+        want=$("$B/numa-gpu" plan --json --topology "$LAB/topo.xml" --procfs-root "$LAB/fake/proc" \
+               --sysfs-root "$LAB/fake/sys" --gpus "$g" --cpus "$ALLCPUS" --mems "$MEMS" \
+               --isolated "$2" 2>/dev/null | jq -r .cpus)
+        [ "$c" = "$want" ] || bad="$bad task $t: cpus '$c' plan '$want';"
+        iso=$(python3 -c "import sys; a=set(); b=set()
+for s,d in ((sys.argv[1],a),(sys.argv[2],b)):
+    for p in s.split(','):
+        lo,_,hi=p.partition('-'); d.update(range(int(lo),int(hi or lo)+1))
+print(len(a & b))" "$c" "$ISO")
+        hits=$((hits + iso))
+    done
+    # avoided: no task on an isolated cpu; used: the node-1 task is there.
+    [ "$3" = avoided ] && [ "$hits" -ne 0 ] && bad="$bad a task on isolated cpus $ISO;"
+    [ "$3" = used ] && [ "$hits" -eq 0 ] && bad="$bad no task on node 1's cpus $ISO;"
+    [ $rc -eq 0 ] && [ -z "$bad" ] && pass "$1" || fail "$1" "rc=$rc$bad $(cat "$OUT/$1.err")"
+}
+isolated_case isolated-cpus-avoided avoid avoided
+isolated_case isolated-cpus-used-when-allowed use used
+rm -f "$LAB/fake/sys/devices/system/cpu/isolated"
 
 # --- a bad plugstack argument is logged and leaves jobs running unbound
 lab_plugstack default=prefer bogus=1
