@@ -72,5 +72,6 @@ int cmd_audit(int argc, char **argv);
 int cmd_hugepages(int argc, char **argv);
 int cmd_save_topology(int argc, char **argv);
 int cmd_gres_conf(int argc, char **argv);
+int cmd_irq(int argc, char **argv);
 
 #endif

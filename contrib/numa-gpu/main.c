@@ -30,6 +30,10 @@ static const cli_command commands[] = {
       "numa-gpu hugepages status|reconcile [--state-dir D]\n"
       "numa-gpu hugepages reserve --job J [--step S] --node N --size SIZE[:PAGESIZE] [--owner PID] [--state-dir D]\n"
       "numa-gpu hugepages release --job J [--step S] [--state-dir D]\n" },
+    { "irq", cmd_irq,
+      "numa-gpu irq     [--check | --apply [--avoid-cpus LIST] | --restore] [--job J]\n"
+      "                 [--gpus IDS] [--nics NAMES|none] [--topology F] [--procfs-root D]\n"
+      "                 [--sysfs-root D] [--state-dir D]\n" },
     { "save-topology", cmd_save_topology,
       "numa-gpu save-topology FILE\n" },
     { "gres-conf", cmd_gres_conf,

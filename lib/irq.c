@@ -1,0 +1,468 @@
+/* Interrupts of a job's GPUs and NICs: which CPUs they are routed to
+ * (/proc/irq/N/smp_affinity_list) against the CPUs of the device's own
+ * NUMA node, steering the remote ones there (root), and giving every change
+ * back. Each change is recorded in <state_dir>/irq.ledger under flock, so a
+ * restore (the job epilog, or `numa-gpu irq --restore`) undoes exactly what
+ * was done, and an IRQ another job already steered is left to it. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "private/irq.h"
+#include "private/util.h"
+
+#define MAX_IRQS_PER_DEVICE 4096
+#define LEDGER_HEADER "# numa-gpu irq ledger v1: job irq busid old_affinity new_affinity\n"
+
+static const char *root_of(const char *r, const char *dflt)
+{
+    return r && *r ? r : dflt;
+}
+
+/* /proc/interrupts: the description of irq (the text after the per-CPU
+ * counts and the chip name, e.g. "nvidia" or "mlx5_comp3@pci:0000:4d:00.0"). */
+static void irq_name(const char *procfs, int irq, char *out, size_t len)
+{
+    char path[4200], *line = NULL;
+    size_t cap = 0;
+    out[0] = '\0';
+    snprintf(path, sizeof(path), "%s/interrupts", procfs);
+    FILE *f = fopen(path, "re");
+    while (f && getline(&line, &cap, f) > 0) {
+        char *end;
+        long n = strtol(line, &end, 10);
+        if (end == line || *end != ':' || n != irq)
+            continue;
+        line[strcspn(line, "\n")] = '\0';
+        char *last = strrchr(line, ' ');
+        snprintf(out, len, "%s", last ? last + 1 : "");
+        break;
+    }
+    free(line);
+    if (f)
+        fclose(f);
+}
+
+static int read_affinity(const char *procfs, int irq, hwloc_bitmap_t set)
+{
+    char path[4200], buf[8192];
+    snprintf(path, sizeof(path), "%s/irq/%d/smp_affinity_list", procfs, irq);
+    long n = ng_read_file(path, buf, sizeof(buf));
+    if (n <= 0)
+        return -1;
+    buf[strcspn(buf, "\n")] = '\0';
+    return ng_list_parse(buf, set);
+}
+
+static int irq_cmp(const void *a, const void *b)
+{
+    return ((const ng_irq *)a)->irq - ((const ng_irq *)b)->irq;
+}
+
+/* The IRQ numbers of one PCI device: its MSI/MSI-X vectors, else the
+ * legacy line. */
+static int device_irqs(const char *sysfs, const char *busid, int **out, int *n, char *err,
+                       size_t errlen)
+{
+    char path[4200];
+    int cap = 16, k = 0;
+    int *v = malloc((size_t)cap * sizeof(int));
+    if (!v)
+        return ng_err(err, errlen, "out of memory");
+    snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/msi_irqs", sysfs, busid);
+    DIR *d = opendir(path);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        unsigned long long x;
+        if (e->d_name[0] == '.' || ng_parse_u64(e->d_name, 1, 1u << 24, &x) < 0)
+            continue;
+        if (k == MAX_IRQS_PER_DEVICE) {
+            closedir(d);
+            free(v);
+            return ng_err(err, errlen, "%s: more than %d MSI vectors", busid,
+                          MAX_IRQS_PER_DEVICE);
+        }
+        if (k == cap) {
+            int *nv = realloc(v, (size_t)(cap *= 2) * sizeof(int));
+            if (!nv) {
+                closedir(d);
+                free(v);
+                return ng_err(err, errlen, "out of memory");
+            }
+            v = nv;
+        }
+        v[k++] = (int)x;
+    }
+    if (d)
+        closedir(d);
+    if (k == 0) {
+        char buf[32];
+        unsigned long long x;
+        snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/irq", sysfs, busid);
+        if (ng_read_file(path, buf, sizeof(buf)) > 0) {
+            buf[strcspn(buf, "\n")] = '\0';
+            if (ng_parse_u64(buf, 1, 1u << 24, &x) == 0)
+                v[k++] = (int)x;
+        }
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+int ng_irq_list(const ng_topo *t, const ng_irq_ctx *c, const ng_irq_device *devs, int ndevs,
+                ng_irq **out, int *nout, char *err, size_t errlen)
+{
+    const char *procfs = root_of(c->procfs, "/proc"), *sysfs = root_of(c->sysfs, "/sys");
+    ng_irq *v = NULL;
+    int n = 0, cap = 0;
+    *out = NULL;
+    *nout = 0;
+    for (int d = 0; d < ndevs; d++) {
+        int *irqs = NULL, k = 0;
+        ng_accel a;
+        if (device_irqs(sysfs, devs[d].busid, &irqs, &k, err, errlen) < 0) {
+            ng_irq_list_free(v, n);
+            return -1;
+        }
+        hwloc_bitmap_t node_cpus = hwloc_bitmap_alloc();
+        char e[NG_ERRLEN];
+        if (ng_accel_lookup(t, devs[d].busid, &a, e, sizeof(e)) == 0) {
+            if (a.locality == NG_LOC_KNOWN)
+                ng_accel_node_cpus(t, &a, node_cpus);
+            ng_accel_clear(&a);
+        }
+        for (int i = 0; i < k; i++) {
+            if (n == cap) {
+                ng_irq *nv = realloc(v, (size_t)(cap = cap ? 2 * cap : 16) * sizeof(*v));
+                if (!nv) {
+                    free(irqs);
+                    hwloc_bitmap_free(node_cpus);
+                    ng_irq_list_free(v, n);
+                    return ng_err(err, errlen, "out of memory");
+                }
+                v = nv;
+            }
+            ng_irq *q = &v[n];
+            memset(q, 0, sizeof(*q));
+            q->irq = irqs[i];
+            snprintf(q->busid, sizeof(q->busid), "%s", devs[d].busid);
+            snprintf(q->device, sizeof(q->device), "%s", devs[d].label);
+            q->affinity = hwloc_bitmap_alloc();
+            q->node_cpus = hwloc_bitmap_dup(node_cpus);
+            n++;
+            if (read_affinity(procfs, q->irq, q->affinity) < 0) {
+                q->state = "vanished";   /* listed by sysfs, gone from /proc/irq */
+                continue;
+            }
+            irq_name(procfs, q->irq, q->name, sizeof(q->name));
+            q->state = hwloc_bitmap_iszero(q->node_cpus) ? "unknown"
+                     : hwloc_bitmap_isincluded(q->affinity, q->node_cpus) ? "local"
+                     : hwloc_bitmap_intersects(q->affinity, q->node_cpus) ? "spread" : "remote";
+        }
+        free(irqs);
+        hwloc_bitmap_free(node_cpus);
+    }
+    if (n > 1)
+        qsort(v, (size_t)n, sizeof(*v), irq_cmp);
+    *out = v;
+    *nout = n;
+    return 0;
+}
+
+void ng_irq_list_free(ng_irq *v, int n)
+{
+    for (int i = 0; v && i < n; i++) {
+        hwloc_bitmap_free(v[i].affinity);
+        hwloc_bitmap_free(v[i].node_cpus);
+    }
+    free(v);
+}
+
+/* ------------------------------------------------------------- ledger */
+
+typedef struct {
+    unsigned long job;
+    int irq;
+    char busid[NG_BUSID_LEN];
+    char old[1024], new_[1024];
+} entry;
+
+typedef struct { entry *e; int n; } ledger;
+
+static int lock_state(const char *dir, char *err, size_t errlen)
+{
+    mkdir(dir, 0700);
+    struct stat st;
+    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & 022))
+        return ng_err(err, errlen, "irq state dir '%s' must be a directory owned by uid %d and "
+                      "not group/world-writable", dir, (int)geteuid());
+    char p[4200];
+    snprintf(p, sizeof(p), "%s/irq.lock", dir);
+    int fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ng_err(err, errlen, "%s: %s", p, strerror(errno));
+    if (flock(fd, LOCK_EX) < 0) {
+        close(fd);
+        return ng_err(err, errlen, "flock %s: %s", p, strerror(errno));
+    }
+    return fd;
+}
+
+static void unlock_state(int fd)
+{
+    flock(fd, LOCK_UN);
+    close(fd);
+}
+
+static int ledger_load(const char *dir, ledger *l, char *err, size_t errlen)
+{
+    char p[4200], *line = NULL;
+    size_t cap = 0;
+    int lineno = 0, rc = 0, ecap = 0;
+    snprintf(p, sizeof(p), "%s/irq.ledger", dir);
+    l->e = NULL;
+    l->n = 0;
+    int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : ng_err(err, errlen, "irq ledger %s: %s", p, strerror(errno));
+    struct stat st;
+    FILE *f = NULL;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+        !(f = fdopen(fd, "r"))) {
+        close(fd);
+        return ng_err(err, errlen, "irq ledger %s is not a regular file owned by uid %d; "
+                      "refusing to change IRQs until an admin checks it", p, (int)geteuid());
+    }
+    while (getline(&line, &cap, f) > 0) {
+        lineno++;
+        if (line[0] == '#')
+            continue;
+        if (l->n == ecap) {
+            entry *ne = realloc(l->e, (size_t)(ecap = ecap ? 2 * ecap : 16) * sizeof(entry));
+            if (!ne) {
+                rc = ng_err(err, errlen, "out of memory");
+                break;
+            }
+            l->e = ne;
+        }
+        entry *e = &l->e[l->n];
+        char job[32], irq[16];
+        hwloc_bitmap_t chk = hwloc_bitmap_alloc();
+        unsigned long long j, q;
+        int ok = strlen(line) < 2200 &&
+                 sscanf(line, "%31s %15s %15s %1023s %1023s", job, irq, e->busid, e->old,
+                        e->new_) == 5 &&
+                 ng_parse_u64(job, 0, 4294967295ull, &j) == 0 &&
+                 ng_parse_u64(irq, 1, 1u << 24, &q) == 0 &&
+                 ng_list_parse(e->old, chk) == 0 && ng_list_parse(e->new_, chk) == 0;
+        hwloc_bitmap_free(chk);
+        if (!ok) {
+            rc = ng_err(err, errlen, "irq ledger %s is corrupt at line %d; refusing to change "
+                        "IRQs until an admin checks it", p, lineno);
+            break;
+        }
+        e->job = (unsigned long)j;
+        e->irq = (int)q;
+        l->n++;
+    }
+    free(line);
+    fclose(f);
+    if (rc < 0) {
+        free(l->e);
+        l->e = NULL;
+        l->n = 0;
+    }
+    return rc;
+}
+
+static int ledger_save(const char *dir, const ledger *l, char *err, size_t errlen)
+{
+    char p[4200], tmp[4300];
+    snprintf(p, sizeof(p), "%s/irq.ledger", dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", p, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ng_err(err, errlen, "irq ledger %s: %s", tmp, strerror(errno));
+    ng_buf b = { 0 };
+    ng_buf_add(&b, "%s", LEDGER_HEADER);
+    for (int i = 0; i < l->n; i++)
+        ng_buf_add(&b, "%lu %d %s %s %s\n", l->e[i].job, l->e[i].irq, l->e[i].busid,
+                   l->e[i].old, l->e[i].new_);
+    char *s = ng_buf_take(&b);
+    size_t len = s ? strlen(s) : 0;
+    int ok = s && write(fd, s, len) == (ssize_t)len && fsync(fd) == 0;
+    free(s);
+    close(fd);
+    if (!ok || rename(tmp, p) < 0) {
+        unlink(tmp);
+        return ng_err(err, errlen, "irq ledger %s: cannot replace: %s", p, strerror(errno));
+    }
+    return 0;
+}
+
+/* Write list to /proc/irq/N/smp_affinity_list. */
+static int write_affinity(const char *procfs, int irq, const char *list, char *err,
+                          size_t errlen)
+{
+    char path[4200], line[1100];
+    snprintf(path, sizeof(path), "%s/irq/%d/smp_affinity_list", procfs, irq);
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return ng_err(err, errlen, "IRQ %d: %s: %s", irq, path,
+                      errno == ENOENT ? "the IRQ vanished" : strerror(errno));
+    int n = snprintf(line, sizeof(line), "%s\n", list);
+    ssize_t w = write(fd, line, (size_t)n);
+    int e = errno;
+    close(fd);
+    if (w != n)
+        return ng_err(err, errlen, "IRQ %d: writing '%s' to %s: %s%s", irq, list, path,
+                      w < 0 ? strerror(e) : "short write",
+                      w < 0 && e == EIO ? " (a kernel-managed IRQ: its affinity is fixed)" : "");
+    return 0;
+}
+
+int ng_irq_apply(const ng_irq_ctx *c, unsigned long job, ng_irq *v, int n,
+                 hwloc_const_bitmap_t avoid, int *changed, char *note, size_t notelen,
+                 char *err, size_t errlen)
+{
+    const char *procfs = root_of(c->procfs, "/proc");
+    *changed = 0;
+    if (note && notelen)
+        note[0] = '\0';
+    int fd = lock_state(c->state_dir, err, errlen);
+    if (fd < 0)
+        return -1;
+    ledger l;
+    if (ledger_load(c->state_dir, &l, err, errlen) < 0) {
+        unlock_state(fd);
+        return -1;
+    }
+    int rc = 0, done = 0, start = l.n, held = 0;
+    entry *grown = realloc(l.e, (size_t)(l.n + n + 1) * sizeof(entry));
+    if (!grown) {
+        free(l.e);
+        unlock_state(fd);
+        return ng_err(err, errlen, "out of memory");
+    }
+    l.e = grown;
+    for (int i = 0; i < n && rc == 0; i++) {
+        ng_irq *q = &v[i];
+        if (strcmp(q->state, "remote") && strcmp(q->state, "spread"))
+            continue;
+        int mine = -1;
+        for (int k = 0; k < start; k++)
+            if (l.e[k].irq == q->irq)
+                mine = k;
+        if (mine >= 0) {   /* steered already: by this job (nothing to do) or another */
+            held += l.e[mine].job != job;
+            continue;
+        }
+        hwloc_bitmap_t target = hwloc_bitmap_dup(q->node_cpus);
+        if (avoid) {
+            hwloc_bitmap_t t2 = hwloc_bitmap_alloc();
+            hwloc_bitmap_andnot(t2, target, avoid);
+            if (!hwloc_bitmap_iszero(t2))
+                hwloc_bitmap_copy(target, t2);
+            hwloc_bitmap_free(t2);
+        }
+        entry *e = &l.e[l.n];
+        memset(e, 0, sizeof(*e));
+        e->job = job;
+        e->irq = q->irq;
+        snprintf(e->busid, sizeof(e->busid), "%s", q->busid);
+        ng_list_str(q->affinity, e->old, sizeof(e->old));
+        ng_list_str(target, e->new_, sizeof(e->new_));
+        hwloc_bitmap_free(target);
+        if (write_affinity(procfs, q->irq, e->new_, err, errlen) < 0) {
+            rc = -1;
+            break;
+        }
+        l.n++;
+        done++;
+    }
+    if (rc == 0 && done)
+        rc = ledger_save(c->state_dir, &l, err, errlen);
+    if (rc < 0) {
+        /* nothing half-changed: put back what this call wrote */
+        char e2[NG_ERRLEN];
+        for (int k = start; k < start + done; k++)
+            write_affinity(procfs, l.e[k].irq, l.e[k].old, e2, sizeof(e2));
+        done = 0;
+    }
+    for (int k = start; k < start + done; k++)   /* the caller's view follows */
+        for (int i = 0; i < n; i++)
+            if (v[i].irq == l.e[k].irq) {
+                ng_list_parse(l.e[k].new_, v[i].affinity);
+                v[i].state = hwloc_bitmap_isincluded(v[i].affinity, v[i].node_cpus)
+                           ? "local" : "spread";
+            }
+    if (note && notelen && held)
+        snprintf(note, notelen, "%d IRQ(s) already steered by another job: left to it", held);
+    free(l.e);
+    unlock_state(fd);
+    *changed = done;
+    return rc;
+}
+
+int ng_irq_restore(const ng_irq_ctx *c, unsigned long job, int *restored, char *note,
+                   size_t notelen, char *err, size_t errlen)
+{
+    const char *procfs = root_of(c->procfs, "/proc");
+    *restored = 0;
+    if (note && notelen)
+        note[0] = '\0';
+    struct stat st;
+    char p[4200];
+    snprintf(p, sizeof(p), "%s/irq.ledger", c->state_dir);
+    if (lstat(c->state_dir, &st) < 0 || lstat(p, &st) < 0)
+        return 0;   /* nothing was ever changed here */
+    int fd = lock_state(c->state_dir, err, errlen);
+    if (fd < 0)
+        return -1;
+    ledger l;
+    if (ledger_load(c->state_dir, &l, err, errlen) < 0) {
+        unlock_state(fd);
+        return -1;
+    }
+    int keep = 0, rc = 0, vanished = 0;
+    for (int i = 0; i < l.n; i++) {
+        entry *e = &l.e[i];
+        char e2[NG_ERRLEN], path[4200];
+        if (job && e->job != job) {
+            l.e[keep++] = *e;
+            continue;
+        }
+        snprintf(path, sizeof(path), "%s/irq/%d", procfs, e->irq);
+        if (access(path, F_OK) < 0) {   /* the device went away: nothing to put back */
+            vanished++;
+            continue;
+        }
+        if (write_affinity(procfs, e->irq, e->old, e2, sizeof(e2)) < 0) {
+            if (rc == 0)
+                ng_err(err, errlen, "%s", e2);
+            rc = -1;
+            l.e[keep++] = *e;   /* kept for the next restore */
+            continue;
+        }
+        (*restored)++;
+    }
+    if (keep != l.n) {
+        l.n = keep;
+        char e3[NG_ERRLEN];
+        if (ledger_save(c->state_dir, &l, e3, sizeof(e3)) < 0 && rc == 0)
+            rc = ng_err(err, errlen, "%s", e3);
+    }
+    if (note && notelen && vanished)
+        snprintf(note, notelen, "%d IRQ(s) vanished since they were steered: nothing to restore",
+                 vanished);
+    free(l.e);
+    unlock_state(fd);
+    return rc;
+}
