@@ -227,6 +227,17 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
         c->reserve_first_core = (int)r;
         return 0;
     }
+    if (!strcmp(key, "irq")) {
+        if (!strcmp(v, "off"))
+            c->irq = NG_IRQ_OFF;
+        else if (!strcmp(v, "check"))
+            c->irq = NG_IRQ_CHECK;
+        else if (!strcmp(v, "apply"))
+            c->irq = NG_IRQ_APPLY;
+        else
+            return ng_err(err, errlen, "irq='%s' (expected off|check|apply)", v);
+        return 0;
+    }
     if (!strcmp(key, "nic")) {
         if (strcmp(v, "off") && strcmp(v, "export"))
             return ng_err(err, errlen, "nic='%s' (expected off|export)", v);
@@ -235,7 +246,7 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
     }
     return ng_err(err, errlen, "unknown argument '%s' (expected default=, allowed=, "
                   "exclusive_only=, topology=, gpu_map=, gpu_order=, constrain_devices=, "
-                  "gres_cores=, bind_rules=, nic=, isolated=, reserve_first_core_per=, "
+                  "gres_cores=, bind_rules=, nic=, irq=, isolated=, reserve_first_core_per=, "
                   "audit_dir=, audit_interval=, "
                   "audit_warn_local=, audit_method=, audit_pages=, hugepages=, "
                   "hugepages_max_per_job=, hugepages_max_fraction=, hugepages_mount=, "

@@ -313,7 +313,8 @@ static int write_affinity(const char *procfs, int irq, const char *list, char *e
 {
     char path[4200], line[1100];
     snprintf(path, sizeof(path), "%s/irq/%d/smp_affinity_list", procfs, irq);
-    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_TRUNC as a shell's `echo >` does: procfs ignores it, a file honours it. */
+    int fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return ng_err(err, errlen, "IRQ %d: %s: %s", irq, path,
                       errno == ENOENT ? "the IRQ vanished" : strerror(errno));
@@ -464,5 +465,83 @@ int ng_irq_restore(const ng_irq_ctx *c, unsigned long job, int *restored, char *
                  vanished);
     free(l.e);
     unlock_state(fd);
+    return rc;
+}
+
+/* ------------------------------------------------------------- devices */
+
+static int add_device(ng_irq_device **devs, int *n, const char *busid, const char *label)
+{
+    for (int d = 0; d < *n; d++)
+        if (!strcmp((*devs)[d].busid, busid))
+            return 0;
+    ng_irq_device *nd = realloc(*devs, (size_t)(*n + 1) * sizeof(**devs));
+    if (!nd)
+        return -1;
+    *devs = nd;
+    snprintf(nd[*n].busid, sizeof(nd[*n].busid), "%s", busid);
+    snprintf(nd[*n].label, sizeof(nd[*n].label), "%s", label);
+    (*n)++;
+    return 0;
+}
+
+int ng_irq_devices(const ng_topo *t, const char (*gpus)[NG_BUSID_LEN], int ngpus,
+                   const char *nics, ng_irq_device **devs, int *n, char *err, size_t errlen)
+{
+    ng_nic *v;
+    int nv, rc = 0;
+    *devs = NULL;
+    *n = 0;
+    if (ng_nic_list(t, &v, &nv) < 0)
+        return ng_err(err, errlen, "out of memory");
+    for (int g = 0; g < ngpus && rc == 0; g++)
+        rc = add_device(devs, n, gpus[g], "gpu");
+    if (nics && strcmp(nics, "none")) {            /* the NICs named */
+        char *buf = strdup(nics), *save = NULL;
+        rc = buf ? rc : -1;
+        for (char *s = buf ? strtok_r(buf, ",", &save) : NULL; s && rc == 0;
+             s = strtok_r(NULL, ",", &save)) {
+            int k = -1;
+            for (int i = 0; i < nv; i++)
+                if (!strcmp(v[i].name, s) || (v[i].netdev[0] && !strcmp(v[i].netdev, s)))
+                    k = i;
+            if (k < 0) {
+                ng_buf b = { 0 };
+                for (int i = 0; i < nv; i++)
+                    ng_buf_add(&b, "%s%s", i ? ", " : "", v[i].name);
+                char *known = ng_buf_take(&b);
+                rc = ng_err(err, errlen, "unknown NIC '%.64s' (this topology has: %.800s)", s,
+                            known && *known ? known : "none");
+                free(known);
+                break;
+            }
+            rc = add_device(devs, n, v[k].busid, v[k].name);
+        }
+        free(buf);
+    } else if (!nics) {                            /* the nearest of each GPU */
+        for (int g = 0; g < ngpus && rc == 0; g++) {
+            ng_accel a;
+            ng_rank_nic *rn = NULL;
+            int k = 0;
+            char e[NG_ERRLEN];
+            if (ng_accel_lookup(t, gpus[g], &a, e, sizeof(e)) < 0)
+                continue;
+            ng_nics_near(t, v, nv, &a, 1, NULL, &rn, &k);
+            for (int i = 0; i < k && rn[i].near == rn[0].near && rc == 0; i++)
+                for (int j = 0; j < nv; j++)
+                    if (!strcmp(v[j].name, rn[i].name))
+                        rc = add_device(devs, n, v[j].busid, v[j].name);
+            free(rn);
+            ng_accel_clear(&a);
+        }
+    }
+    if (rc < 0 && !err[0])
+        ng_err(err, errlen, "out of memory");
+    if (rc < 0) {
+        free(*devs);
+        *devs = NULL;
+        *n = 0;
+    }
+    ng_nic_list_free(v, nv);
     return rc;
 }

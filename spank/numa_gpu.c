@@ -35,6 +35,7 @@
 #include "private/config.h"
 #include "private/hints.h"
 #include "private/hugepages.h"
+#include "private/irq.h"
 #include "private/step.h"
 
 SPANK_PLUGIN(numa_gpu, 1);
@@ -364,6 +365,57 @@ static int read_policy(char *err, size_t errlen)
     return 0;
 }
 
+static void irq_ctx(ng_irq_ctx *c)
+{
+    c->procfs = S.cfg.procfs[0] ? S.cfg.procfs : NULL;
+    c->sysfs = S.cfg.sysfs[0] ? S.cfg.sysfs : NULL;
+    c->state_dir = S.cfg.state_dir;
+}
+
+/* irq=check|apply: the interrupts of the step's GPUs and their nearest NICs
+ * (root, before the tasks start); apply steers the remote ones to the
+ * devices' nodes away from the step's cpus, and the job epilog restores. */
+static void step_irqs(spank_t sp)
+{
+    char err[NG_ERRLEN], note[NG_ERRLEN];
+    char (*bus)[NG_BUSID_LEN] = calloc((size_t)S.slurm.ngres + 1, NG_BUSID_LEN);
+    ng_roots roots;
+    ng_irq_ctx c;
+    ng_irq_device *devs = NULL;
+    ng_irq *v = NULL;
+    int nb = 0, nd = 0, n = 0, changed = 0;
+    ng_config_roots(&S.cfg, &roots);
+    irq_ctx(&c);
+    for (int i = 0; bus && i < S.slurm.ngres; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "%u", S.gres[i]);
+        nb += ng_gpu_resolve(S.topo, &roots, NG_IDX_GRES, id, bus[nb], err, sizeof(err)) == 0;
+    }
+    if (!bus || ng_irq_devices(S.topo, (const char (*)[NG_BUSID_LEN])bus, nb, NULL, &devs, &nd,
+                               err, sizeof(err)) < 0 ||
+        ng_irq_list(S.topo, &c, devs, nd, &v, &n, err, sizeof(err)) < 0) {
+        slurm_error("numa-gpu: irq: %s", err);
+    } else if (S.cfg.irq == NG_IRQ_APPLY) {
+        if (ng_irq_apply(&c, item_u32(sp, S_JOB_ID), v, n, S.cpus, &changed, note,
+                         sizeof(note), err, sizeof(err)) < 0)
+            slurm_error("numa-gpu: irq: %s; nothing changed", err);
+        else if (changed || note[0])
+            slurm_info("numa-gpu: irq: steered %d IRQ(s) of the step's GPUs/NICs to their "
+                       "node%s%s", changed, note[0] ? "; " : "", note);
+    } else {
+        int remote = 0;
+        for (int i = 0; i < n; i++)
+            remote += !strcmp(v[i].state, "remote") || !strcmp(v[i].state, "spread");
+        if (remote)
+            slurm_info("numa-gpu: irq: %d of %d IRQ(s) of the step's GPUs/NICs are routed "
+                       "outside their device's node (numa-gpu irq --check shows them)", remote,
+                       n);
+    }
+    ng_irq_list_free(v, n);
+    free(devs);
+    free(bus);
+}
+
 /* ------------------------------------------------------ slurmstepd (root) */
 
 int slurm_spank_user_init(spank_t sp, int ac, char **av)
@@ -417,6 +469,8 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
         return S.mode == NG_MODE_STRICT ? -1 : 0;
     }
     S.kind = STEP_TASKS;
+    if (S.cfg.irq != NG_IRQ_OFF && S.slurm.ngres > 0)
+        step_irqs(sp);
     audit_start(sp, NULL);
     hp_start(sp);
     return 0;
@@ -465,6 +519,17 @@ int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
     }
     if (ng_rankfiles_remove(job, err, sizeof(err)) > 0)
         slurm_info("numa-gpu: %s", err);
+    if (S.cfg.irq == NG_IRQ_APPLY) {
+        ng_irq_ctx c;
+        int n = 0;
+        char note[NG_ERRLEN];
+        irq_ctx(&c);
+        if (ng_irq_restore(&c, job, &n, note, sizeof(note), err, sizeof(err)) < 0)
+            slurm_error("numa-gpu: irq: %s", err);
+        else if (n || note[0])
+            slurm_info("numa-gpu: job %u: restored %d IRQ(s)%s%s", job, n, note[0] ? "; " : "",
+                       note);
+    }
     if (!S.cfg.audit_dir[0])
         return 0;
     int rc = ng_audit_job_end(S.cfg.audit_dir, job, S.cfg.audit_warn_local, &text, err,

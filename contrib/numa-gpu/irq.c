@@ -8,55 +8,13 @@
 #include "cli.h"
 #include "private/irq.h"
 
-/* --nics NAMES: each an OpenFabrics or interface name of this topology. */
-static int add_nics(const ng_topo *t, const char *list, ng_irq_device **devs, int *n)
-{
-    ng_nic *v;
-    int nv;
-    if (ng_nic_list(t, &v, &nv) < 0)
-        return 1;
-    char *buf = strdup(list), *save = NULL, known[1024] = "";
-    int rc = buf ? 0 : 1;
-    for (int i = 0; i < nv; i++) {
-        size_t u = strlen(known);
-        snprintf(known + u, sizeof(known) - u, "%s%s", i ? ", " : "", v[i].name);
-    }
-    for (char *s = buf ? strtok_r(buf, ",", &save) : NULL; s && rc == 0;
-         s = strtok_r(NULL, ",", &save)) {
-        int k = -1;
-        for (int i = 0; i < nv; i++)
-            if (!strcmp(v[i].name, s) || (v[i].netdev[0] && !strcmp(v[i].netdev, s)))
-                k = i;
-        if (k < 0) {
-            rc = cli_usage_error("irq: unknown NIC '%s' (this topology has: %s)", s,
-                                 known[0] ? known : "none");
-            break;
-        }
-        ng_irq_device *nd = realloc(*devs, (size_t)(*n + 1) * sizeof(**devs));
-        if (!nd) {
-            rc = 1;
-            break;
-        }
-        *devs = nd;
-        snprintf(nd[*n].busid, sizeof(nd[*n].busid), "%s", v[k].busid);
-        snprintf(nd[*n].label, sizeof(nd[*n].label), "%s", v[k].name);
-        (*n)++;
-    }
-    free(buf);
-    ng_nic_list_free(v, nv);
-    return rc;
-}
-
-/* The GPUs (--gpus, else the environment's, else every GPU) and, unless
- * --nics says otherwise, the NICs nearest each. */
+/* The GPUs (--gpus, else the environment's, else every GPU) and their NICs. */
 static int devices(const ng_topo *t, const ng_roots *r, const char *gpus, const char *nics,
                    ng_irq_device **devs, int *n)
 {
-    char err[NG_ERRLEN], (*bus)[NG_BUSID_LEN] = NULL;
+    char err[NG_ERRLEN] = "", (*bus)[NG_BUSID_LEN] = NULL;
     const char *src = "";
     int nb = 0;
-    *devs = NULL;
-    *n = 0;
     if (gpus && ng_gpu_parse_list(t, r, NG_IDX_GRES, "--gpus", gpus, &bus, &nb, err,
                                   sizeof(err)) < 0)
         return cli_usage_error("irq: %s", err);
@@ -65,51 +23,22 @@ static int devices(const ng_topo *t, const ng_roots *r, const char *gpus, const 
         fprintf(stderr, "numa-gpu: %s\n", err);
         return 2;
     }
-    ng_accel *all = NULL, *a = NULL;
+    ng_accel *all = NULL;
     int na = 0;
     if (nb == 0 && ng_accel_list(t, &all, &na) == 0) {   /* every GPU of the machine */
+        free(bus);
         bus = calloc((size_t)na + 1, sizeof(*bus));
         for (int i = 0; bus && i < na; i++)
             snprintf(bus[nb++], NG_BUSID_LEN, "%s", all[i].busid);
         ng_accel_list_free(all, na);
     }
-    a = calloc((size_t)nb + 1, sizeof(*a));
-    *devs = calloc((size_t)nb + 1, sizeof(**devs));
-    int rc = a && *devs ? 0 : 1, na2 = 0;
-    for (int i = 0; rc == 0 && i < nb; i++) {
-        snprintf((*devs)[i].busid, NG_BUSID_LEN, "%s", bus[i]);
-        snprintf((*devs)[i].label, sizeof((*devs)[i].label), "gpu");
-        if (ng_accel_lookup(t, bus[i], &a[na2], err, sizeof(err)) == 0)
-            na2++;
-    }
-    *n = rc == 0 ? nb : 0;
-    if (rc == 0 && nics && strcmp(nics, "none"))
-        rc = add_nics(t, nics, devs, n);
-    else if (rc == 0 && !nics) {
-        ng_nic *v;
-        int nv;
-        if (ng_nic_list(t, &v, &nv) == 0) {
-            for (int g = 0; g < na2 && rc == 0; g++) {
-                ng_rank_nic *rn = NULL;
-                int k = 0;
-                ng_nics_near(t, v, nv, &a[g], 1, NULL, &rn, &k);
-                for (int i = 0; i < k && rn[i].near == rn[0].near && rc == 0; i++) {
-                    int dup = 0;
-                    for (int d = 0; d < *n; d++)
-                        dup |= !strcmp((*devs)[d].label, rn[i].name);
-                    if (!dup)
-                        rc = add_nics(t, rn[i].name, devs, n);
-                }
-                free(rn);
-            }
-            ng_nic_list_free(v, nv);
-        }
-    }
-    for (int i = 0; i < na2; i++)
-        ng_accel_clear(&a[i]);
-    free(a);
+    int rc = ng_irq_devices(t, (const char (*)[NG_BUSID_LEN])bus, nb, nics, devs, n, err,
+                            sizeof(err));
     free(bus);
-    return rc;
+    if (rc < 0)
+        return strstr(err, "unknown NIC") ? cli_usage_error("irq: %s", err)
+               : (fprintf(stderr, "numa-gpu: %s\n", err), 1);
+    return 0;
 }
 
 static void print_irqs(const ng_irq *v, int n)

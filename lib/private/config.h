@@ -31,8 +31,12 @@ typedef struct {
     int nic_off;              /* nic=off: no NIC variables (default export) */
     int use_isolated;         /* isolated=use (default avoid) */
     int reserve_first_core;   /* reserve_first_core_per=: ng_reserve */
+    int irq;                  /* irq=off|check|apply: NG_IRQ_* */
 } ng_config;
 
+#define NG_IRQ_OFF 0
+#define NG_IRQ_CHECK 1
+#define NG_IRQ_APPLY 2
 void ng_config_init(ng_config *c);
 /* One plugstack argument ("default=prefer", "verbose", ...). */
 int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen);

@@ -27,6 +27,12 @@ typedef struct {
     const char *state;          /* local | spread | remote | unknown | vanished */
 } ng_irq;
 
+/* The devices of a job: its GPUs, and the NICs named in nics (comma list
+ * of OpenFabrics or interface names; "none": no NIC), or by default the
+ * nearest NICs of each GPU. An unknown NIC name is an error naming the
+ * topology's NICs. */
+int ng_irq_devices(const ng_topo *t, const char (*gpus)[NG_BUSID_LEN], int ngpus,
+                   const char *nics, ng_irq_device **devs, int *n, char *err, size_t errlen);
 /* The IRQs of devs (MSI/MSI-X vectors, else the legacy line), by number. */
 int ng_irq_list(const ng_topo *t, const ng_irq_ctx *c, const ng_irq_device *devs, int ndevs,
                 ng_irq **out, int *nout, char *err, size_t errlen);

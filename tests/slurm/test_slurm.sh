@@ -217,6 +217,28 @@ isolated_case isolated-cpus-avoided avoid avoided
 isolated_case isolated-cpus-used-when-allowed use used
 rm -f "$LAB/fake/sys/devices/system/cpu/isolated"
 
+# --- irq=apply: the interrupts of the step's GPUs and their HCAs (fake
+# /proc/irq and msi_irqs in the lab's roots) are steered to each device's
+# node while the job runs and put back by the job epilog.
+rng() { [ "$1" = "$2" ] && echo "$1" || echo "$1-$2"; }
+N0=$(rng 0 $((N / 2 - 1))); N1=$(rng $((N / 2)) $((N - 1))); ALL=$(rng 0 $((N - 1)))
+for spec in 300:0000:01:00.0:$N1 301:0000:02:00.0:$N0 310:0000:11:00.0:$ALL 311:0000:12:00.0:$N0; do
+    IFS=: read -r irq d1 d2 d3 aff <<< "$spec"
+    mkdir -p "$LAB/fake/sys/bus/pci/devices/$d1:$d2:$d3/msi_irqs" "$LAB/fake/proc/irq/$irq"
+    : > "$LAB/fake/sys/bus/pci/devices/$d1:$d2:$d3/msi_irqs/$irq"
+    echo "$aff" > "$LAB/fake/proc/irq/$irq/smp_affinity_list"
+done
+lab_plugstack default=off irq=apply state_dir="$LAB/state-irq"
+IRQS='for i in 300 301 310 311; do printf "%s " $(cat '$LAB'/fake/proc/irq/$i/smp_affinity_list); done; echo'
+during=$(srun -n1 --gpus=2 --numa-gpu=prefer sh -c "$IRQS" 2>"$OUT/irq.err")
+after=""
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    after=$(sh -c "$IRQS"); [ "$after" = "$N1 $N0 $ALL $N0 " ] && break; sleep 0.5
+done
+[ "$during" = "$N0 $N1 $N0 $N1 " ] && [ "$after" = "$N1 $N0 $ALL $N0 " ] &&
+    grep -q "steered 4 IRQ" "$LAB"/log/slurmd-lab1.log && pass irq-apply-during-job-restored-after ||
+    fail irq-apply-during-job-restored-after "during '$during' (want '$N0 $N1 $N0 $N1 ') after '$after' $(cat "$OUT/irq.err")"
+
 # --- a bad plugstack argument is logged and leaves jobs running unbound
 lab_plugstack default=prefer bogus=1
 srun -l -n1 -c2 --gpus=1 --numa-gpu=strict sh -c "$REPORT" >"$OUT/badconf" 2>&1
