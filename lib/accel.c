@@ -88,6 +88,14 @@ int ng_accel_lookup(const ng_topo *t, const char *busid, ng_accel *out,
                       "(expected [domain:]bus:device.function, e.g. 0000:5f:00.0)",
                       busid);
     hwloc_obj_t pci = hwloc_get_pcidev_by_busid(ng_topo_hwloc(t), dom, bus, dev, fn);
+    /* A PCI bridge (a switch or root port) has a bus id too; its attributes
+     * start with the same PCI ones. */
+    for (hwloc_obj_t br = NULL; !pci && (br = hwloc_get_next_bridge(ng_topo_hwloc(t), br));) {
+        struct hwloc_pcidev_attr_s *u = &br->attr->bridge.upstream.pci;
+        if (br->attr->bridge.upstream_type == HWLOC_OBJ_BRIDGE_PCI && u->domain == dom &&
+            u->bus == bus && u->dev == dev && u->func == fn)
+            pci = br;
+    }
     if (!pci)
         return ng_err(err, errlen, "PCI device %s is not in the topology (%s)",
                       norm, ng_topo_source(t));

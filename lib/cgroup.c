@@ -115,7 +115,9 @@ int ng_isolated_read(const char *sysfs, hwloc_bitmap_t isolated, hwloc_bitmap_t 
         if ((size_t)n >= sizeof(buf) - 1)
             return ng_err(err, errlen, "%s: longer than %zu bytes", path, sizeof(buf) - 2);
         buf[strcspn(buf, "\n")] = '\0';
-        if (buf[0] && ng_list_parse(buf, sets[i]) < 0)
+        char *s = buf + strspn(buf, " \t");
+        /* A kernel without the feature configured prints "(null)". */
+        if (*s && strcmp(s, "(null)") && ng_list_parse(s, sets[i]) < 0)
             return ng_err(err, errlen, "%s: '%.64s' is not a cpu list", path, buf);
     }
     return 0;

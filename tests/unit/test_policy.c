@@ -141,6 +141,9 @@ static void kernel_files(void)
     put(p2, "\n");
     CHECK(ng_isolated_read(root, iso, nohz, err, sizeof(err)) == 0 && hwloc_bitmap_weight(iso) == 3 &&
           hwloc_bitmap_isset(iso, 6) && hwloc_bitmap_iszero(nohz), "%s", err);
+    put(p2, "  (null)\n");   /* what a kernel without nohz_full configured prints */
+    CHECK(ng_isolated_read(root, iso, nohz, err, sizeof(err)) == 0 && hwloc_bitmap_iszero(nohz),
+          "(null): %s", err);
     put(p2, "1-x\n");
     CHECK(ng_isolated_read(root, iso, nohz, err, sizeof(err)) < 0 && strstr(err, "nohz_full") &&
           strstr(err, "'1-x'"), "%s", err);

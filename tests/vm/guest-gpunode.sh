@@ -253,5 +253,36 @@ if [ "$GC" = nocores ]; then
     fi
     scancel --user=root 2>/dev/null
 fi
+# 7. IRQs on the guest's real interrupts: the PCIe root port above card 0
+# (on its expander's node, with MSI vectors of the kernel's port services).
+# Routed to a CPU of another node, --check names it remote, --apply steers it
+# to the port's node (read back from /proc/irq, the kernel's effective CPU
+# inside), --restore puts the old value back.
+NG=/opt/numa-gpu/numa-gpu
+rp=$(basename "$(dirname "$(readlink -f /sys/class/drm/card0/device)")")
+irq=$(ls /sys/bus/pci/devices/$rp/msi_irqs 2>/dev/null | head -1)
+[ -n "$irq" ] || irq=$(cat /sys/bus/pci/devices/$rp/irq 2>/dev/null)
+node=$(cat /sys/bus/pci/devices/$rp/numa_node 2>/dev/null)
+if [ -x $NG ] && [ -n "$irq" ] && [ "$irq" != 0 ] && [ -n "$node" ] && [ "$node" -ge 0 ]; then
+    ncpus=$(cat /sys/devices/system/node/node$node/cpulist)
+    other=$(( (node + 1) % 4 * 2 ))            # the first CPU of the next node
+    echo $other > /proc/irq/$irq/smp_affinity_list
+    before=$(cat /proc/irq/$irq/smp_affinity_list)
+    chk=$($NG irq --check --gpus $rp --nics none 2>&1)
+    app=$($NG irq --apply --job 77 --gpus $rp --nics none --state-dir /tmp/irq-state 2>&1)
+    steered=$(cat /proc/irq/$irq/smp_affinity_list)
+    eff=$(cat /proc/irq/$irq/effective_affinity_list 2>/dev/null)
+    res=$($NG irq --restore --job 77 --state-dir /tmp/irq-state 2>&1)
+    after=$(cat /proc/irq/$irq/smp_affinity_list)
+    echo "vm-gpunode: irq $irq of root port $rp (node $node, cpus $ncpus): $before -> $steered (effective $eff) -> $after"
+    echo "$chk" | grep -q "^$irq .* remote$" && [ "$steered" = "$ncpus" ] &&
+        case ",$(echo $ncpus | tr '-' ',')," in *",${eff:-x},"*) true ;; *) [ -z "$eff" ] ;; esac &&
+        [ "$after" = "$before" ] && echo "$res" | grep -q "restored 1 IRQ" &&
+        pass irq-steer-and-restore-real-kernel ||
+        fail irq-steer-and-restore-real-kernel "irq $irq rp $rp node $node: $before -> $steered (eff $eff) -> $after; $chk $app $res"
+    row "IRQ of the root port above card 0 (node $node)|1|$before -> $steered -> $after|-"
+else
+    fail irq-steer-and-restore-real-kernel "no IRQ to steer: rp '$rp' irq '$irq' node '$node' ($(ls /sys/bus/pci/devices/$rp/ 2>&1 | tr '\n' ' '))"
+fi
 scontrol shutdown >/dev/null 2>&1
 exit 0

@@ -75,6 +75,8 @@ vm_add_plugin() {
     ldd "$plugin" | grep -o '/[^ ]*' | while read -r lib; do
         [ -e "$dst$lib" ] || install -D -m 755 "$lib" "$dst$lib"
     done
+    # The CLI too (numa-gpu irq on the guest's real interrupts).
+    [ -x "$VM_BUILD/numa-gpu" ] && install -D -m 755 "$VM_BUILD/numa-gpu" "$dst/opt/numa-gpu/numa-gpu"
     mkdir -p "$dst/etc"
     echo "root:x:0:0:root:/root:/bin/sh" > "$dst/etc/passwd"
     echo "root:x:0:" > "$dst/etc/group"
