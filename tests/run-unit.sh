@@ -4,6 +4,9 @@
 # (a crash, a sanitizer abort) counts as a failed case of its own.
 dir=$1
 prefix=${2:-}
+# hwloc's own leak on live discovery (tests/lsan.supp), as for the CLI suites.
+: "${LSAN_OPTIONS:=suppressions=$(cd "$(dirname "$0")" && pwd)/lsan.supp}"
+export LSAN_OPTIONS
 for t in "$dir"/test_*; do
     [ -x "$t" ] || continue
     out=$("$t" 2>&1)
