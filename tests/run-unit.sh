@@ -6,7 +6,8 @@ dir=$1
 prefix=${2:-}
 # hwloc's own leak on live discovery (tests/lsan.supp), as for the CLI suites.
 : "${LSAN_OPTIONS:=suppressions=$(cd "$(dirname "$0")" && pwd)/lsan.supp}"
-export LSAN_OPTIONS
+: "${ASAN_OPTIONS:=fast_unwind_on_malloc=0}"   # full stacks, so the suppression matches
+export LSAN_OPTIONS ASAN_OPTIONS
 for t in "$dir"/test_*; do
     [ -x "$t" ] || continue
     out=$("$t" 2>&1)
