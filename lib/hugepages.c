@@ -246,54 +246,28 @@ static int ledger_load(const ng_hp_ctx *c, ledger *l, char *err, size_t errlen)
 
 static int ledger_save(const ng_hp_ctx *c, const ledger *l, char *err, size_t errlen)
 {
-    char p[4200], tmp[4300];
+    char p[4200];
     snprintf(p, sizeof(p), "%s/hugepages.ledger", c->state_dir);
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", p, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return ng_err(err, errlen, "hugepage ledger %s: %s", tmp, strerror(errno));
     ng_buf b = { 0 };
     ng_buf_add(&b, "%s", LEDGER_HEADER);
     for (int i = 0; i < l->n; i++)
         ng_buf_add(&b, "%lu %lu %d %d %lu %ld %d %llu\n", l->e[i].job, l->e[i].step, l->e[i].task,
                    l->e[i].node, l->e[i].page_kb, l->e[i].added, l->e[i].owner, l->e[i].owner_start);
     char *s = ng_buf_take(&b);
-    size_t len = strlen(s);
-    int ok = write(fd, s, len) == (ssize_t)len && fsync(fd) == 0;
+    int rc = ng_write_replace(p, s, "hugepage ledger", err, errlen);
     free(s);
-    close(fd);
-    if (!ok || rename(tmp, p) < 0) {
-        unlink(tmp);
-        return ng_err(err, errlen, "hugepage ledger %s: cannot replace: %s", p, strerror(errno));
-    }
-    return 0;
+    return rc;
 }
 
 /* Lock the state directory (created root-only if missing). */
 static int lock_state(const ng_hp_ctx *c, char *err, size_t errlen)
 {
-    mkdir(c->state_dir, 0700);
-    struct stat st;
-    if (lstat(c->state_dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-        (st.st_mode & 022))
-        return ng_err(err, errlen, "hugepage state dir '%s' must be a directory owned by uid %d "
-                      "and not group/world-writable", c->state_dir, (int)geteuid());
-    char p[4200];
-    snprintf(p, sizeof(p), "%s/hugepages.lock", c->state_dir);
-    int fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return ng_err(err, errlen, "%s: %s", p, strerror(errno));
-    if (flock(fd, LOCK_EX) < 0) {
-        close(fd);
-        return ng_err(err, errlen, "flock %s: %s", p, strerror(errno));
-    }
-    return fd;
+    return ng_state_lock(c->state_dir, "hugepages.lock", "hugepage", err, errlen);
 }
 
 static void unlock_state(int fd)
 {
-    flock(fd, LOCK_UN);
-    close(fd);
+    ng_state_unlock(fd);
 }
 
 /* Give one entry's pages back: lower the counter by what it added. */

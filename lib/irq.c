@@ -195,32 +195,6 @@ typedef struct {
 
 typedef struct { entry *e; int n; } ledger;
 
-static int lock_state(const char *dir, char *err, size_t errlen)
-{
-    mkdir(dir, 0700);
-    struct stat st;
-    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-        (st.st_mode & 022))
-        return ng_err(err, errlen, "irq state dir '%s' must be a directory owned by uid %d and "
-                      "not group/world-writable", dir, (int)geteuid());
-    char p[4200];
-    snprintf(p, sizeof(p), "%s/irq.lock", dir);
-    int fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return ng_err(err, errlen, "%s: %s", p, strerror(errno));
-    if (flock(fd, LOCK_EX) < 0) {
-        close(fd);
-        return ng_err(err, errlen, "flock %s: %s", p, strerror(errno));
-    }
-    return fd;
-}
-
-static void unlock_state(int fd)
-{
-    flock(fd, LOCK_UN);
-    close(fd);
-}
-
 static int ledger_load(const char *dir, ledger *l, char *err, size_t errlen)
 {
     char p[4200], *line = NULL;
@@ -284,27 +258,28 @@ static int ledger_load(const char *dir, ledger *l, char *err, size_t errlen)
 
 static int ledger_save(const char *dir, const ledger *l, char *err, size_t errlen)
 {
-    char p[4200], tmp[4300];
+    char p[4200];
     snprintf(p, sizeof(p), "%s/irq.ledger", dir);
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", p, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return ng_err(err, errlen, "irq ledger %s: %s", tmp, strerror(errno));
     ng_buf b = { 0 };
     ng_buf_add(&b, "%s", LEDGER_HEADER);
     for (int i = 0; i < l->n; i++)
         ng_buf_add(&b, "%lu %d %s %s %s\n", l->e[i].job, l->e[i].irq, l->e[i].busid,
                    l->e[i].old, l->e[i].new_);
     char *s = ng_buf_take(&b);
-    size_t len = s ? strlen(s) : 0;
-    int ok = s && write(fd, s, len) == (ssize_t)len && fsync(fd) == 0;
+    int rc = ng_write_replace(p, s, "irq ledger", err, errlen);
     free(s);
-    close(fd);
-    if (!ok || rename(tmp, p) < 0) {
-        unlink(tmp);
-        return ng_err(err, errlen, "irq ledger %s: cannot replace: %s", p, strerror(errno));
+    return rc;
+}
+
+/* Lock the state and load the ledger: the lock's fd, or -1. */
+static int ledger_open(const char *dir, ledger *l, char *err, size_t errlen)
+{
+    int fd = ng_state_lock(dir, "irq.lock", "irq", err, errlen);
+    if (fd >= 0 && ledger_load(dir, l, err, errlen) < 0) {
+        ng_state_unlock(fd);
+        return -1;
     }
-    return 0;
+    return fd;
 }
 
 /* Write list to /proc/irq/N/smp_affinity_list. */
@@ -337,19 +312,15 @@ int ng_irq_apply(const ng_irq_ctx *c, unsigned long job, ng_irq *v, int n,
     *changed = 0;
     if (note && notelen)
         note[0] = '\0';
-    int fd = lock_state(c->state_dir, err, errlen);
+    ledger l;
+    int fd = ledger_open(c->state_dir, &l, err, errlen);
     if (fd < 0)
         return -1;
-    ledger l;
-    if (ledger_load(c->state_dir, &l, err, errlen) < 0) {
-        unlock_state(fd);
-        return -1;
-    }
     int rc = 0, done = 0, start = l.n, held = 0;
     entry *grown = realloc(l.e, (size_t)(l.n + n + 1) * sizeof(entry));
     if (!grown) {
         free(l.e);
-        unlock_state(fd);
+        ng_state_unlock(fd);
         return ng_err(err, errlen, "out of memory");
     }
     l.e = grown;
@@ -407,7 +378,7 @@ int ng_irq_apply(const ng_irq_ctx *c, unsigned long job, ng_irq *v, int n,
     if (note && notelen && held)
         snprintf(note, notelen, "%d IRQ(s) already steered by another job: left to it", held);
     free(l.e);
-    unlock_state(fd);
+    ng_state_unlock(fd);
     *changed = done;
     return rc;
 }
@@ -424,14 +395,10 @@ int ng_irq_restore(const ng_irq_ctx *c, unsigned long job, int *restored, char *
     snprintf(p, sizeof(p), "%s/irq.ledger", c->state_dir);
     if (lstat(c->state_dir, &st) < 0 || lstat(p, &st) < 0)
         return 0;   /* nothing was ever changed here */
-    int fd = lock_state(c->state_dir, err, errlen);
+    ledger l;
+    int fd = ledger_open(c->state_dir, &l, err, errlen);
     if (fd < 0)
         return -1;
-    ledger l;
-    if (ledger_load(c->state_dir, &l, err, errlen) < 0) {
-        unlock_state(fd);
-        return -1;
-    }
     int keep = 0, rc = 0, vanished = 0;
     for (int i = 0; i < l.n; i++) {
         entry *e = &l.e[i];
@@ -464,7 +431,7 @@ int ng_irq_restore(const ng_irq_ctx *c, unsigned long job, int *restored, char *
         snprintf(note, notelen, "%d IRQ(s) vanished since they were steered: nothing to restore",
                  vanished);
     free(l.e);
-    unlock_state(fd);
+    ng_state_unlock(fd);
     return rc;
 }
 

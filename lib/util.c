@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include "private/util.h"
 
 int ng_err(char *err, size_t len, const char *fmt, ...)
@@ -161,4 +163,49 @@ const char *ng_version(void)
 unsigned ng_get_api_version(void)
 {
     return NUMAGPU_API_VERSION;
+}
+
+int ng_state_lock(const char *dir, const char *lockname, const char *what, char *err,
+                  size_t errlen)
+{
+    mkdir(dir, 0700);
+    struct stat st;
+    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & 022))
+        return ng_err(err, errlen, "%s state dir '%s' must be a directory owned by uid %d and "
+                      "not group/world-writable", what, dir, (int)geteuid());
+    char p[4200];
+    snprintf(p, sizeof(p), "%s/%s", dir, lockname);
+    int fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ng_err(err, errlen, "%s: %s", p, strerror(errno));
+    if (flock(fd, LOCK_EX) < 0) {
+        close(fd);
+        return ng_err(err, errlen, "flock %s: %s", p, strerror(errno));
+    }
+    return fd;
+}
+
+void ng_state_unlock(int fd)
+{
+    flock(fd, LOCK_UN);
+    close(fd);
+}
+
+int ng_write_replace(const char *path, const char *text, const char *what, char *err,
+                     size_t errlen)
+{
+    char tmp[4300];
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return ng_err(err, errlen, "%s %s: %s", what, tmp, strerror(errno));
+    size_t len = text ? strlen(text) : 0;
+    int ok = text && write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+    close(fd);
+    if (!ok || rename(tmp, path) < 0) {
+        unlink(tmp);
+        return ng_err(err, errlen, "%s %s: cannot replace: %s", what, path, strerror(errno));
+    }
+    return 0;
 }

@@ -47,7 +47,14 @@ enum { PO_TOPO = 256, PO_NT, PO_GPT, PO_GPUS, PO_MODE, PO_MEM, PO_CPUS, PO_MEMS,
     { "sysfs-root", 1, 0, PO_SYS }, { "gpu-map", 1, 0, PO_MAP },                  \
     { "gpu-order", 1, 0, PO_ORDER }, { "isolated", 1, 0, PO_ISO },                \
     { "reserve-first-core-per", 1, 0, PO_RES }
+/* Defaults, and getopt reset for a command's parse. */
 void plan_opts_init(plan_opts *o);
+/* getopt_long over lo taking the plan options itself: the next other
+ * option, -1 at the end, PLAN_GETOPT_ERROR after a bad plan option (*rc is
+ * the exit status). */
+#define PLAN_GETOPT_ERROR (-2)
+struct option;
+int plan_getopt(int argc, char **argv, const struct option *lo, plan_opts *o, int *rc);
 /* One getopt result c: 0 taken, 1 not a plan option, 2 usage error. */
 int plan_opt(plan_opts *o, int c, const char *arg);
 

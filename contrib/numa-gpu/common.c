@@ -58,6 +58,23 @@ void plan_opts_init(plan_opts *o)
     memset(o, 0, sizeof(*o));
     o->topology = getenv("NUMA_GPU_TOPOLOGY");
     o->mode = NG_MODE_PREFER;
+    optind = 1;
+    opterr = 0;
+}
+
+int plan_getopt(int argc, char **argv, const struct option *lo, plan_opts *o, int *rc)
+{
+    int c;
+    while ((c = getopt_long(argc, argv, CLI_OPTSTRING, lo, NULL)) != -1) {
+        int r = plan_opt(o, c, optarg);
+        if (r == 1)
+            return c;
+        if (r) {
+            *rc = r;
+            return PLAN_GETOPT_ERROR;
+        }
+    }
+    return -1;
 }
 
 int plan_opt(plan_opts *o, int c, const char *arg)

@@ -29,13 +29,10 @@ int cmd_exec(int argc, char **argv)
     plan_opts o;
     int local_rank = -1, nic_off = 0, c, rc;
     plan_opts_init(&o);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, CLI_OPTSTRING, lo, NULL)) != -1) {
-        if ((rc = plan_opt(&o, c, optarg)) != 1) {
-            if (rc)
-                return rc;
-        } else if (c == 'l') {
+    while ((c = plan_getopt(argc, argv, lo, &o, &rc)) != -1) {
+        if (c == PLAN_GETOPT_ERROR)
+            return rc;
+        else if (c == 'l') {
             if (cli_int("--local-rank", optarg, 0, 65535, &local_rank))
                 return 2;
         } else if (c == 'v') {

@@ -72,13 +72,10 @@ int cmd_hints(int argc, char **argv)
     unsigned mpis = NG_MPI_ALL;
     int c, rc, container = -1;
     plan_opts_init(&o);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, CLI_OPTSTRING, lo, NULL)) != -1) {
-        if ((rc = plan_opt(&o, c, optarg)) != 1) {
-            if (rc)
-                return rc;
-        } else if (c == 'm') {
+    while ((c = plan_getopt(argc, argv, lo, &o, &rc)) != -1) {
+        if (c == PLAN_GETOPT_ERROR)
+            return rc;
+        else if (c == 'm') {
             mpi = optarg;
         } else if (c == 'H') {
             hostlist = optarg;

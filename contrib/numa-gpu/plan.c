@@ -14,13 +14,10 @@ static int plan_or_explain(int argc, char **argv, int explain)
     plan_opts o;
     int json = 0, k8s = 0, c, rc;
     plan_opts_init(&o);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, CLI_OPTSTRING, lo, NULL)) != -1) {
-        if ((rc = plan_opt(&o, c, optarg)) != 1) {
-            if (rc)
-                return rc;
-        } else if (c == 'j' && !explain) {
+    while ((c = plan_getopt(argc, argv, lo, &o, &rc)) != -1) {
+        if (c == PLAN_GETOPT_ERROR)
+            return rc;
+        else if (c == 'j' && !explain) {
             json = 1;
         } else if (c == 'k' && explain) {
             k8s = 1;

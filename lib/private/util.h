@@ -36,4 +36,14 @@ int ng_parse_u64(const char *s, unsigned long long min, unsigned long long max,
  * ("4", "2(x3),1"): 1..65536, else -1 naming the value. */
 int ng_tasks_per_node_parse(const char *s, int *n, char *err, size_t errlen);
 
+/* A root-only state directory (created 0700 if missing; refused when not
+ * ours or writable by others) locked exclusively through DIR/lockname;
+ * returns the lock's fd. what names the state in messages. */
+int ng_state_lock(const char *dir, const char *lockname, const char *what, char *err,
+                  size_t errlen);
+void ng_state_unlock(int fd);
+/* Replace path with text atomically (temp file, fsync, rename). */
+int ng_write_replace(const char *path, const char *text, const char *what, char *err,
+                     size_t errlen);
+
 #endif
