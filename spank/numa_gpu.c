@@ -418,12 +418,25 @@ static void step_irqs(spank_t sp)
 
 /* ------------------------------------------------------ slurmstepd (root) */
 
+static int user_init(spank_t sp);
+
 int slurm_spank_user_init(spank_t sp, int ac, char **av)
 {
     (void)ac;
     (void)av;
     if (S.inert || spank_context() != S_CTX_REMOTE)
         return 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = user_init(sp);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    slurm_debug("numa-gpu: step prepared in %.3f ms",
+                (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+    return rc;
+}
+
+static int user_init(spank_t sp)
+{
     char env[16], note[NG_ERRLEN], err[NG_ERRLEN];
     S.mode = ng_config_job_mode(&S.cfg, S.opt.given, S.opt.mode, S.opt.verbose,
                                 spank_getenv(sp, "NUMA_GPU", env, sizeof(env)) == ESPANK_SUCCESS

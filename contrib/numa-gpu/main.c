@@ -35,7 +35,7 @@ static const cli_command commands[] = {
       "                 [--gpus IDS] [--nics NAMES|none] [--topology F] [--procfs-root D]\n"
       "                 [--sysfs-root D] [--state-dir D]\n" },
     { "save-topology", cmd_save_topology,
-      "numa-gpu save-topology FILE\n" },
+      "numa-gpu save-topology [--from XML] FILE\n" },
     { "gres-conf", cmd_gres_conf,
       "numa-gpu gres-conf [--topology F] [--per-package]\n" },
 };

@@ -5,7 +5,7 @@
 # worst mmap/munmap stall seen inside it, the sampler's CPU time per sample,
 # and local_pct against the walk. Needs root for the memory cgroup.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 B=${NUMA_GPU_BUILD:-$(pwd)/build}
 md=$1 tsv=$2
 CG=/sys/fs/cgroup/memory/numa-gpu-bench

@@ -3,7 +3,7 @@
 # quality and real-kernel memory locality, measured side by side in one run.
 # Writes tests/bench/results/latest.md and latest.json and prints the summary.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 B=${NUMA_GPU_BUILD:-$(pwd)/build}
 C=${NUMA_GPU_CORPUS:-$(pwd)/tests/topologies}
 R=tests/bench/results

@@ -78,7 +78,10 @@ lab_start() {
     # fake GPUs: character devices (plain files are rejected by Slurm)
     local g
     for g in $(seq 0 $((LAB_NGPUS - 1))); do mknod "$LAB/dev/nvidia$g" c 195 "$g"; done
-    sh "$LAB_ROOT/tests/lab/lab-topology.sh" "$LAB/topo.xml"
+    sh "$LAB_ROOT/tests/lab/lab-topology.sh" "$LAB/topo.raw.xml"
+    # As a site does: topology= names a cache written by save-topology (a
+    # foreign XML is checked in a child process at every step, ~2 ms).
+    "$LAB_BUILD/numa-gpu" save-topology --from "$LAB/topo.raw.xml" "$LAB/topo.xml" || return 1
     "$LAB_BUILD/mkfakeroot" --pci-order "$LAB/topo.xml" "$LAB/fake" || return 1
 
     local hw
