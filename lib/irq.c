@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "private/irq.h"
+#include "private/step.h"
 #include "private/util.h"
 
 #define MAX_IRQS_PER_DEVICE 4096
@@ -510,5 +511,47 @@ int ng_irq_devices(const ng_topo *t, const char (*gpus)[NG_BUSID_LEN], int ngpus
         *n = 0;
     }
     ng_nic_list_free(v, nv);
+    return rc;
+}
+
+int ng_irq_outside(const ng_irq *v, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        k += !strcmp(v[i].state, "remote") || !strcmp(v[i].state, "spread");
+    return k;
+}
+
+int ng_irq_step(const ng_topo *t, const ng_roots *r, const ng_irq_ctx *c, const unsigned *gres,
+                int ngres, int apply, unsigned long job, hwloc_const_bitmap_t avoid, char *msg,
+                size_t msglen, char *err, size_t errlen)
+{
+    char (*bus)[NG_BUSID_LEN] = calloc((size_t)ngres + 1, NG_BUSID_LEN), e[NG_ERRLEN],
+         note[NG_ERRLEN];
+    ng_irq_device *devs = NULL;
+    ng_irq *v = NULL;
+    int nb = 0, nd = 0, n = 0, changed = 0, rc = 0;
+    msg[0] = '\0';
+    if (!bus)
+        return ng_err(err, errlen, "out of memory");
+    for (int i = 0; i < ngres; i++)
+        nb += ng_gres_resolve(t, r, gres[i], bus[nb], e, sizeof(e)) == 0;
+    if (ng_irq_devices(t, (const char (*)[NG_BUSID_LEN])bus, nb, NULL, &devs, &nd, err,
+                       errlen) < 0 ||
+        ng_irq_list(t, c, devs, nd, &v, &n, err, errlen) < 0) {
+        rc = -1;
+    } else if (apply) {
+        rc = ng_irq_apply(c, job, v, n, avoid, &changed, note, sizeof(note), err, errlen);
+        if (rc == 0 && (changed || note[0]))
+            snprintf(msg, msglen, "steered %d IRQ(s) of the step's GPUs/NICs to their node%s%s",
+                     changed, note[0] ? "; " : "", note);
+    } else if (ng_irq_outside(v, n)) {
+        snprintf(msg, msglen, "%d of %d IRQ(s) of the step's GPUs/NICs are routed outside "
+                 "their device's node (numa-gpu irq --check shows them)", ng_irq_outside(v, n),
+                 n);
+    }
+    ng_irq_list_free(v, n);
+    free(devs);
+    free(bus);
     return rc;
 }

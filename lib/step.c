@@ -317,8 +317,8 @@ int ng_task_apply(const ng_topo *t, const ng_plan *p, int self,
 
 /* ------------------------------------------------ steps from an assignment */
 
-static int resolve_gres(const ng_topo *t, const ng_roots *r, unsigned g, char b[NG_BUSID_LEN],
-                        char *err, size_t errlen)
+int ng_gres_resolve(const ng_topo *t, const ng_roots *r, unsigned g, char b[NG_BUSID_LEN],
+                    char *err, size_t errlen)
 {
     char id[16];
     snprintf(id, sizeof(id), "%u", g);
@@ -350,7 +350,7 @@ int ng_step_from_assignment(const ng_topo *t, const ng_roots *r, const ng_assign
         }
         for (int j = from; j < from + cnt; j++) {
             char b[NG_BUSID_LEN];
-            if (resolve_gres(t, r, a->gres[i][j], b, err, errlen) < 0 ||
+            if (ng_gres_resolve(t, r, a->gres[i][j], b, err, errlen) < 0 ||
                 rank_add(&st->ranks[i], b) < 0) {
                 ng_step_free(st);
                 return err && !*err ? ng_err(err, errlen, "out of memory") : -1;
@@ -478,7 +478,7 @@ int ng_gres_local_cpus(const ng_topo *t, const ng_roots *r, const unsigned *gres
     for (int i = 0; i < n; i++) {
         char b[NG_BUSID_LEN], e[NG_ERRLEN];
         ng_accel a;
-        if (resolve_gres(t, r, gres[i], b, e, sizeof(e)) < 0 ||
+        if (ng_gres_resolve(t, r, gres[i], b, e, sizeof(e)) < 0 ||
             ng_accel_lookup(t, b, &a, e, sizeof(e)) < 0)
             continue;
         if (a.locality == NG_LOC_KNOWN && !hwloc_bitmap_iszero(a.nodes)) {

@@ -377,43 +377,17 @@ static void irq_ctx(ng_irq_ctx *c)
  * devices' nodes away from the step's cpus, and the job epilog restores. */
 static void step_irqs(spank_t sp)
 {
-    char err[NG_ERRLEN], note[NG_ERRLEN];
-    char (*bus)[NG_BUSID_LEN] = calloc((size_t)S.slurm.ngres + 1, NG_BUSID_LEN);
+    char err[NG_ERRLEN], msg[NG_ERRLEN];
     ng_roots roots;
     ng_irq_ctx c;
-    ng_irq_device *devs = NULL;
-    ng_irq *v = NULL;
-    int nb = 0, nd = 0, n = 0, changed = 0;
     ng_config_roots(&S.cfg, &roots);
     irq_ctx(&c);
-    for (int i = 0; bus && i < S.slurm.ngres; i++) {
-        char id[16];
-        snprintf(id, sizeof(id), "%u", S.gres[i]);
-        nb += ng_gpu_resolve(S.topo, &roots, NG_IDX_GRES, id, bus[nb], err, sizeof(err)) == 0;
-    }
-    if (!bus || ng_irq_devices(S.topo, (const char (*)[NG_BUSID_LEN])bus, nb, NULL, &devs, &nd,
-                               err, sizeof(err)) < 0 ||
-        ng_irq_list(S.topo, &c, devs, nd, &v, &n, err, sizeof(err)) < 0) {
-        slurm_error("numa-gpu: irq: %s", err);
-    } else if (S.cfg.irq == NG_IRQ_APPLY) {
-        if (ng_irq_apply(&c, item_u32(sp, S_JOB_ID), v, n, S.cpus, &changed, note,
-                         sizeof(note), err, sizeof(err)) < 0)
-            slurm_error("numa-gpu: irq: %s; nothing changed", err);
-        else if (changed || note[0])
-            slurm_info("numa-gpu: irq: steered %d IRQ(s) of the step's GPUs/NICs to their "
-                       "node%s%s", changed, note[0] ? "; " : "", note);
-    } else {
-        int remote = 0;
-        for (int i = 0; i < n; i++)
-            remote += !strcmp(v[i].state, "remote") || !strcmp(v[i].state, "spread");
-        if (remote)
-            slurm_info("numa-gpu: irq: %d of %d IRQ(s) of the step's GPUs/NICs are routed "
-                       "outside their device's node (numa-gpu irq --check shows them)", remote,
-                       n);
-    }
-    ng_irq_list_free(v, n);
-    free(devs);
-    free(bus);
+    int apply = S.cfg.irq == NG_IRQ_APPLY;
+    if (ng_irq_step(S.topo, &roots, &c, S.gres, S.slurm.ngres, apply, item_u32(sp, S_JOB_ID),
+                    S.cpus, msg, sizeof(msg), err, sizeof(err)) < 0)
+        slurm_error("numa-gpu: irq: %s%s", err, apply ? "; nothing changed" : "");
+    else if (msg[0])
+        slurm_info("numa-gpu: irq: %s", msg);
 }
 
 /* ------------------------------------------------------ slurmstepd (root) */

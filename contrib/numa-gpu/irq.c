@@ -43,7 +43,6 @@ static int devices(const ng_topo *t, const ng_roots *r, const char *gpus, const 
 
 static void print_irqs(const ng_irq *v, int n)
 {
-    int bad = 0;
     printf("%-6s %-10s %-14s %-28s %-16s %-16s %s\n", "IRQ", "DEVICE", "PCI", "NAME", "AFFINITY",
            "DEVICE_NODE_CPUS", "STATE");
     for (int i = 0; i < n; i++) {
@@ -52,9 +51,8 @@ static void print_irqs(const ng_irq *v, int n)
                v[i].name[0] ? v[i].name : "-", ng_list_str(v[i].affinity, a, sizeof(a)),
                hwloc_bitmap_iszero(v[i].node_cpus) ? "unknown"
                : ng_list_str(v[i].node_cpus, c, sizeof(c)), v[i].state);
-        bad += !strcmp(v[i].state, "remote") || !strcmp(v[i].state, "spread");
     }
-    printf("%d IRQ(s), %d routed outside their device's node\n", n, bad);
+    printf("%d IRQ(s), %d routed outside their device's node\n", n, ng_irq_outside(v, n));
 }
 
 int cmd_irq(int argc, char **argv)

@@ -45,6 +45,14 @@ void ng_irq_list_free(ng_irq *v, int n);
 int ng_irq_apply(const ng_irq_ctx *c, unsigned long job, ng_irq *v, int n,
                  hwloc_const_bitmap_t avoid, int *changed, char *note, size_t notelen,
                  char *err, size_t errlen);
+/* How many of v are routed outside their device's node (remote or spread). */
+int ng_irq_outside(const ng_irq *v, int n);
+/* irq=check|apply for a step (slurmstepd, root): the IRQs of its GPUs (GRES
+ * indexes) and their nearest NICs; apply steers the outside ones away from
+ * avoid under job. msg says what was found or done ("" when nothing). */
+int ng_irq_step(const ng_topo *t, const ng_roots *r, const ng_irq_ctx *c, const unsigned *gres,
+                int ngres, int apply, unsigned long job, hwloc_const_bitmap_t avoid, char *msg,
+                size_t msglen, char *err, size_t errlen);
 /* Put back what job changed (0: every job); IRQs gone since are dropped
  * (note), ones that cannot be written stay in the ledger (-1). */
 int ng_irq_restore(const ng_irq_ctx *c, unsigned long job, int *restored, char *note,
