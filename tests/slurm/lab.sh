@@ -66,7 +66,20 @@ lab_start() {
     export SLURM_CONF=$LAB/etc/slurm.conf
     local host port_base
     host=$(hostname -s)
-    port_base=$((20000 + RANDOM % 20000))
+    # Ports below the kernel's ephemeral range (an outgoing connection can
+    # hold any port inside it), and not bound by anything now.
+    local lo_eph span try p busy
+    lo_eph=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+    span=$(( ${lo_eph:-32768} - 10000 - 16 ))
+    [ "$span" -gt 100 ] || span=20000
+    for try in $(seq 1 20); do
+        port_base=$((10000 + RANDOM % span))
+        busy=""
+        for p in $(seq "$port_base" $((port_base + nodes))); do
+            ss -Htan 2>/dev/null | awk '{print $4}' | grep -q ":$p\$" && busy=1
+        done
+        [ -z "$busy" ] && break
+    done
 
     # munge with a private key and socket
     dd if=/dev/urandom of="$LAB/munge/key" bs=1024 count=1 status=none
