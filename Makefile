@@ -1,13 +1,19 @@
 # numa-gpu: libnumagpu, the numa-gpu CLI and the SPANK plugin numa_gpu.so.
 #   make          build everything
 #   make check    install deps (apt-get, as root), build, run every test
+#   make check-fast  no root, about a minute: unit (plain, ASan), golden
+#                 plans, CLI suites (plain, ASan), the harness self-test
 #   make demo     install deps, build, run a local Slurm cluster and show it
 #   make bench    benchmarks (ratios measured side by side)
 #   make golden   rewrite the golden plans (tests/golden) after a reviewed change
+#   make deb      Debian packages (contrib/debian) into build/deb
+#   make dist     build/numa-gpu-VERSION.tar.gz for `rpmbuild -ta` (contrib/rpm)
+#   make slurm-info  which Slurm the plugin builds against (see "Slurm" below)
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
-WARN     = -std=c11 -Wall -Wextra -Werror -DNUMAGPU_VERSION='"$(VERSION)"'
+WARN     = -std=c11 -Wall -Wextra -Werror -DNUMAGPU_VERSION='"$(VERSION)"' \
+           -DNG_HWLOC_INFO='"$(HWLOC_INFO)"'
 PKGS     = hwloc numa
 INC      = -Ilib
 LIBS     = -lhwloc -lnuma -lm
@@ -17,12 +23,76 @@ PREFIX  ?= /usr/local
 # .pc file and the Debian packages all take it from here.
 VERSION  = 0.2.0
 SOVERSION = 0
-# Build the plugin against the Slurm installed under SLURM_PREFIX (headers in
-# SLURM_PREFIX/include); default: the system's (Debian's libslurm-dev).
-SLURM_PREFIX ?=
-SLURM_INC = $(if $(SLURM_PREFIX),-I$(SLURM_PREFIX)/include)
+# hwloc's own tool, which checks a topology XML numa-gpu did not write in a
+# child before hwloc loads it in-process (lib/xmlcheck.c).
+HWLOC_INFO ?= $(shell pkg-config --variable=prefix hwloc 2>/dev/null || echo /usr)/bin/hwloc-info
+# --- Slurm: the headers the plugin compiles against and the directory it is
+# installed into (a SPANK plugin only loads in the Slurm release, major.minor,
+# whose headers it was built with). The first of these that is there wins:
+#   1. SLURM_PREFIX=DIR  an upstream build: DIR/include, DIR/lib/slurm
+#                        (DIR/lib64/slurm when only that exists)
+#   2. pkg-config slurm  slurm.pc, which Slurm installs when configured with
+#                        --enable-pkgconfig (its slurm.spec does: RHEL's
+#                        slurm-devel); it names includedir and libdir, the
+#                        plugins go to libdir/slurm. PKG_CONFIG_PATH picks one.
+#   3. Debian            /usr/include/slurm, /usr/lib/<multiarch>/slurm-wlm
+#                        (libslurm-dev ships no slurm.pc)
+#   4. RHEL              /usr/include/slurm, /usr/lib64/slurm
+# With the headers in /usr/include/slurm, the plugin directory is Debian's or
+# RHEL's, whichever exists (neither: Debian's on a machine with a multiarch
+# triplet, else RHEL's). `make slurm-info` says what was found; building the
+# plugin says it too and names the variable to set when nothing is found.
+# PLUGINDIR= overrides the directory; SLURM_SYSROOT=DIR looks for 3 and 4
+# under DIR (the plugin directory stays the path on the target machine).
+# dpkg-architecture is asked only where it exists.
+SLURM_PREFIX  ?=
+SLURM_SYSROOT ?=
+PKG_CONFIG    ?= pkg-config
+MULTIARCH := $(shell if command -v dpkg-architecture >/dev/null 2>&1; \
+    then dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null; else $(CC) -print-multiarch 2>/dev/null; fi)
+# $(call slurm_version,INCDIR): "26.05.3" from INCDIR/slurm/slurm_version.h
+slurm_version = $(shell n=$$(sed -n 's/^.define SLURM_VERSION_NUMBER *\(0x[0-9a-fA-F]*\).*/\1/p' \
+    '$(1)/slurm/slurm_version.h' 2>/dev/null); [ -n "$$n" ] && \
+    printf '%d.%02d.%d' $$((n >> 16 & 255)) $$((n >> 8 & 255)) $$((n & 255)))
+SLURM_DEB_DIR  = /usr/lib/$(MULTIARCH)/slurm-wlm
+SLURM_RHEL_DIR = /usr/lib64/slurm
+ifneq ($(SLURM_PREFIX),)
+SLURM_FROM      := SLURM_PREFIX=$(SLURM_PREFIX)
+SLURM_INCDIR    := $(SLURM_PREFIX)/include
+SLURM_INC       := -I$(SLURM_PREFIX)/include
+SLURM_PLUGINDIR := $(firstword $(wildcard $(SLURM_PREFIX)/lib/slurm $(SLURM_PREFIX)/lib64/slurm) \
+                   $(SLURM_PREFIX)/lib/slurm)
+else ifeq ($(shell $(PKG_CONFIG) --exists slurm 2>/dev/null && echo yes),yes)
+SLURM_FROM      := pkg-config slurm ($(shell $(PKG_CONFIG) --variable=pcfiledir slurm)/slurm.pc)
+SLURM_INCDIR    := $(shell $(PKG_CONFIG) --variable=includedir slurm)
+SLURM_INC       := $(shell $(PKG_CONFIG) --cflags slurm)
+SLURM_PLUGINDIR := $(shell $(PKG_CONFIG) --variable=libdir slurm)/slurm
+else ifneq ($(wildcard $(SLURM_SYSROOT)/usr/include/slurm/spank.h),)
+SLURM_INCDIR    := $(SLURM_SYSROOT)/usr/include
+SLURM_INC       := $(if $(SLURM_SYSROOT),-I$(SLURM_INCDIR))
+ifneq ($(and $(MULTIARCH),$(or $(wildcard $(SLURM_SYSROOT)$(SLURM_DEB_DIR)),$(if $(wildcard \
+    $(SLURM_SYSROOT)$(SLURM_RHEL_DIR)),,none))),)
+SLURM_FROM      := Debian's paths
+SLURM_PLUGINDIR := $(SLURM_DEB_DIR)
+else
+SLURM_FROM      := RHEL's paths
+SLURM_PLUGINDIR := $(SLURM_RHEL_DIR)
+endif
+else
+SLURM_FROM      :=
+endif
+SLURM_VERSION := $(if $(SLURM_FROM),$(call slurm_version,$(SLURM_INCDIR)))
+# Why the plugin cannot be built (empty: it can).
+SLURM_ERROR = $(if $(SLURM_FROM),$(if $(wildcard $(SLURM_INCDIR)/slurm/spank.h),,Slurm from \
+    $(SLURM_FROM): no $(SLURM_INCDIR)/slurm/spank.h; set SLURM_PREFIX=DIR to the prefix Slurm is \
+    installed under (DIR/include/slurm/spank.h)),no Slurm headers found (SLURM_PREFIX unset, no \
+    slurm.pc for pkg-config, no $(SLURM_SYSROOT)/usr/include/slurm/spank.h): set SLURM_PREFIX=DIR to \
+    the prefix Slurm is installed under, or PKG_CONFIG_PATH to the directory of its slurm.pc \
+    (Debian: apt-get install libslurm-dev; RHEL: dnf install slurm-devel))
+SLURM_SAY = numa-gpu: Slurm $(SLURM_VERSION) from $(SLURM_FROM): headers $(SLURM_INCDIR)/slurm, \
+    plugin directory $(PLUGINDIR)
 
-LIB_SRC  = lib/util.c lib/pci.c lib/topo.c lib/accel.c lib/gpu.c lib/assign.c lib/gresconf.c lib/plan.c lib/output.c lib/apply.c lib/step.c lib/cgroup.c lib/config.c lib/audit.c lib/perf.c lib/hugepages.c lib/hints.c lib/pool.c lib/sample.c lib/auditstep.c lib/nic.c lib/k8s.c lib/irq.c
+LIB_SRC  = lib/util.c lib/pci.c lib/topo.c lib/accel.c lib/gpu.c lib/assign.c lib/gresconf.c lib/plan.c lib/output.c lib/apply.c lib/step.c lib/cgroup.c lib/config.c lib/audit.c lib/perf.c lib/hugepages.c lib/hints.c lib/pool.c lib/sample.c lib/auditstep.c lib/nic.c lib/k8s.c lib/irq.c lib/xmlcheck.c
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 ASAN_OBJ = $(LIB_SRC:lib/%.c=$(B)/asan/%.o)
 UNIT_SRC = $(filter-out tests/unit/t.c,$(wildcard tests/unit/test_*.c))
@@ -40,8 +110,9 @@ FUZZ_BIN  = $(FUZZ:%=$(B)/fuzz/fuzz_%)
 FUZZ_SECONDS ?= 60
 
 .SECONDARY: $(ASAN_OBJ) $(FUZZ_OBJ)
-.PHONY: all deps check demo bench clean install unit unit-asan check-cli check-slurm check-numa \
-        check-headers check-site fuzz fuzz-replay lint uninstall deb install-files golden
+.PHONY: all deps check check-fast demo bench clean install unit unit-asan check-numa \
+        check-headers check-site fuzz fuzz-replay lint uninstall deb install-files golden \
+        dist slurm-info
 
 all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu $(B)/numa-gpu-mpirun \
      $(B)/fault-shim.so \
@@ -89,6 +160,8 @@ $(B)/numa-gpu: $(CLI_OBJ) $(B)/libnumagpu.a
 # The plugin links libnumagpu's PIC objects: slurmstepd loads one
 # self-contained .so, and exports only the SPANK symbols.
 $(B)/spank/%.o: spank/%.c
+	$(if $(SLURM_ERROR),$(error numa-gpu: $(SLURM_ERROR)))
+	@echo "$(SLURM_SAY)"
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) $(DEPFLAGS) -fPIC $(INC) $(SLURM_INC) -c $< -o $@
 
@@ -114,6 +187,7 @@ $(B)/bench: tests/bench/bench.c $(B)/libnumagpu.a
 
 # The plugin under ASan, for one real-Slurm run (tests/slurm/test_asan.sh).
 $(B)/asan-plugin/%.o: spank/%.c
+	$(if $(SLURM_ERROR),$(error numa-gpu: $(SLURM_ERROR)))
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g $(SANFLAGS) $(DEPFLAGS) -fPIC $(INC) $(SLURM_INC) -c $< -o $@
 
@@ -159,7 +233,7 @@ lint:
 	@bash tests/lint.sh
 
 unit: $(UNIT_BIN) $(B)/mkfakeroot
-	@sh tests/run-unit.sh $(B)/tests
+	@bash tests/run-unit.sh $(B)/tests
 
 # The CLI under ASan+UBSan (the CLI suites run twice: plain and this).
 $(B)/asan-cli/%.o: contrib/numa-gpu/%.c
@@ -171,16 +245,22 @@ $(B)/asan-cli/numa-gpu: $(ASAN_CLI_OBJ) $(ASAN_OBJ) $(B)/mkfakeroot
 	ln -sf ../mkfakeroot $(@D)/mkfakeroot
 
 unit-asan: $(ASAN_BIN) $(B)/mkfakeroot
-	@sh tests/run-unit.sh $(B)/asan-tests
+	@bash tests/run-unit.sh $(B)/asan-tests asan:
 
 check: deps
 	@$(MAKE) --no-print-directory all $(ASAN_BIN) $(FUZZ_BIN) $(B)/asan-cli/numa-gpu \
 	    $(B)/asan-plugin/numa_gpu.so
-	@bash tests/run-all.sh
+	@bash tests/run-all.sh all
+
+# The inner loop: no root, no Slurm, no QEMU (deps only checks, as a user).
+check-fast:
+	@sh tests/deps.sh fast
+	@$(MAKE) --no-print-directory all $(ASAN_BIN) $(B)/asan-cli/numa-gpu
+	@bash tests/run-all.sh fast
 
 # The plugin compiles with -Werror against every Slurm release's SPANK headers
 # (tests/slurm-headers, and ../shared/vendor/slurm-headers when present).
-check-headers:
+check-headers: $(LIB_OBJ)
 	@bash tests/check-headers.sh
 
 # The GPU-node QEMU guest (8 CPUs, 4 NUMA nodes, 4 DRM GPUs, Slurm with
@@ -201,10 +281,9 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/bench/run.sh
 
-# Slurm's plugin directory: Debian's for the system Slurm, SLURM_PREFIX's
-# lib/slurm for an upstream build; PLUGINDIR= overrides either.
-MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
-PLUGINDIR ?= $(if $(SLURM_PREFIX),$(SLURM_PREFIX)/lib/slurm,/usr/lib/$(MULTIARCH)/slurm-wlm)
+# Slurm's plugin directory: where the Slurm found above keeps its plugins
+# (see "Slurm" at the top); PLUGINDIR= overrides it.
+PLUGINDIR ?= $(SLURM_PLUGINDIR)
 LIBDIR    ?= $(PREFIX)/lib
 DOCDIR    ?= $(PREFIX)/share/doc/numa-gpu
 MANDIR    ?= $(PREFIX)/share/man
@@ -229,11 +308,12 @@ install: $(PROGRAMS)
 
 # Copy what is built (the Debian rules call this after their own build).
 install-files:
+	$(if $(PLUGINDIR),,$(error numa-gpu: no plugin directory: $(SLURM_ERROR); or set PLUGINDIR=DIR))
 	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include \
 	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
 	install -m 755 $(B)/numa_gpu.so $(DESTDIR)$(PLUGINDIR)/numa_gpu.so
-	install -m 644 $(B)/libnumagpu.so $(DESTDIR)$(LIBDIR)/libnumagpu.so.$(SOVERSION)
+	install -m 755 $(B)/libnumagpu.so $(DESTDIR)$(LIBDIR)/libnumagpu.so.$(SOVERSION)
 	ln -sf libnumagpu.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libnumagpu.so
 	install -m 644 $(B)/libnumagpu.a $(DESTDIR)$(LIBDIR)/libnumagpu.a
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
@@ -246,6 +326,8 @@ install-files:
 	install -m 644 contrib/man/libnumagpu.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 contrib/man/numa_gpu.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 $(ETC_DOCS) $(DESTDIR)$(DOCDIR)/
+	sed 's|^optional [^ ]*/numa_gpu\.so |optional $(PLUGINDIR)/numa_gpu.so |' \
+	    etc/plugstack.conf.d/numa-gpu.conf > $(DESTDIR)$(DOCDIR)/numa-gpu.conf
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
@@ -258,6 +340,20 @@ uninstall:
 # built with debhelper from contrib/debian into build/deb.
 deb: deps
 	@bash contrib/debian/build.sh $(VERSION)
+
+# The source tarball build/numa-gpu-$(VERSION).tar.gz, with numa-gpu.spec
+# (contrib/rpm) at its top: `rpmbuild -ta` builds the RPMs numa-gpu (plugin +
+# CLI), libnumagpu and libnumagpu-devel from it.
+dist:
+	@bash contrib/rpm/dist.sh $(VERSION) $(B)
+
+# Which Slurm the plugin builds against and where it installs (see the top).
+slurm-info:
+	@echo "slurm: $(or $(SLURM_FROM),none found)"
+	@echo "version: $(SLURM_VERSION)"
+	@echo "headers: $(if $(SLURM_INCDIR),$(SLURM_INCDIR)/slurm)"
+	@echo "plugindir: $(PLUGINDIR)"
+	@$(if $(SLURM_ERROR),echo "error: $(SLURM_ERROR)" >&2; exit 1,true)
 
 clean:
 	rm -rf $(B)

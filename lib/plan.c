@@ -194,8 +194,10 @@ static int place_gpu_rank(ctx *c, ng_rank_plan *rp, const ng_rank_gpus *g,
     return 0;
 }
 
-/* Rule 3: CPU-only (and unknown-locality) ranks, spread evenly. */
-static void place_spread_ranks(ctx *c, ng_plan *p)
+/* Rule 3: CPU-only (and unknown-locality) ranks, spread evenly. -1 when
+ * such ranks exist and no NUMA node has a usable CPU (a corrupt tree, or
+ * every allowed CPU reserved by the admin's core policy). */
+static int place_spread_ranks(ctx *c, ng_plan *p)
 {
     hwloc_bitmap_t free_nodes = hwloc_bitmap_alloc();
     usable_nodes(c, free_nodes);
@@ -208,6 +210,10 @@ static void place_spread_ranks(ctx *c, ng_plan *p)
     for (int r = 0; r < p->nranks; r++)
         if (hwloc_bitmap_iszero(p->ranks[r].home))
             count++;
+    if (count > 0 && nfree <= 0) {
+        hwloc_bitmap_free(free_nodes);
+        return -1;
+    }
     for (int r = 0; r < p->nranks; r++) {
         ng_rank_plan *rp = &p->ranks[r];
         if (!hwloc_bitmap_iszero(rp->home))
@@ -222,6 +228,7 @@ static void place_spread_ranks(ctx *c, ng_plan *p)
                      "nodes: node %d", n);
     }
     hwloc_bitmap_free(free_nodes);
+    return 0;
 }
 
 /* The allowed PUs of node ni grouped by core ("units"), in hwloc order.
@@ -263,7 +270,8 @@ static int split_node(ctx *c, node_info *ni, ng_plan *p, int *sharers, int k,
         units = calloc(npu > 0 ? (size_t)npu : 1, sizeof(hwloc_bitmap_t));
         nu = 0;
         hwloc_obj_t o = NULL;
-        while (units && (o = hwloc_get_next_obj_by_type(c->h, HWLOC_OBJ_PU, o)))
+        /* nu < npu: two PUs of a corrupt tree may claim one OS index */
+        while (units && nu < npu && (o = hwloc_get_next_obj_by_type(c->h, HWLOC_OBJ_PU, o)))
             if (hwloc_bitmap_isset(ni->cpus, o->os_index))
                 hwloc_bitmap_only(units[nu++] = hwloc_bitmap_alloc(), o->os_index);
     }
@@ -611,8 +619,12 @@ int ng_plan_compute_policy(const ng_topo *t, hwloc_const_bitmap_t allowed_cpus,
             node_by_os(&c, (unsigned)n)->used = 1;
         } hwloc_bitmap_foreach_end();
     }
+    if (rc == 0 && place_spread_ranks(&c, p) < 0) {
+        char cb[256];
+        rc = ng_err(err, errlen, "no NUMA node has a usable CPU (allowed cpus %s, after the "
+                    "core policy): nowhere to place a rank", ng_list_str(c.cpus, cb, sizeof(cb)));
+    }
     if (rc == 0) {
-        place_spread_ranks(&c, p);
         int *sharers = malloc(sizeof(int) * (size_t)nranks);
         for (int i = 0; i < c.nnodes && sharers; i++) {
             int k = 0, smt = 0;

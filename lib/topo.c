@@ -5,10 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "private/util.h"
+#include "private/xmlcheck.h"
 
 struct ng_topo {
     hwloc_topology_t h;
@@ -131,36 +130,32 @@ static int own_cache(const char *path)
     return strstr(head, "name=\"" CACHE_MARK "\"") != NULL;
 }
 
-/* hwloc 2.9 dereferences NULL on some well-formed but inconsistent XML (an
- * object with a cpuset and no complete_cpuset, found by fuzzing). A file we
- * did not write is first loaded in a child: if hwloc dies there, the file
- * is refused with the signal named instead of taking the caller (slurmstepd)
- * down. */
-static int probe_in_child(const char *path, char *err, size_t errlen)
+/* Every NUMA node and PU has its own OS index, one numa-gpu can hold in its
+ * sets (an XML may omit it, which hwloc reads as 2^32-1, or repeat it). */
+static int check_indexes(ng_topo *t, char *err, size_t errlen)
 {
-    pid_t pid = fork();
-    if (pid < 0)
-        return 0;   /* cannot probe: load as before */
-    if (pid == 0) {
-        /* die by the signal itself (no sanitizer or caller handler) */
-        static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
-        for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-            signal(sigs[i], SIG_DFL);
-        alarm(30);
-        hwloc_topology_t h;
-        int ok = hwloc_topology_init(&h) == 0 &&
-                 hwloc_topology_set_flags(h, HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED) == 0 &&
-                 hwloc_topology_set_io_types_filter(h, HWLOC_TYPE_FILTER_KEEP_ALL) == 0 &&
-                 hwloc_topology_set_xml(h, path) == 0 && hwloc_topology_load(h) == 0;
-        _exit(ok ? 0 : 1);
+    static const struct { hwloc_obj_type_t type; const char *name; unsigned max; } k[] = {
+        { HWLOC_OBJ_NUMANODE, "NUMA node", NG_MAX_NODES }, { HWLOC_OBJ_PU, "PU", NG_MAX_CPUS } };
+    hwloc_bitmap_t seen = hwloc_bitmap_alloc();
+    int rc = seen ? 0 : ng_err(err, errlen, "out of memory");
+    for (size_t i = 0; rc == 0 && i < sizeof(k) / sizeof(k[0]); i++) {
+        hwloc_bitmap_zero(seen);
+        hwloc_obj_t o = NULL;
+        while (rc == 0 && (o = hwloc_get_next_obj_by_type(t->h, k[i].type, o))) {
+            if (o->os_index >= k[i].max)
+                rc = ng_err(err, errlen, "topology '%s': %s #%u has OS index %s%u; allowed "
+                            "0..%u", t->source, k[i].name, o->logical_index,
+                            o->os_index == HWLOC_UNKNOWN_INDEX ? "unknown: " : "",
+                            o->os_index, k[i].max - 1);
+            else if (hwloc_bitmap_isset(seen, o->os_index))
+                rc = ng_err(err, errlen, "topology '%s': two %ss have OS index %u; each must "
+                            "have its own", t->source, k[i].name, o->os_index);
+            else
+                hwloc_bitmap_set(seen, o->os_index);
+        }
     }
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    if (WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) > 1))
-        return ng_err(err, errlen, "topology '%s': hwloc crashed reading it (signal %d); the "
-                      "file is malformed", path, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-    return 0;
+    hwloc_bitmap_free(seen);
+    return rc;
 }
 
 ng_topo *ng_topo_load(const char *xml_path, char *err, size_t errlen)
@@ -202,7 +197,9 @@ ng_topo *ng_topo_load(const char *xml_path, char *err, size_t errlen)
             ng_err(err, errlen, "topology '%s': %s", xml_path, strerror(errno));
             goto fail;
         }
-        if (!own_cache(xml_path) && probe_in_child(xml_path, err, errlen) < 0)
+        /* hwloc can crash on a malformed file: one we did not write is
+         * read first by hwloc-info in a child (xmlcheck.c) */
+        if (!own_cache(xml_path) && ng_xml_check(xml_path, 0, err, errlen) < 0)
             goto fail;
         if (hwloc_topology_set_xml(t->h, xml_path) < 0) {
             ng_err(err, errlen, "topology '%s': not usable as hwloc XML", xml_path);
@@ -215,6 +212,8 @@ ng_topo *ng_topo_load(const char *xml_path, char *err, size_t errlen)
         goto fail;
     }
     snprintf(t->source, sizeof(t->source), "%s", xml_path ? xml_path : "live");
+    if (check_indexes(t, err, errlen) < 0)
+        goto fail;
     t->allowed_cpus = hwloc_bitmap_dup(hwloc_topology_get_allowed_cpuset(t->h));
     t->allowed_mems = hwloc_bitmap_dup(hwloc_topology_get_allowed_nodeset(t->h));
     find_cpu_nodes(t);

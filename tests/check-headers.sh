@@ -2,13 +2,24 @@
 # The SPANK plugin compiles with -Werror against the public headers of every
 # Slurm release from 22.05 on: tests/slurm-headers/<version> (in the repo),
 # plus ../shared/vendor/slurm-headers/<version> where that folder exists.
+# Only spank/*.c reads Slurm's headers: it is compiled per release and linked
+# with the library's PIC objects the build already made (build/lib), so a
+# duplicate symbol still fails the link and an ng_ symbol left undefined
+# (a library file missing from the link) is named.
 set -u
 cd "$(dirname "$0")/.."
+source tests/harness.sh
+ng_suite headers
 CC=${CC:-gcc}
-LIB_SRC=$(sed -n 's/^LIB_SRC  = //p' Makefile)
+LIB_OBJ=$(sed -n 's/^LIB_SRC  = //p' Makefile | tr ' ' '\n' | sed -n 's:^lib/\(.*\)\.c$:build/lib/\1.o:p')
+missing=""
+for o in $LIB_OBJ; do [ -f "$o" ] || missing="$missing $o"; done
+ng_nonempty "library-objects (LIB_SRC of the Makefile)" "$(echo $LIB_OBJ | wc -w)" || ng_end
+[ -z "$missing" ] || { fail library-objects "not built (make all builds them):$missing"; ng_end; }
 out=$(mktemp -d /tmp/numa-gpu-hdr.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 declare -A seen
+sets=0
 for dir in tests/slurm-headers/*/ ../shared/vendor/slurm-headers/*/; do
     [ -f "$dir/slurm/spank.h" ] || continue
     v=$(basename "$dir")
@@ -18,11 +29,24 @@ for dir in tests/slurm-headers/*/ ../shared/vendor/slurm-headers/*/; do
         continue   # the same headers as the repo's copy
     fi
     seen[$v]=$dir
-    if $CC -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -I"$dir" -Ilib \
-        spank/numa_gpu.c $LIB_SRC -o "$out/numa_gpu-$v.so" -lhwloc -lnuma 2>"$out/err"; then
-        echo "PASS headers/slurm-$v ($where)"
+    sets=$((sets + 1))
+    objs=()
+    ok=1
+    for c in spank/*.c; do
+        o=$out/$v-$(basename "$c" .c).o
+        objs+=("$o")
+        $CC -std=c11 -Wall -Wextra -Werror -O2 -fPIC -I"$dir" -Ilib -c "$c" -o "$o" 2>"$out/err" ||
+            { ok=0; break; }
+    done
+    [ $ok = 1 ] && $CC -shared "${objs[@]}" $LIB_OBJ -o "$out/numa_gpu-$v.so" -lhwloc -lnuma 2>"$out/err" ||
+        ok=0
+    undef=""
+    [ $ok = 1 ] && undef=$(nm -D --undefined-only "$out/numa_gpu-$v.so" | awk '$2 ~ /^ng_/ {print $2}' | tr '\n' ' ')
+    if [ $ok = 1 ] && [ -z "$undef" ]; then
+        pass "slurm-$v ($where)"
     else
-        echo "FAIL headers/slurm-$v ($where): $(head -3 "$out/err" | tr '\n' ' ')"
+        fail "slurm-$v ($where)" "${undef:+undefined library symbols: $undef}$(head -3 "$out/err" | tr '\n' ' ')"
     fi
 done
-exit 0
+ng_nonempty "header-sets (tests/slurm-headers)" "$sets"
+ng_end

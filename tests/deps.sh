@@ -1,12 +1,16 @@
 #!/bin/sh
 # Install what numa-gpu needs from Debian's apt, only when something is missing.
 # Non-interactive; needs root (CI and the lab run as root).
+#   tests/deps.sh        everything make check needs
+#   tests/deps.sh fast   what make check-fast needs (build, unit, CLI suites)
 set -e
+FAST="build-essential pkg-config libhwloc-dev hwloc-nox libnuma-dev numactl libslurm-dev jq"
 PKGS="build-essential clang pkg-config libhwloc-dev hwloc-nox libnuma-dev numactl
       libslurm-dev slurm-wlm munge openmpi-bin libopenmpi-dev mpich jq
       qemu-system-x86 linux-image-amd64 busybox-static cpio xz-utils
       libmunge-dev libdbus-1-dev libjson-c-dev libyaml-dev cppcheck clang-tidy
-      debhelper lintian"
+      debhelper lintian rpm rpm2cpio rpmlint"
+[ "${1:-}" = fast ] && PKGS=$FAST
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -1,43 +1,110 @@
 #!/bin/bash
-# Run every test suite and count the cases. Each suite prints one line per
-# case: PASS <name> | FAIL <name>: <why> | SKIP <name>: <why>.
-# Ends with "N passed, N failed, N skipped"; exits non-zero on any failure.
+# Run the test suites and count their cases.
+#   tests/run-all.sh all     every suite (make check; Slurm and QEMU need root)
+#   tests/run-all.sh fast    unit, unit under ASan, golden plans, CLI suites
+#                            and the harness self-test (make check-fast)
+# NG_SUITES=FILE replaces the table below (lines "id|seconds|command"; the
+# harness self-test, tests/harness/test_run_all.sh, uses it).
+#
+# A suite prints PASS/FAIL/SKIP lines and ends with its own END line
+# (tests/harness.sh). Each runs under `timeout`; it counts as a FAIL named
+# "suite:<id>" when it times out, exits non-zero without printing a FAIL,
+# ends without its END line (killed or died half-way), or its END line does
+# not count the cases it printed. The run ends with "N passed, N failed,
+# N skipped" and exits non-zero on any failure or when nothing ran.
 set -u
 cd "$(dirname "$0")/.."
 export NUMA_GPU_CORPUS=${NUMA_GPU_CORPUS:-$(pwd)/tests/topologies}
 export NUMA_GPU_BUILD=${NUMA_GPU_BUILD:-$(pwd)/build}
-log=$(mktemp /tmp/numa-gpu-tests.XXXXXX)
-trap 'rm -f "$log"' EXIT
+which=${1:-all}
+case $which in
+    all|fast) ;;
+    *) echo "usage: tests/run-all.sh [all|fast] (got '$which')" >&2; exit 2 ;;
+esac
+work=$(mktemp -d /tmp/numa-gpu-tests.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+log=$work/all.log
+: >"$log"
 
-suite() {
-    local name=$1; shift
-    local t0=$SECONDS
-    echo "== $name"
-    "$@" 2>&1 | tee -a "$log" | grep -E '^(PASS|FAIL|SKIP)' || true
-    echo "   ($name: $((SECONDS - t0)) s)"
+# id|timeout in seconds|command. Limits are about 3x the suite's time on
+# the 2-core CI machine, so a slow run passes and a hang ends in minutes.
+table() {
+    local asan="env NUMA_GPU_BUILD=build/asan-cli NG_TEST_PREFIX=asan: ASAN_OPTIONS=fast_unwind_on_malloc=0"
+    asan="$asan LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp"
+    echo "unit|180|bash tests/run-unit.sh build/tests"
+    echo "unit-asan|600|bash tests/run-unit.sh build/asan-tests asan:"
+    echo "golden|300|bash tests/golden/run.sh check"
+    echo "harness|120|bash tests/harness/test_run_all.sh"
+    local s
+    for s in tests/cli/test_*.sh; do echo "cli/${s##*/}|300|bash $s"; done
+    for s in tests/cli/test_*.sh; do echo "cli-asan/${s##*/}|600|$asan bash $s"; done
+    [ "$which" = fast ] && return
+    echo "headers|600|bash tests/check-headers.sh"
+    echo "fuzz-replay|300|bash tests/fuzz/run.sh replay"
+    echo "lint|900|bash tests/lint.sh"
+    for s in tests/slurm/test_*.sh; do echo "slurm/${s##*/}|900|bash $s"; done
+    for s in tests/vm/test_*.sh; do echo "vm/${s##*/}|1500|bash $s"; done
 }
 
-suite "unit" sh tests/run-unit.sh build/tests ""
-suite "unit (ASan+UBSan)" sh tests/run-unit.sh build/asan-tests "asan:"
-suite "headers (every Slurm release)" bash tests/check-headers.sh
-suite "fuzz corpus replay" bash tests/fuzz/run.sh replay
-suite "lint (cppcheck, clang-tidy)" bash tests/lint.sh
-suite "golden plans (tests/golden)" bash tests/golden/run.sh check
-for s in tests/cli/test_*.sh; do suite "cli $(basename "$s")" bash "$s"; done
-for s in tests/cli/test_*.sh; do
-    suite "cli $(basename "$s") (ASan+UBSan)" env NUMA_GPU_BUILD=build/asan-cli NG_TEST_PREFIX=asan: \
-        ASAN_OPTIONS=fast_unwind_on_malloc=0 LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp bash "$s"
-done
-for s in tests/slurm/test_*.sh; do [ -e "$s" ] && suite "slurm $(basename "$s")" bash "$s"; done
-for s in tests/vm/test_*.sh; do [ -e "$s" ] && suite "vm $(basename "$s")" bash "$s"; done
+suite_fail() {   # id why: a FAIL of the suite itself
+    echo "FAIL suite:$1: $2" | tee -a "$log"
+}
 
-pass=$(grep -c '^PASS' "$log")
-fail=$(grep -c '^FAIL' "$log")
-skip=$(grep -c '^SKIP' "$log")
+run_suite() {
+    local id=$1 limit=$2 cmd=$3 out=$work/suite.out t0=$SECONDS
+    echo "== $id"
+    : >"$out"
+    # Its own process group (timeout's), stdin closed; output to a file so a
+    # daemon left holding it cannot hold the run up the way a pipe would.
+    NG_SUITE_ID=$id timeout -k 30 "$limit" bash -c "$cmd" >"$out" 2>&1 </dev/null &
+    local pid=$!
+    tail -s 0.2 -n +1 -f --pid=$pid "$out" 2>/dev/null | grep --line-buffered -E '^(PASS|FAIL|SKIP) '
+    wait "$pid"
+    local rc=$?
+    cat "$out" >>"$log"
+    local cases fails end last
+    cases=$(grep -cE '^(PASS|FAIL|SKIP) ' "$out")
+    fails=$(grep -c '^FAIL ' "$out")
+    end=$(grep -F "END $id: " "$out" | tail -1)
+    last=$(grep -vE '^(PASS|SKIP) ' "$out" | tail -3 | tr '\n' ' ' | cut -c1-300)
+    local how="exit status $rc"
+    [ "$rc" -gt 128 ] && how="killed by signal $((rc - 128))"
+    # 124: timeout's TERM worked; 137: its KILL 30 s later (or a kill -9)
+    if [ "$rc" -eq 124 ] || { [ "$rc" -eq 137 ] && [ $((SECONDS - t0)) -ge "$limit" ]; }; then
+        suite_fail "$id" "timed out after $limit s (killed); last output: $last"
+    elif [ -z "$end" ]; then
+        suite_fail "$id" "ended without its END line ($how: died half-way?); last output: $last"
+    elif [ "$rc" -ne 0 ] && [ "$fails" -eq 0 ]; then
+        suite_fail "$id" "exited with status $rc but reported no FAIL; last output: $last"
+    else
+        local p f s
+        read -r p f s < <(echo "$end" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/')
+        if [ "$((p + f + s))" -ne "$cases" ] 2>/dev/null; then
+            suite_fail "$id" "its END line counts $((p + f + s)) cases but it printed $cases"
+        fi
+    fi
+    echo "   ($id: $((SECONDS - t0)) s)"
+}
+
+if [ -n "${NG_SUITES:-}" ]; then
+    list=$(cat "$NG_SUITES")
+else
+    list=$(table)
+fi
+n=0
+while IFS='|' read -r id limit cmd; do
+    [ -n "$id" ] || continue
+    n=$((n + 1))
+    run_suite "$id" "$limit" "$cmd"
+done <<<"$list"
+
+pass=$(grep -c '^PASS ' "$log")
+fail=$(grep -c '^FAIL ' "$log")
+skip=$(grep -c '^SKIP ' "$log")
 if [ "$fail" -gt 0 ]; then
     echo "failures:"
-    grep '^FAIL' "$log"
+    grep '^FAIL ' "$log"
 fi
-echo "(total: $((SECONDS / 60)) min $((SECONDS % 60)) s)"
+echo "($n suites, total: $((SECONDS / 60)) min $((SECONDS % 60)) s)"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

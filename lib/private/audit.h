@@ -6,8 +6,8 @@
 
 #include "numagpu.h"
 #include "private/step.h"
+#include "private/util.h"   /* NG_MAX_NODES */
 
-#define NG_MAX_NODES 256
 /* Pages per NUMA node (in 4 KiB units, huge pages counted by size). */
 typedef struct {
     unsigned long pages[NG_MAX_NODES];

@@ -7,6 +7,13 @@
 #include <stddef.h>
 #include "numagpu.h"
 
+/* NUMA node OS indexes are below this (ng_topo_load refuses others: the
+ * audit counts pages per node in arrays of this size), and PU OS indexes
+ * below NG_MAX_CPUS (hwloc's "unknown" index would make bitmaps of 2^32
+ * bits). Linux allows at most 1024 nodes and 8192 CPUs today. */
+#define NG_MAX_NODES 256
+#define NG_MAX_CPUS 65536
+
 /* printf into the caller's error buffer; always returns -1 so callers can
  * write `return ng_err(err, len, "...", ...)`. */
 int ng_err(char *err, size_t len, const char *fmt, ...)

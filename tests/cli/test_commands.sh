@@ -9,12 +9,11 @@ set -u
 B=${NUMA_GPU_BUILD:-build}
 NG=$B/numa-gpu
 C=${NUMA_GPU_CORPUS:-tests/topologies}
-P=${NG_TEST_PREFIX:-}
 T=$(mktemp -d /tmp/numa-gpu-cmd.XXXXXX)
 trap 'kill $hold 2>/dev/null; rm -rf "$T"' EXIT
 hold=
-pass() { echo "PASS ${P}commands/$1"; }
-fail() { echo "FAIL ${P}commands/$1: $2"; }
+source "$(dirname "$0")/../harness.sh"
+ng_suite commands
 DELL=$C/dell-xe8640-2s-xeon8480-snc4-4xh100.xml   # no HBM, no CXL
 
 # expect NAME RC PATTERN CMD...: exit status and a stderr/stdout pattern.
@@ -81,4 +80,4 @@ out=$("$NG" audit --pid $hold --json 2>"$T/e"); rc=$?
 [ $rc -eq 1 ] && jq -e . <<< "$out" >/dev/null 2>&1 && grep -q "7\"x" "$T/e" &&
     pass audit-pid-bad-gpu-named-json-still-valid ||
     fail audit-pid-bad-gpu-named-json-still-valid "rc=$rc $out $(cat "$T/e")"
-exit 0
+ng_end

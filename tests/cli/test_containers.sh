@@ -8,9 +8,8 @@ set -u
 B=${NUMA_GPU_BUILD:-build}
 NG=$B/numa-gpu
 C=${NUMA_GPU_CORPUS:-tests/topologies}
-P=${NG_TEST_PREFIX:-}
-pass() { echo "PASS ${P}containers/$1"; }
-fail() { echo "FAIL ${P}containers/$1: $2"; }
+source "$(dirname "$0")/../harness.sh"
+ng_suite containers
 X=$C/dell-xe8640-2s-xeon8480-snc4-4xh100.xml
 A=$C/llnl-tioga-1s-epyc7a53-nps4-4xmi250x-8gcd.xml
 
@@ -49,4 +48,4 @@ out=$("$NG" explain --k8s --topology "$X" --ntasks 4 --gpus-per-task 1 2>&1)
     fail k8s-one-gpu-per-rank-aligned "$out"
 out=$("$NG" explain --k8s --topology "$C/llnl-ulna-2s-thunderx2-2xamd-gpu-hwloc1.xml" --ntasks 1 2>&1)
 grep -q "kubelet topology manager" <<< "$out" && pass k8s-cpu-only-rank || fail k8s-cpu-only-rank "$out"
-exit 0
+ng_end

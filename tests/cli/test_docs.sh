@@ -4,30 +4,47 @@
 # parser knows is in numa_gpu(8), the plugstack snippet and the README.
 set -u
 B=${NUMA_GPU_BUILD:-build}
-P=${NG_TEST_PREFIX:-}
-pass() { echo "PASS ${P}docs/$1"; }
-fail() { echo "FAIL ${P}docs/$1: $2"; }
-for m in contrib/man/*.[1-8]; do
+source "$(dirname "$0")/../harness.sh"
+ng_suite docs
+mans=(contrib/man/*.[1-8])
+[ -e "${mans[0]}" ] || mans=()
+ng_nonempty man-pages "${#mans[@]}"
+for m in "${mans[@]}"; do
     w=$(groff -ww -man -z "$m" 2>&1; LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null)
     [ -z "$w" ] && pass "man-renders-clean/$(basename "$m")" || fail "man-renders-clean/$(basename "$m")" "$w"
 done
 bad=""
-for c in $("$B/numa-gpu" --help | sed -n 's/^ *\(usage: \)\{0,1\}numa-gpu \([a-z][a-z-]*\).*/\2/p' | sort -u); do
+cmds=$("$B/numa-gpu" --help | sed -n 's/^ *\(usage: \)\{0,1\}numa-gpu \([a-z][a-z-]*\).*/\2/p' | sort -u)
+for c in $cmds; do
     grep -q "^\.B numa-gpu $c" contrib/man/numa-gpu.1 || bad="$bad $c"
 done
-[ -z "$bad" ] && pass help-commands-in-man-page || fail help-commands-in-man-page "not in numa-gpu.1:$bad"
+# no command read out of --help (its format changed?) checks nothing
+[ -n "$cmds" ] && [ -z "$bad" ] && pass help-commands-in-man-page ||
+    fail help-commands-in-man-page "${bad:+not in numa-gpu.1:$bad}${cmds:-no command found in --help}"
+# The keys the parser compares, and the list its error message gives: a
+# regex that stops matching either would check nothing, so both must find
+# keys and agree.
 bad=""
-for k in $(grep -o '!strcmp(key, "[a-z_]*")' lib/config.c | sed 's/.*"\(.*\)".*/\1/' | sort -u); do
+parsed=$(grep -o '!strcmp(key, "[a-z_]*")' lib/config.c | sed 's/.*"\(.*\)".*/\1/' | sort -u)
+listed=$(sed -n '/unknown argument .%s. (expected /,/);/p' lib/config.c | sed -n 's/^[^"]*"\(.*\)"[^"]*$/\1/p' |
+         tr -d '\n' | sed 's/.*(expected \(.*\))/\1/' | tr -d ' =' | tr ',' '\n' | grep . | sort -u)
+[ "$(echo "$parsed" | grep -c .)" -ge 10 ] || bad="$bad only $(echo "$parsed" | grep -c .) strcmp(key) keys in lib/config.c;"
+[ "$(echo "$listed" | grep -c .)" -ge 10 ] || bad="$bad only $(echo "$listed" | grep -c .) keys in config.c's unknown-argument message;"
+[ "$parsed" = "$listed" ] || bad="$bad parser and its message differ: $(diff <(echo "$parsed") <(echo "$listed") | grep '^[<>]' | tr '\n' ' ');"
+for k in $(printf '%s\n%s\n' "$parsed" "$listed" | sort -u); do
     grep -q "^\.B.* $k\|^\.BI $k=\|^\.B $k" contrib/man/numa_gpu.8 || bad="$bad man:$k"
     grep -q "#   $k" etc/plugstack.conf.d/numa-gpu.conf || bad="$bad snippet:$k"
 done
 [ -z "$bad" ] && pass plugstack-arguments-documented || fail plugstack-arguments-documented "$bad"
 # Every relative link of the README and the guides points at a file that exists.
 bad=""
+links=0
 for f in README.md contrib/docs/*.md; do
     for l in $(grep -o '](\([^)#: ]*\)[^)]*)' "$f" | sed 's/^](\([^)#]*\).*/\1/'); do
+        links=$((links + 1))
         [ -e "$(dirname "$f")/$l" ] || bad="$bad $f:$l"
     done
 done
-[ -z "$bad" ] && pass doc-links-resolve || fail doc-links-resolve "$bad"
-exit 0
+# the README alone links the guides: no link found means the regex broke
+[ "$links" -gt 0 ] && [ -z "$bad" ] && pass doc-links-resolve || fail doc-links-resolve "${bad:-no relative link found}"
+ng_end

@@ -5,17 +5,16 @@
 set -u
 B=${NUMA_GPU_BUILD:-build}
 NG=$B/numa-gpu
-P=${NG_TEST_PREFIX:-}
 SHIM=$(cd "$(dirname "$0")/../.." && pwd)/build/fault-shim.so
 T=$(mktemp -d /tmp/numa-gpu-faults.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass() { echo "PASS ${P}faults/$1"; }
-fail() { echo "FAIL ${P}faults/$1: $2"; }
-[ -f "$SHIM" ] || { echo "SKIP ${P}faults/all: $SHIM not built"; exit 0; }
+source "$(dirname "$0")/../harness.sh"
+ng_suite faults
+[ -f "$SHIM" ] || { skip all "$SHIM not built"; ng_end; }
 sh tests/lab/lab-topology.sh "$T/lab.xml"
 ALL=$(awk '/Cpus_allowed_list/ {print $2}' /proc/self/status)
 # LD_PRELOAD of a non-ASan shim into an ASan binary is refused by ASan.
-case "$NG" in *asan*) echo "SKIP ${P}faults/all: the shim is not built with ASan"; exit 0 ;; esac
+case "$NG" in *asan*) skip all "the shim is not built with ASan"; ng_end ;; esac
 REPORT='echo cpus=$(awk "/Cpus_allowed_list/ {print \$2}" /proc/self/status); echo pol=$(grep -c " bind:\| prefer" /proc/self/numa_maps)'
 
 run() { # FAULT MODE -> $T/out, $T/err, rc
@@ -41,4 +40,4 @@ head -c 2000 "$T/lab.xml" > "$T/corrupt.xml"
 "$NG" exec --mode strict --topology "$T/lab.xml" --gpus 0000:99:00.0 -- true 2>"$T/err"; rc=$?
 [ $rc -ge 1 ] && [ $rc -le 2 ] && grep -q "0000:99:00.0" "$T/err" &&
     pass missing-gpu-named || fail missing-gpu-named "rc=$rc $(cat "$T/err")"
-exit 0
+ng_end

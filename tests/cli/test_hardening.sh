@@ -7,11 +7,10 @@ B=${NUMA_GPU_BUILD:-build}
 NG=$B/numa-gpu
 C=${NUMA_GPU_CORPUS:-tests/topologies}
 X=tests/xml
-P=${NG_TEST_PREFIX:-}
 T=$(mktemp -d /tmp/numa-gpu-hard.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass() { echo "PASS ${P}hardening/$1"; }
-fail() { echo "FAIL ${P}hardening/$1: $2"; }
+source "$(dirname "$0")/../harness.sh"
+ng_suite hardening
 # expect NAME RC NEEDLE CMD...: exit status RC and NEEDLE in the output.
 expect() {
     local name=$1 want=$2 needle=$3; shift 3
@@ -95,4 +94,4 @@ rf="$T/x'; echo INJECTED; '"
 out=$(eval "$("$NG" hints --topology "$PASCAL" --ntasks 1 --rankfile "$rf" 2>/dev/null)"; echo "rf=$OMPI_MCA_rmaps_rank_file_path")
 ! echo "$out" | grep -q "^INJECTED" && echo "$out" | grep -qF "rf=$rf" && pass hints-export-quoted ||
     fail hints-export-quoted "$out"
-exit 0
+ng_end

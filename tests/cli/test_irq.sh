@@ -9,10 +9,8 @@ set -u
 B=${NUMA_GPU_BUILD:-build}
 NG=$B/numa-gpu
 C=${NUMA_GPU_CORPUS:-tests/topologies}
-P=${NG_TEST_PREFIX:-}
-pass() { echo "PASS ${P}irq/$1"; }
-fail() { echo "FAIL ${P}irq/$1: $2"; }
-skip() { echo "SKIP ${P}irq/$1: $2"; }
+source "$(dirname "$0")/../harness.sh"
+ng_suite irq
 T=$(mktemp -d /tmp/numa-gpu-irq.XXXXXX)
 trap 'umount "$T/proc/irq/201" 2>/dev/null; rm -rf "$T"' EXIT
 X=$C/dell-xe8640-2s-xeon8480-snc4-4xh100.xml
@@ -97,4 +95,4 @@ if [ "$(id -u)" = 0 ] && mount --bind "$T/proc/irq/201" "$T/proc/irq/201" 2>/dev
 else
     skip read-only-proc-irq-nothing-half-changed "needs root to bind-mount a read-only /proc/irq"
 fi
-exit 0
+ng_end

@@ -13,6 +13,7 @@ LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAB_BUILD=${NUMA_GPU_BUILD:-$LAB_ROOT/build}
 LAB=""
 LAB_PIDS=()
+LAB_NAMES=()   # what each of LAB_PIDS is, for lab_stop's summary
 LAB_NGPUS=${LAB_GPUS:-2}
 
 # The cgroup flavour (LAB_CGROUP=1) rewrites the common slurm.conf on stdin.
@@ -34,15 +35,14 @@ lab_flavour() { [ "${LAB_CGROUP:-0}" = 1 ] && echo cgroup || echo affinity; }
 
 lab_log() { echo "lab: $*" >&2; }
 
-# lab_suite PREFIX [COMMAND...]: define pass/fail/skip printing
-# "PASS|FAIL|SKIP PREFIX/<case>"; print one SKIP and return 1 when this
-# machine cannot run a lab (not root, or slurmctld/COMMANDs missing).
+# lab_suite NAME [COMMAND...]: the suite's cases are named
+# "NAME@<slurm release>/<case>" (tests/harness.sh, sourced by the suite
+# first); print one SKIP and return 1 when this machine cannot run a lab
+# (not root, or slurmctld/COMMANDs missing): the suite then calls ng_end.
 lab_suite() {
+    declare -F ng_suite >/dev/null || { echo "lab_suite: source tests/harness.sh first" >&2; return 1; }
     # Every result names the Slurm release it ran on.
-    LAB_SUITE="$1@$(slurmd -V 2>/dev/null | awk '{print $2}')"; shift
-    pass() { echo "PASS $LAB_SUITE/$1"; }
-    fail() { echo "FAIL $LAB_SUITE/$1: $2"; }
-    skip() { echo "SKIP $LAB_SUITE/$1: $2"; }
+    ng_suite "$1@$(slurmd -V 2>/dev/null | awk '{print $2}')"; shift
     local c
     [ "$(id -u)" = 0 ] || { skip all "needs root"; return 1; }
     for c in slurmctld "$@"; do
@@ -116,12 +116,12 @@ lab_start() {
     lab_plugstack "$@"
 
     (cd "$LAB" && exec slurmctld -D -i >"$LAB/log/slurmctld.out" 2>&1) &
-    LAB_PIDS+=($!)
+    LAB_PIDS+=($!); LAB_NAMES+=(slurmctld)
     for i in $(seq 1 "$nodes"); do
         # LAB_SLURMD_ENV: extra environment for slurmd and its slurmstepds
         # (fault injection: LD_PRELOAD=... NG_FAULT=...).
         (cd "$LAB" && exec env ${LAB_SLURMD_ENV:-} slurmd -D -N "lab$i" >"$LAB/log/slurmd-lab$i.out" 2>&1) &
-        LAB_PIDS+=($!)
+        LAB_PIDS+=($!); LAB_NAMES+=("slurmd lab$i")
     done
     local t
     for t in $(seq 1 60); do
@@ -132,29 +132,50 @@ lab_start() {
         sleep 0.5
     done
     lab_log "cluster did not become idle"; sinfo -N 2>&1 | head >&2
-    tail -5 "$LAB"/log/*.log >&2
+    tail -n 5 "$LAB"/log/* >&2   # the daemons' logs and their stderr (*.out)
     return 1
 }
 
+# Says in one line (stderr) what it stopped and how.
 lab_stop() {
     [ -n "$LAB" ] || return 0
     scancel --quiet --user=root 2>/dev/null
     scontrol shutdown >/dev/null 2>&1
-    local p t
+    local p t i alive rc how done_list="" stray=0
     for t in $(seq 1 20); do
-        local alive=0
+        alive=0
         for p in "${LAB_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
         [ $alive = 0 ] && break
         [ "$t" = 8 ] && for p in "${LAB_PIDS[@]}"; do kill "$p" 2>/dev/null; done
         sleep 0.25
     done
-    for p in "${LAB_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+    for i in "${!LAB_PIDS[@]}"; do
+        p=${LAB_PIDS[$i]}
+        kill -9 "$p" 2>/dev/null
+        # Reap it right away with stderr silenced: a background job killed
+        # by a signal is otherwise reported by bash at its next command
+        # ("line N: PID Killed ( cd ... slurmd -D ... )").
+        wait "$p" 2>/dev/null
+        rc=$?
+        case $rc in
+            0|127) how="" ;;   # clean exit (127: not our child, or reaped)
+            137) how=", needed SIGKILL" ;;
+            143) how=", stopped by SIGTERM" ;;
+            *) how=", exit status $rc" ;;
+        esac
+        done_list="$done_list${done_list:+, }${LAB_NAMES[$i]:-daemon} (pid $p$how)"
+    done
     # slurmstepd children of this lab: found by their working directory / spool.
     for p in $(pgrep -f slurmstepd 2>/dev/null); do
-        grep -qs "$LAB" "/proc/$p/cmdline" "/proc/$p/environ" && kill -9 "$p" 2>/dev/null
+        grep -qs "$LAB" "/proc/$p/cmdline" "/proc/$p/environ" && kill -9 "$p" 2>/dev/null && stray=$((stray + 1))
     done
-    [ -f "$LAB/run/munged.pid" ] && kill "$(cat "$LAB/run/munged.pid")" 2>/dev/null
-    sleep 0.2
+    [ "$stray" -gt 0 ] && done_list="$done_list, $stray leftover slurmstepd (SIGKILL)"
+    if [ -f "$LAB/run/munged.pid" ]; then
+        p=$(cat "$LAB/run/munged.pid")
+        kill "$p" 2>/dev/null
+        for t in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        done_list="$done_list${done_list:+, }munged (pid $p)"
+    fi
     # cgroups Slurm made for this lab's host name (empty once the steps are gone).
     if [ "${LAB_CGROUP:-0}" = 1 ]; then
         local d
@@ -162,7 +183,13 @@ lab_stop() {
             [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
         done
     fi
-    [ -n "${LAB_KEEP:-}" ] || rm -rf "$LAB"
+    if [ -n "${LAB_KEEP:-}" ]; then
+        lab_log "stopped ${done_list:-nothing}; kept $LAB (LAB_KEEP)"
+    else
+        rm -rf "$LAB"
+        lab_log "stopped ${done_list:-nothing}; removed $LAB"
+    fi
     LAB_PIDS=()
+    LAB_NAMES=()
     LAB=""
 }

@@ -6,18 +6,19 @@
 # many, ours must be none, whatever the task count, and no memory error.
 set -u
 cd "$(dirname "$0")/../.."
+source tests/harness.sh
 source tests/slurm/lab.sh
-lab_suite asan || exit 0
+lab_suite asan || ng_end
 ASAN_SO=$(gcc -print-file-name=libasan.so)
 B=$LAB_BUILD
-[ -f "$B/asan-plugin/numa_gpu.so" ] && [ -f "$ASAN_SO" ] || { skip all "ASan plugin not built"; exit 0; }
+[ -f "$B/asan-plugin/numa_gpu.so" ] && [ -f "$ASAN_SO" ] || { skip all "ASan plugin not built"; ng_end; }
 mkdir -p "$B/asan-plugin"
 cp "$B/mkfakeroot" "$B/memhelper" "$B/numa-gpu" "$B/asan-plugin/"
 LAB_BUILD=$B/asan-plugin
 trap lab_stop EXIT
 LOGS=$(mktemp -d /tmp/numa-gpu-asan.XXXXXX)
 LAB_SLURMD_ENV="LD_PRELOAD=$ASAN_SO ASAN_OPTIONS=detect_leaks=1:exitcode=0:fast_unwind_on_malloc=0:log_path=$LOGS/stepd"
-if ! lab_start 1 default=off; then fail lab-start "local cluster did not start"; exit 0; fi
+if ! lab_start 1 default=off; then fail lab-start "local cluster did not start"; ng_end; fi
 mkdir -m 700 "$LAB/audit"
 lab_plugstack default=off audit_dir="$LAB/audit" audit_interval=1 state_dir="$LAB/state-hp"
 # srun loads the plugin too (option parsing): it needs the runtime as well.
@@ -40,7 +41,7 @@ asrun -n2 --gres=gpu:2 --numa-gpu=prefer $HP sleep 1.5 >"$LAB/o3" 2>&1 || rc=1
 sleep 1
 if [ $hung = 1 ]; then
     skip no-leak-or-error-in-plugin "a step deadlocked inside ASan's allocator after fork (ASan limitation, not the plugin)"
-    rm -rf "$LOGS"; exit 0
+    rm -rf "$LOGS"; ng_end
 fi
 n=$(ls "$LOGS" | wc -l)
 ours=$(cat "$LOGS"/* 2>/dev/null | grep -E "numa_gpu\.so|/lib/[a-z]+\.c|spank/numa_gpu\.c" | head -5)
@@ -50,4 +51,4 @@ slurm=$(cat "$LOGS"/* 2>/dev/null | grep -c "leak of")
     pass "no-leak-or-error-in-plugin ($n slurmstepds, $slurm leaks all Slurm's own)" ||
     fail no-leak-or-error-in-plugin "rc=$rc logs=$n ours: $ours errors: $errs $(cat "$LAB/o1" "$LAB/o3" | tail -5)"
 rm -rf "$LOGS"
-exit 0
+ng_end

@@ -13,9 +13,10 @@
 # this machine's CPUs: a task bound next to another task's GPU shows.
 set -u
 cd "$(dirname "$0")/../.."
+source tests/harness.sh
 source tests/slurm/lab.sh
 B=$LAB_BUILD
-lab_suite binding || exit 0
+lab_suite binding || ng_end
 trap lab_stop EXIT
 
 N=$(getconf _NPROCESSORS_ONLN); [ "$N" -le 60 ] || N=60
@@ -139,4 +140,4 @@ if [ -d /sys/fs/cgroup/cpuset ] && [ -d /sys/fs/cgroup/devices ]; then
 else
     skip cgroup/all "no cgroup v1 cpuset+devices hierarchy mounted here"
 fi
-exit 0
+ng_end

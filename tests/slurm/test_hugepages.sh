@@ -5,14 +5,15 @@
 # and caps fail at submission; strict fails when the kernel grants less.
 set -u
 cd "$(dirname "$0")/../.."
+source tests/harness.sh
 source tests/slurm/lab.sh
-lab_suite slurm-hugepages || exit 0
+lab_suite slurm-hugepages || ng_end
 NR=/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages
 if ! [ -w "$NR" ]; then
-    skip all "$NR is not writable here"; exit 0
+    skip all "$NR is not writable here"; ng_end
 fi
 trap lab_stop EXIT
-lab_start 1 default=off || { fail lab-start "local cluster did not start"; exit 0; }
+lab_start 1 default=off || { fail lab-start "local cluster did not start"; ng_end; }
 lab_plugstack default=off state_dir="$LAB/state-hp" hugepages_max_per_job=64M hugepages_mount=/dev/hugepages
 OUT=$LAB/out; mkdir -p "$OUT"
 before=$(cat "$NR")
@@ -75,4 +76,4 @@ for _ in $(seq 1 60); do [ "$(cat "$NR")" = "$before" ] && break; sleep 0.25; do
     pass kill-9-slurmstepd-leaks-nothing ||
     fail kill-9-slurmstepd-leaks-nothing "before=$before up=$up now=$(cat "$NR") job=$jid stepd=$stepd"
 echo "$before" > "$NR"
-exit 0
+ng_end

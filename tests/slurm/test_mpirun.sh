@@ -6,11 +6,12 @@
 # numa-gpu-mpirun wrapper and `numa-gpu exec` under mpirun.
 set -u
 cd "$(dirname "$0")/../.."
+source tests/harness.sh
 source tests/slurm/lab.sh
 B=$LAB_BUILD
-lab_suite slurm-mpirun mpirun || exit 0
+lab_suite slurm-mpirun mpirun || ng_end
 trap lab_stop EXIT
-lab_start 2 default=off || { fail lab-start "two-node local cluster did not start"; exit 0; }
+lab_start 2 default=off || { fail lab-start "two-node local cluster did not start"; ng_end; }
 OUT=$LAB/out; mkdir -p "$OUT"
 MEMS=$(awk '/Mems_allowed_list/ {print $2}' /proc/self/status)
 ALLCPUS=$(awk '/Cpus_allowed_list/ {print $2}' /proc/self/status)
@@ -20,6 +21,11 @@ RANK='echo "rank=$OMPI_COMM_WORLD_RANK node=$SLURMD_NODENAME $(grep Cpus_allowed
 plan=$("$B/numa-gpu" plan --json --topology "$LAB/topo.xml" --procfs-root "$LAB/fake/proc" \
        --gpus 0:1 --cpus "$ALLCPUS" --mems "$MEMS" 2>/dev/null)
 row_cpus() { echo "$plan" | jq -r "select(.rank == $1) | .cpus"; }
+# Every rank is compared with a row: no rows (the plan failed, or its JSON
+# changed shape) would make an empty rank report match.
+rows=$(echo "$plan" | jq -r 'select(.rank == 0 or .rank == 1) | .cpus' 2>/dev/null | grep -c '^[0-9]')
+[ "$rows" = 2 ] || rows=0
+ng_nonempty plan-rows "$rows"
 
 runjob() { # name mode script-body
     local name=$1 mode=$2 body=$3
@@ -37,6 +43,7 @@ check_ranks() {
         c=$(echo "$line" | sed -n 's/.*Cpus_allowed_list:\([^ ]*\).*/\1/p')
         [ -n "$r" ] || continue
         n=$((n + 1))
+        [ -n "$c" ] || bad="$bad rank $r reports no cpus;"
         [ "$c" = "$(row_cpus $((r % 2)))" ] || bad="$bad rank $r cpus $c want $(row_cpus $((r % 2)));"
     done < <(grep 'rank=' "$OUT/$name.out")
     [ "$n" -eq 4 ] && [ -z "$bad" ] && pass "$name" || fail "$name" "$n ranks;$bad $(cat "$OUT/$name.out")"
@@ -96,4 +103,4 @@ EOS
 else
     skip mpich-hydra "mpiexec.hydra not installed (apt-get install mpich)"
 fi
-exit 0
+ng_end

@@ -5,24 +5,56 @@
 # the core subset against its slurmctld/slurmd/slurmstepd:
 #   test_binding.sh (every GPU request form and bind mode, both lab flavours)
 #   test_slurm.sh   (modes, options, policy, daemons, sbatch)
+# Their cases are relayed as cases of this suite. A nested suite that dies,
+# exits non-zero without a FAIL, or whose END line is missing or miscounts is
+# a FAIL here (ng_relay drops its END line: it is checked from a copy).
 # Skipped when neither ../shared/vendor nor a cached build is there.
 set -u
 cd "$(dirname "$0")/../.."
-[ "$(id -u)" = 0 ] || { echo "SKIP release-current/all: needs root"; exit 0; }
+source tests/harness.sh
+ng_suite release-current
+[ "$(id -u)" = 0 ] || { skip all "needs root"; ng_end; }
 prefix=$(sh tests/lab/build-slurm.sh) || {
-    echo "SKIP release-current/all: no vendored Slurm source (../shared/vendor) and no cached build"
-    exit 0
+    skip all "no vendored Slurm source (../shared/vendor) and no cached build"
+    ng_end
 }
 ver=$(basename "$prefix")
 B=$(pwd)/build/$ver
 mkdir -p "$B"
 if ! make --no-print-directory -s B="$B" SLURM_PREFIX="$prefix" "$B/numa_gpu.so" >"$B/make.log" 2>&1; then
-    echo "FAIL release-current/build-plugin: $(tail -3 "$B/make.log" | tr '\n' ' ')"
-    exit 0
+    fail build-plugin "$(tail -3 "$B/make.log" | tr '\n' ' ')"
+    ng_end
 fi
-echo "PASS release-current/build-plugin-against-$ver"
+pass "build-plugin-against-$ver"
 cp build/mkfakeroot build/memhelper build/numa-gpu "$B/"
 export PATH=$prefix/bin:$prefix/sbin:$PATH NUMA_GPU_BUILD=$B
-bash tests/slurm/test_binding.sh
-bash tests/slurm/test_slurm.sh
-exit 0
+T=$(mktemp -d /tmp/numa-gpu-release.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+# nested SCRIPT: run a suite, relay its cases, then judge it as run-all.sh
+# judges a suite (its END line prints as "END <script name>: ...").
+nested() {
+    local id out rc cases fails end how last
+    id=$(basename "$1")
+    out=$T/$id.out
+    bash "$1" </dev/null | tee "$out" | ng_relay
+    rc=${PIPESTATUS[0]}
+    cases=$(grep -cE '^(PASS|FAIL|SKIP) ' "$out")
+    fails=$(grep -c '^FAIL ' "$out")
+    end=$(grep "^END $id: " "$out" | tail -1)
+    how="exit status $rc"
+    [ "$rc" -gt 128 ] && how="killed by signal $((rc - 128))"
+    last=$(grep -vE '^(PASS|SKIP) ' "$out" | tail -3 | tr '\n' ' ' | cut -c1-300)
+    if [ -z "$end" ]; then
+        fail "suite:$id" "ended without its END line ($how: died half-way?); last output: $last"
+    elif [ "$rc" -ne 0 ] && [ "$fails" -eq 0 ]; then
+        fail "suite:$id" "exited with status $rc but reported no FAIL; last output: $last"
+    elif ! [[ $end =~ :\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+        fail "suite:$id" "unreadable END line '$end'"
+    elif [ $((BASH_REMATCH[1] + BASH_REMATCH[2] + BASH_REMATCH[3])) -ne "$cases" ]; then
+        fail "suite:$id" "its END line counts $((BASH_REMATCH[1] + BASH_REMATCH[2] + BASH_REMATCH[3])) cases but it printed $cases"
+    fi
+}
+nested tests/slurm/test_binding.sh
+nested tests/slurm/test_slurm.sh
+ng_end

@@ -5,17 +5,20 @@
 # with Cores=. See guest-gpunode.sh for the cases; ends with a table.
 set -u
 cd "$(dirname "$0")/../.."
+source tests/harness.sh
 source tests/vm/vm.sh
+ng_suite vm-gpunode
 if ! command -v qemu-system-x86_64 >/dev/null || ! ls /boot/vmlinuz-* >/dev/null 2>&1 || ! command -v slurmd >/dev/null; then
-    echo "SKIP vm-gpunode/all: qemu-system-x86, linux-image-amd64 or slurm-wlm not installed"
-    exit 0
+    skip all "qemu-system-x86, linux-image-amd64 or slurm-wlm not installed"
+    ng_end
 fi
 VM_WITH_SLURM=1 VM_WITH_DRM=1 VM_WITH_MPI=1 VM_SHAPE=gpunode VM_TIMEOUT=${VM_TIMEOUT:-400}
 VM_DIR=$VM_BUILD/vm-gpunode
-vm_prepare || { echo "FAIL vm-gpunode/prepare: could not build the guest"; exit 0; }
+vm_prepare || { fail prepare "could not build the guest"; ng_end; }
 T=$(mktemp -d /tmp/numa-gpu-gpunode.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-# run_mode LABEL MODE: one boot of the prepared guest in MODE ("v1-cores").
+# run_mode LABEL MODE: one boot of the prepared guest in MODE ("v1-cores");
+# the cases of the run kept are relayed as ours.
 run_mode() {
     local label=$1 mode=$2 rc
     echo "${mode%-*} ${mode#*-}" > "$T/mode"
@@ -28,10 +31,10 @@ run_mode() {
         vm_run tests/vm/guest-gpunode.sh tests/lab/slurm-conf.sh "$T/mode" > "$T/out"
         rc=$?
     fi
-    grep -av '^TABLE' "$T/out"
+    grep -av '^TABLE' "$T/out" | ng_relay
     cat "$T/out" >> "$T/all"
     echo "vm-gpunode: $label$mode: boot + cluster + cases ${VM_TOTAL_S} s, exit status $rc"
-    [ "$rc" -eq 0 ] || echo "FAIL vm-gpunode/$label$mode/guest-exit: guest script exited $rc"
+    vm_judge "$T/out" "$rc" "$label$mode/"
 }
 for mode in ${VM_GPUNODE_RUNS:-v1-cores v1-nocores v2-cores}; do
     run_mode "" "$mode"
@@ -41,22 +44,26 @@ done
 if prefix=$(sh tests/lab/build-slurm.sh 2>/dev/null); then
     ver=$(basename "$prefix")
     plugin=$VM_BUILD/$ver/numa_gpu.so
-    make --no-print-directory -s B="$VM_BUILD/$ver" SLURM_PREFIX="$prefix" "$plugin" >/dev/null 2>&1
-    if [ -f "$plugin" ]; then
+    # (make's status too: a stale numa_gpu.so from an earlier build is no proof)
+    if make --no-print-directory -s B="$VM_BUILD/$ver" SLURM_PREFIX="$prefix" "$plugin" >/dev/null 2>&1 &&
+       [ -f "$plugin" ]; then
         VM_SLURM_PREFIX=$prefix VM_PLUGIN=$plugin VM_DIR=$VM_BUILD/vm-gpunode-$ver
-        vm_prepare || echo "FAIL vm-gpunode/$ver/prepare: could not build the guest"
-        for mode in ${VM_GPUNODE_CURRENT_RUNS:-v2-cores}; do
-            run_mode "$ver/" "$mode"
-        done
+        if vm_prepare; then
+            for mode in ${VM_GPUNODE_CURRENT_RUNS:-v2-cores}; do
+                run_mode "$ver/" "$mode"
+            done
+        else
+            fail "$ver/prepare" "could not build the guest"
+        fi
     else
-        echo "FAIL vm-gpunode/$ver/build-plugin: could not build numa_gpu.so against $prefix"
+        fail "$ver/build-plugin" "could not build numa_gpu.so against $prefix"
     fi
 else
-    echo "SKIP vm-gpunode/current-release: no vendored Slurm source and no cached build"
+    skip current-release "no vendored Slurm source and no cached build"
 fi
 echo
 printf '%-22s %-36s %-6s %-26s %s\n' RUN CASE TASKS "PAGES LOCAL (per task)" VERDICTS
 sed -n 's/^TABLE //p' "$T/all" | while IFS='|' read -r run case n loc verd; do
     printf '%-22s %-36s %-6s %-26s %s\n' "$run" "$case" "$n" "$loc" "$verd"
 done
-exit 0
+ng_end

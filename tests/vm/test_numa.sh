@@ -1,21 +1,26 @@
 #!/bin/bash
 # make check-numa: boot the multi-NUMA guest and prove placement on a real
-# kernel (see tests/vm/guest-numa.sh for the cases).
+# kernel (see tests/vm/guest-numa.sh for the cases, relayed as ours).
 set -u
 cd "$(dirname "$0")/../.."
+source tests/harness.sh
 source tests/vm/vm.sh
+ng_suite vm
 if ! command -v qemu-system-x86_64 >/dev/null || ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
-    echo "SKIP vm/all: qemu-system-x86 or linux-image-amd64 not installed"
-    exit 0
+    skip all "qemu-system-x86 or linux-image-amd64 not installed"
+    ng_end
 fi
 t0=$SECONDS
 if ! vm_prepare; then
-    echo "FAIL vm/prepare: could not build the guest (see above)"
-    exit 0
+    fail prepare "could not build the guest (see above)"
+    ng_end
 fi
 prep=$((SECONDS - t0))
-vm_run tests/vm/guest-numa.sh
-rc=$?
-echo "vm: guest prepare ${prep} s, boot+tests ${VM_TOTAL_S} s, exit status $rc"
-[ $rc -eq 0 ] || echo "FAIL vm/guest-exit: guest script exited $rc"
-exit 0
+T=$(mktemp -d /tmp/numa-gpu-vm-numa.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+t0=$SECONDS
+vm_run tests/vm/guest-numa.sh | tee "$T/out" | ng_relay
+rc=${PIPESTATUS[0]}
+echo "vm: guest prepare ${prep} s, boot+tests $((SECONDS - t0)) s, exit status $rc"
+vm_judge "$T/out" "$rc"
+ng_end

@@ -4,7 +4,12 @@
 # one on node 1. Source it, then:
 #   vm_prepare                   cache vmlinux and the base initramfs
 #   vm_run GUEST_SCRIPT FILES... boot, run the script, stream its output,
-#                                return its exit status (hard timeout)
+#                                return its exit status (hard timeout; 99
+#                                when the guest never reported one)
+#   vm_judge OUT RC [PREFIX]     after the guest's output OUT was relayed
+#                                (ng_relay): FAIL when the guest reported no
+#                                case, no exit status, or exited non-zero
+#                                without a FAIL line
 # VM_SHAPE=gpunode: a GPU-node-shaped guest instead: 8 CPUs over 4 NUMA
 # nodes (2 each) + a memory-only node 4, and 4 VGA devices behind pxb-pcie
 # bridges on nodes 3, 2, 1, 0; VM_WITH_DRM=1 packs the kernel's bochs DRM
@@ -239,4 +244,21 @@ vm_run() {
     fi
     rm -rf "$run"
     return "$rc"
+}
+
+# vm_judge OUT RC [PREFIX]: the guest's lines in OUT are already relayed by
+# the caller; a guest that stopped half-way shows only in its case count and
+# in RC from vm_run. Cases PREFIXguest-cases and PREFIXguest-exit of the
+# calling suite (tests/harness.sh).
+vm_judge() {
+    local out=$1 rc=$2 prefix=${3:-} cases fails
+    cases=$(grep -caE '^(PASS|FAIL|SKIP) ' "$out")
+    fails=$(grep -ca '^FAIL ' "$out")
+    # A guest that printed no case proves nothing, whatever its status.
+    ng_nonempty "${prefix}guest-cases" "$cases"
+    if [ "$rc" = 99 ]; then
+        fail "${prefix}guest-exit" "the guest never reported its exit status (hung or lost its serial output); $cases case(s) seen"
+    elif [ "$rc" -ne 0 ] && [ "$fails" -eq 0 ]; then
+        fail "${prefix}guest-exit" "guest script exited $rc without a FAIL line"
+    fi
 }
