@@ -52,6 +52,28 @@ ng_relay() {
     done
 }
 
+# ng_verdict ID OUT RC: why the suite ID, whose output is in the file OUT
+# and whose exit status was RC, must count as failed; prints nothing when
+# it ended properly. The one rule, for run-all.sh and for nested suites.
+ng_verdict() {
+    local id=$1 out=$2 rc=$3 cases fails end how last
+    cases=$(grep -cE '^(PASS|FAIL|SKIP) ' "$out")
+    fails=$(grep -c '^FAIL ' "$out")
+    end=$(grep -F "END $id: " "$out" | tail -1)
+    how="exit status $rc"
+    [ "$rc" -gt 128 ] && how="killed by signal $((rc - 128))"
+    last=$(grep -vE '^(PASS|SKIP) ' "$out" | tail -3 | tr '\n' ' ' | cut -c1-300)
+    if [ -z "$end" ]; then
+        echo "ended without its END line ($how: died half-way?); last output: $last"
+    elif [ "$rc" -ne 0 ] && [ "$fails" -eq 0 ]; then
+        echo "exited with status $rc but reported no FAIL; last output: $last"
+    elif ! [[ $end =~ :\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+        echo "unreadable END line '$end'"
+    elif [ $((BASH_REMATCH[1] + BASH_REMATCH[2] + BASH_REMATCH[3])) -ne "$cases" ]; then
+        echo "its END line counts $((BASH_REMATCH[1] + BASH_REMATCH[2] + BASH_REMATCH[3])) cases but it printed $cases"
+    fi
+}
+
 ng_end() {
     [ $((NG_PASS + NG_FAIL + NG_SKIP)) -gt 0 ] || fail no-cases "the suite ran no case"
     echo "END $NG_END_ID: $NG_PASS passed, $NG_FAIL failed, $NG_SKIP skipped"

@@ -21,6 +21,7 @@ case $which in
     all|fast) ;;
     *) echo "usage: tests/run-all.sh [all|fast] (got '$which')" >&2; exit 2 ;;
 esac
+source tests/harness.sh   # ng_verdict: how a suite is judged
 work=$(mktemp -d /tmp/numa-gpu-tests.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 log=$work/all.log
@@ -62,27 +63,15 @@ run_suite() {
     wait "$pid"
     local rc=$?
     cat "$out" >>"$log"
-    local cases fails end last
-    cases=$(grep -cE '^(PASS|FAIL|SKIP) ' "$out")
-    fails=$(grep -c '^FAIL ' "$out")
-    end=$(grep -F "END $id: " "$out" | tail -1)
-    last=$(grep -vE '^(PASS|SKIP) ' "$out" | tail -3 | tr '\n' ' ' | cut -c1-300)
-    local how="exit status $rc"
-    [ "$rc" -gt 128 ] && how="killed by signal $((rc - 128))"
+    local why
     # 124: timeout's TERM worked; 137: its KILL 30 s later (or a kill -9)
     if [ "$rc" -eq 124 ] || { [ "$rc" -eq 137 ] && [ $((SECONDS - t0)) -ge "$limit" ]; }; then
-        suite_fail "$id" "timed out after $limit s (killed); last output: $last"
-    elif [ -z "$end" ]; then
-        suite_fail "$id" "ended without its END line ($how: died half-way?); last output: $last"
-    elif [ "$rc" -ne 0 ] && [ "$fails" -eq 0 ]; then
-        suite_fail "$id" "exited with status $rc but reported no FAIL; last output: $last"
+        why="timed out after $limit s (killed); last output: $(grep -vE '^(PASS|SKIP) ' "$out" |
+             tail -3 | tr '\n' ' ' | cut -c1-300)"
     else
-        local p f s
-        read -r p f s < <(echo "$end" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/')
-        if [ "$((p + f + s))" -ne "$cases" ] 2>/dev/null; then
-            suite_fail "$id" "its END line counts $((p + f + s)) cases but it printed $cases"
-        fi
+        why=$(ng_verdict "$id" "$out" "$rc")
     fi
+    [ -z "$why" ] || suite_fail "$id" "$why"
     echo "   ($id: $((SECONDS - t0)) s)"
 }
 

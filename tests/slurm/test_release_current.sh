@@ -34,26 +34,13 @@ trap 'rm -rf "$T"' EXIT
 # nested SCRIPT: run a suite, relay its cases, then judge it as run-all.sh
 # judges a suite (its END line prints as "END <script name>: ...").
 nested() {
-    local id out rc cases fails end how last
+    local id out rc why
     id=$(basename "$1")
     out=$T/$id.out
     bash "$1" </dev/null | tee "$out" | ng_relay
     rc=${PIPESTATUS[0]}
-    cases=$(grep -cE '^(PASS|FAIL|SKIP) ' "$out")
-    fails=$(grep -c '^FAIL ' "$out")
-    end=$(grep "^END $id: " "$out" | tail -1)
-    how="exit status $rc"
-    [ "$rc" -gt 128 ] && how="killed by signal $((rc - 128))"
-    last=$(grep -vE '^(PASS|SKIP) ' "$out" | tail -3 | tr '\n' ' ' | cut -c1-300)
-    if [ -z "$end" ]; then
-        fail "suite:$id" "ended without its END line ($how: died half-way?); last output: $last"
-    elif [ "$rc" -ne 0 ] && [ "$fails" -eq 0 ]; then
-        fail "suite:$id" "exited with status $rc but reported no FAIL; last output: $last"
-    elif ! [[ $end =~ :\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
-        fail "suite:$id" "unreadable END line '$end'"
-    elif [ $((BASH_REMATCH[1] + BASH_REMATCH[2] + BASH_REMATCH[3])) -ne "$cases" ]; then
-        fail "suite:$id" "its END line counts $((BASH_REMATCH[1] + BASH_REMATCH[2] + BASH_REMATCH[3])) cases but it printed $cases"
-    fi
+    why=$(ng_verdict "$id" "$out" "$rc")
+    [ -z "$why" ] || fail "suite:$id" "$why"
 }
 nested tests/slurm/test_binding.sh
 nested tests/slurm/test_slurm.sh
