@@ -5,6 +5,7 @@
 #                 plans, CLI suites (plain, ASan), the harness self-test
 #   make demo     install deps, build, run a local Slurm cluster and show it
 #   make bench    benchmarks (ratios measured side by side)
+#   make check-gpu  on a GPU node: calibrate + numa-gpu vs Slurm's placement
 #   make golden   rewrite the golden plans (tests/golden) after a reviewed change
 #   make deb      Debian packages (contrib/debian) into build/deb
 #   make dist     build/numa-gpu-VERSION.tar.gz for `rpmbuild -ta` (contrib/rpm)
@@ -13,10 +14,11 @@
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -Wall -Wextra -Werror -DNUMAGPU_VERSION='"$(VERSION)"' \
-           -DNG_HWLOC_INFO='"$(HWLOC_INFO)"'
+           -DNG_HWLOC_INFO='"$(HWLOC_INFO)"' -DNG_LSTOPO='"$(LSTOPO)"' \
+           -DNG_LSTOPO_NO_GRAPHICS='"$(LSTOPO_NO_GRAPHICS)"'
 PKGS     = hwloc numa
 INC      = -Ilib
-LIBS     = -lhwloc -lnuma -lm
+LIBS     = -lhwloc -lnuma -lm -ldl -lpthread
 B        = build
 PREFIX  ?= /usr/local
 # The one place the version lives: the library, `numa-gpu --version`, the
@@ -26,6 +28,10 @@ SOVERSION = 0
 # hwloc's own tool, which checks a topology XML numa-gpu did not write in a
 # child before hwloc loads it in-process (lib/xmlcheck.c).
 HWLOC_INFO ?= $(shell pkg-config --variable=prefix hwloc 2>/dev/null || echo /usr)/bin/hwloc-info
+# hwloc's renderer draws `explain --svg` (lstopo-no-graphics) and --png (the
+# cairo lstopo of Debian's hwloc package, RHEL's hwloc-gui): lib/lstopo.c.
+LSTOPO_NO_GRAPHICS ?= $(dir $(HWLOC_INFO))lstopo-no-graphics
+LSTOPO ?= $(dir $(HWLOC_INFO))lstopo
 # --- Slurm: the headers the plugin compiles against and the directory it is
 # installed into (a SPANK plugin only loads in the Slurm release, major.minor,
 # whose headers it was built with). The first of these that is there wins:
@@ -92,7 +98,9 @@ SLURM_ERROR = $(if $(SLURM_FROM),$(if $(wildcard $(SLURM_INCDIR)/slurm/spank.h),
 SLURM_SAY = numa-gpu: Slurm $(SLURM_VERSION) from $(SLURM_FROM): headers $(SLURM_INCDIR)/slurm, \
     plugin directory $(PLUGINDIR)
 
-LIB_SRC  = lib/util.c lib/pci.c lib/topo.c lib/accel.c lib/gpu.c lib/assign.c lib/gresconf.c lib/plan.c lib/output.c lib/apply.c lib/step.c lib/cgroup.c lib/config.c lib/audit.c lib/perf.c lib/hugepages.c lib/hints.c lib/pool.c lib/sample.c lib/auditstep.c lib/nic.c lib/k8s.c lib/irq.c lib/xmlcheck.c
+LIB_SRC  = lib/util.c lib/pci.c lib/topo.c lib/accel.c lib/gpu.c lib/assign.c lib/gresconf.c lib/plan.c lib/output.c lib/apply.c lib/step.c lib/cgroup.c lib/config.c lib/audit.c lib/perf.c lib/hugepages.c lib/hints.c lib/pool.c lib/sample.c lib/auditstep.c lib/nic.c lib/k8s.c lib/irq.c lib/xmlcheck.c \
+           lib/gpurt.c lib/calibrate.c lib/calibrate_out.c lib/spawn.c lib/draw.c lib/lstopo.c \
+           lib/record.c lib/report.c lib/metrics.c
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 ASAN_OBJ = $(LIB_SRC:lib/%.c=$(B)/asan/%.o)
 UNIT_SRC = $(filter-out tests/unit/t.c,$(wildcard tests/unit/test_*.c))
@@ -102,7 +110,7 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 
 # libFuzzer harnesses (clang): `make fuzz` explores, `make check` replays the
 # checked-in corpus (tests/fuzz/corpus/<harness>: seeds and every reproducer).
-FUZZ      = busid cpulist options assign numa_maps files topology
+FUZZ      = busid cpulist options assign numa_maps files topology report
 FUZZ_CC   = clang
 FUZZ_SAN  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_OBJ  = $(LIB_SRC:lib/%.c=$(B)/fuzz/lib/%.o)
@@ -112,7 +120,7 @@ FUZZ_SECONDS ?= 60
 .SECONDARY: $(ASAN_OBJ) $(FUZZ_OBJ)
 .PHONY: all deps check check-fast demo bench clean install unit unit-asan check-numa \
         check-headers check-site fuzz fuzz-replay lint uninstall deb install-files golden \
-        dist slurm-info
+        dist slurm-info check-gpu
 
 all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu $(B)/numa-gpu-mpirun \
      $(B)/fault-shim.so \
@@ -269,6 +277,15 @@ check-site: deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/vm/test_gpunode.sh
 
+# Real GPUs: numa-gpu calibrate, then one rank placed by numa-gpu (the
+# measured gpu_map) against Slurm's default placement and the GPU's worst
+# node, pinned H2D/D2H ratios in one run (build/check-gpu/results.md).
+# Without a GPU runtime it skips with one line.
+check-gpu:
+	@sh tests/deps.sh fast
+	@$(MAKE) --no-print-directory $(B)/numa-gpu
+	@NUMA_GPU_BUILD=$(B) bash tests/gpu/check-gpu.sh
+
 check-numa: deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/vm/test_numa.sh
@@ -290,7 +307,7 @@ MANDIR    ?= $(PREFIX)/share/man
 MANPAGES   = contrib/man/numa-gpu.1 contrib/man/numa-gpu-mpirun.1 contrib/man/libnumagpu.3 contrib/man/numa_gpu.8
 ETC_DOCS   = etc/plugstack.conf.d/numa-gpu.conf etc/epilog.d/numa-gpu-summary.sh \
              etc/gres.conf.example contrib/docs/user-guide.md contrib/docs/admin-guide.md \
-             contrib/docs/json-schemas.md
+             contrib/docs/json-schemas.md etc/prometheus/numa-gpu-alerts.yml
 # Every file install writes (uninstall removes exactly these).
 INSTALLED  = $(PLUGINDIR)/numa_gpu.so \
              $(LIBDIR)/libnumagpu.so.$(SOVERSION) $(LIBDIR)/libnumagpu.so $(LIBDIR)/libnumagpu.a \

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "private/gpumap.h"
 #include "private/util.h"
 
 static const char *vendor_name(unsigned v)
@@ -34,6 +35,22 @@ static void collect_osdevs(hwloc_obj_t pci, char *out, size_t len)
     }
 }
 
+/* Locality is the nearest non-I/O ancestor. Hanging off the whole machine
+ * of a multi-node box means firmware gave no locality. */
+static void firmware_locality(const ng_topo *t, hwloc_obj_t pci, ng_accel *a)
+{
+    hwloc_obj_t anc = hwloc_get_non_io_ancestor_obj(ng_topo_hwloc(t), pci);
+    hwloc_obj_t root = hwloc_get_root_obj(ng_topo_hwloc(t));
+    if (!anc || (hwloc_bitmap_isequal(anc->nodeset, root->nodeset) &&
+                 hwloc_bitmap_weight(root->nodeset) > 1)) {
+        a->locality = NG_LOC_UNKNOWN;
+        return;
+    }
+    a->locality = NG_LOC_KNOWN;
+    hwloc_bitmap_copy(a->nodes, anc->nodeset);
+    hwloc_bitmap_copy(a->near_cpus, anc->cpuset);
+}
+
 static void fill_accel(const ng_topo *t, hwloc_obj_t pci, ng_accel *a)
 {
     memset(a, 0, sizeof(*a));
@@ -47,18 +64,15 @@ static void fill_accel(const ng_topo *t, hwloc_obj_t pci, ng_accel *a)
     collect_osdevs(pci, a->osdevs, sizeof(a->osdevs));
     a->nodes = hwloc_bitmap_alloc();
     a->near_cpus = hwloc_bitmap_alloc();
-    hwloc_obj_t anc = hwloc_get_non_io_ancestor_obj(ng_topo_hwloc(t), pci);
-    hwloc_obj_t root = hwloc_get_root_obj(ng_topo_hwloc(t));
-    /* Locality is the nearest non-I/O ancestor. Hanging off the whole
-     * machine of a multi-node box means firmware gave no locality. */
-    if (!anc || (hwloc_bitmap_isequal(anc->nodeset, root->nodeset) &&
-                 hwloc_bitmap_weight(root->nodeset) > 1)) {
-        a->locality = NG_LOC_UNKNOWN;
+    firmware_locality(t, pci, a);
+    /* The admin's measured locality (gpu_map) wins; where it names the
+     * firmware's nodes, the finer near_cpus (an L3) stay. */
+    hwloc_const_bitmap_t m = ng_topo_gpu_nodes(t, a->busid);
+    if (!m || (a->locality == NG_LOC_KNOWN && hwloc_bitmap_isequal(m, a->nodes)))
         return;
-    }
     a->locality = NG_LOC_KNOWN;
-    hwloc_bitmap_copy(a->nodes, anc->nodeset);
-    hwloc_bitmap_copy(a->near_cpus, anc->cpuset);
+    hwloc_bitmap_copy(a->nodes, m);
+    ng_accel_node_cpus(t, a, a->near_cpus);
 }
 
 void ng_accel_clear(ng_accel *a)

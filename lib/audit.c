@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "private/audit.h"
+#include "private/record.h"   /* NG_AUDIT_SCHEMA */
 #include "private/step.h"
 #include "private/util.h"
 
@@ -257,8 +258,6 @@ char *ng_audit_task_json(const ng_plan *p, int self, const ng_effective *eff,
         ng_buf_json_str(&b, rp->nics[i].name);
     }
     ng_buf_add(&b, "],\"nic_near\":\"%s\"", rp->nnics ? ng_nearness_name(rp->nics[0].near) : "");
-    ng_buf_add(&b, ",\"verdict\":\"%s\",\"reason\":", ng_verdict_name(rp->verdict));
-    ng_buf_json_str(&b, rp->reason);
     return ng_buf_take(&b);
 }
 
@@ -386,17 +385,26 @@ const char *ng_sample_verdict(const ng_pages *s, hwloc_const_bitmap_t home,
     return "partial";
 }
 
-char *ng_audit_record(const ng_audit_ids *ids, const char *task_json, const char *summary,
-                      hwloc_const_bitmap_t home, hwloc_const_bitmap_t home_cpus,
-                      int warn_local, const ng_pages *sample, const char *perf)
+char *ng_audit_record(const ng_audit_ids *ids, const char *task_json, const char *extra_json,
+                      const char *summary, hwloc_const_bitmap_t home,
+                      hwloc_const_bitmap_t home_cpus, int warn_local, const ng_pages *sample,
+                      const char *perf)
 {
     ng_buf b = { 0 };
     char pb[2048], hb[256], sum[2048];
     double pct = sample && sample->total ? ng_pages_local_pct(sample, home) : -1;
-    ng_buf_add(&b, "{\"schema\":2,\"job\":%lu,\"step\":%lu,\"task\":%d,\"global_task\":%d,"
-               "\"host\":", ids->job, ids->step, ids->task, ids->global_task);
+    ng_buf_add(&b, "{\"schema\":%d,\"job\":%lu,\"step\":%lu,\"task\":%d,\"global_task\":%d,"
+               "\"host\":", NG_AUDIT_SCHEMA, ids->job, ids->step, ids->task, ids->global_task);
     ng_buf_json_str(&b, ids->host);
-    ng_buf_add(&b, ",\"pid\":%d,%s", ids->pid, task_json);
+    if (ids->user) {
+        ng_buf_add(&b, ",\"user\":");
+        ng_buf_json_str(&b, ids->user);
+    }
+    if (ids->uid >= 0)
+        ng_buf_add(&b, ",\"uid\":%lld", ids->uid);
+    if (ids->time >= 0)
+        ng_buf_add(&b, ",\"time\":%lld", ids->time);
+    ng_buf_add(&b, ",\"pid\":%d,%s%s", ids->pid, task_json, extra_json ? extra_json : "");
     if (sample && sample->total) {
         ng_buf_add(&b, ",\"sample\":{\"method\":\"%s\",\"age_s\":%d,\"processes\":%d,"
                    "\"cpus\":\"%s\",\"pages\":\"%s\",\"numa_maps_policy\":\"%s\",",

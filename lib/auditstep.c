@@ -12,13 +12,23 @@
 #include <unistd.h>
 #include "private/audit.h"
 #include "private/auditstep.h"
+#include "private/record.h"
 #include "private/util.h"
 
 typedef struct {
     int filled;
     char home[256], cpus[1024];   /* intended */
     char summary[1024];
-    char task_json[6144];
+    char task_json[6144];         /* without verdict and reason */
+    char verdict[16];
+    char reason[2048];            /* a JSON string literal */
+    /* After the plugin's work for the task (ng_audit_step_done). */
+    int done;
+    ng_task_outcome outcome;
+    double plugin_ms;
+    char error[1024];
+    char hugepages[512];          /* the NUMA_GPU_HUGEPAGES value */
+    int hp_released;              /* the parent gave the pages back */
 } slot;
 
 struct ng_audit_step {
@@ -26,6 +36,10 @@ struct ng_audit_step {
     char dir[1024], host[256];
     unsigned long job, step;
     int n;
+    ng_mode mode;
+    char user[64];                /* the job's, "" when not known */
+    long long uid;                /* -1 when not known */
+    int irqs;                     /* steered for the step; -1: irq=apply off */
     slot *slots;                  /* shared with the tasks */
     char skip_json[512];          /* the step is not placed: why */
     int *pid, (*perf)[2];
@@ -84,6 +98,9 @@ ng_audit_step *ng_audit_step_new(const ng_audit_conf *c, unsigned long job, unsi
     a->job = job;
     a->step = step;
     a->n = ntasks;
+    a->mode = mode;
+    a->uid = -1;
+    a->irqs = -1;
     pthread_mutex_init(&a->lock, NULL);
     a->slots = mmap(NULL, (size_t)ntasks * sizeof(slot), PROT_READ | PROT_WRITE,
                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -125,6 +142,20 @@ void ng_audit_step_forked(ng_audit_step *a, int local, int pid)
         a->perf_why[local][0] = '\0';
 }
 
+void ng_audit_step_owner(ng_audit_step *a, long long uid, const char *user)
+{
+    if (!a)
+        return;
+    a->uid = uid;
+    snprintf(a->user, sizeof(a->user), "%s", user ? user : "");
+}
+
+void ng_audit_step_irqs(ng_audit_step *a, int steered)
+{
+    if (a)
+        a->irqs = steered;
+}
+
 void ng_audit_step_fill(ng_audit_step *a, int local, const ng_plan *p, const ng_effective *eff,
                         const char *given)
 {
@@ -132,26 +163,91 @@ void ng_audit_step_fill(ng_audit_step *a, int local, const ng_plan *p, const ng_
         return;
     slot *sl = &a->slots[local];
     char *j = ng_audit_task_json(p, local, eff, given);
+    ng_buf rb = { 0 };
+    ng_buf_json_str(&rb, p->ranks[local].reason);
+    char *reason = ng_buf_take(&rb);
     /* A record is one valid JSON line or nothing of it: never cut. */
-    if (j && strlen(j) < sizeof(sl->task_json))
+    if (j && reason && strlen(j) < sizeof(sl->task_json) && strlen(reason) < sizeof(sl->reason)) {
         snprintf(sl->task_json, sizeof(sl->task_json), "%s", j);
-    else
-        snprintf(sl->task_json, sizeof(sl->task_json), "\"mode\":\"%s\",\"verdict\":\"%s\","
-                 "\"reason\":\"task record longer than %zu bytes: not kept\"",
-                 ng_mode_name(p->mode), ng_verdict_name(p->ranks[local].verdict),
-                 sizeof(sl->task_json));
+        snprintf(sl->reason, sizeof(sl->reason), "%s", reason);
+    } else {
+        snprintf(sl->task_json, sizeof(sl->task_json), "\"mode\":\"%s\"", ng_mode_name(p->mode));
+        snprintf(sl->reason, sizeof(sl->reason), "\"task record longer than %zu bytes: not "
+                 "kept\"", sizeof(sl->task_json));
+    }
     free(j);
+    free(reason);
+    snprintf(sl->verdict, sizeof(sl->verdict), "%s", ng_verdict_name(p->ranks[local].verdict));
     ng_audit_task_summary(p, local, eff, sl->summary, sizeof(sl->summary));
     ng_list_str(p->ranks[local].home, sl->home, sizeof(sl->home));
     ng_list_str(p->ranks[local].cpus, sl->cpus, sizeof(sl->cpus));
     sl->filled = 1;
 }
 
+void ng_audit_step_done(ng_audit_step *a, int local, double plugin_ms, const char *hugepages,
+                        ng_task_outcome outcome, const char *error)
+{
+    if (!a || local < 0 || local >= a->n)
+        return;
+    slot *sl = &a->slots[local];
+    sl->plugin_ms = plugin_ms;
+    sl->outcome = outcome;
+    snprintf(sl->hugepages, sizeof(sl->hugepages), "%s", hugepages ? hugepages : "");
+    snprintf(sl->error, sizeof(sl->error), "%s", error ? error : "");
+    sl->done = 1;
+}
+
+void ng_audit_step_released(ng_audit_step *a, int local, int released)
+{
+    if (a && local >= 0 && local < a->n)
+        a->slots[local].hp_released = released;
+}
+
+/* ',"hugepages":{...}' from the NUMA_GPU_HUGEPAGES value the task was given
+ * ("0:4x2048kB,1:4x2048kB": what the kernel granted per node); nothing
+ * when there is none or it does not read. */
+static void hugepages_json(ng_buf *b, const char *env, int released)
+{
+    unsigned long long total = 0, pages[NG_RECORD_MAX_HP_NODES];
+    unsigned long size = 0;
+    int nodes[NG_RECORD_MAX_HP_NODES], n = 0;
+    for (const char *p = env; *p; ) {
+        char *e;
+        unsigned long node = strtoul(p, &e, 10);
+        if (e == p || *e != ':' || node >= NG_MAX_NODES || n == NG_RECORD_MAX_HP_NODES)
+            return;
+        p = e + 1;
+        unsigned long long count = strtoull(p, &e, 10);
+        if (e == p || *e != 'x')
+            return;
+        p = e + 1;
+        unsigned long kb = strtoul(p, &e, 10);
+        if (e == p || strncmp(e, "kB", 2) || (size && kb != size) || !kb)
+            return;
+        size = kb;
+        nodes[n] = (int)node;
+        pages[n++] = count;
+        total += count;
+        p = e + 2;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return;
+    }
+    if (!n)
+        return;
+    ng_buf_add(b, ",\"hugepages\":{\"pagesize_kb\":%lu,\"pages\":%llu,\"by_node\":{", size, total);
+    for (int i = 0; i < n; i++)
+        ng_buf_add(b, "%s\"%d\":%llu", i ? "," : "", nodes[i], pages[i]);
+    ng_buf_add(b, "},\"released\":%llu}", released ? total : 0);
+}
+
 int ng_audit_step_exit(ng_audit_step *a, int local, int global, char *err, size_t errlen)
 {
     if (!a || local < 0 || local >= a->n)
         return 0;
-    ng_audit_ids ids = { a->job, a->step, local, global, a->pid[local], -1, a->host };
+    ng_audit_ids ids = { a->job, a->step, local, global, a->pid[local], -1, a->host,
+                         a->user[0] ? a->user : NULL, a->uid, (long long)time(NULL) };
     ng_pages s;
     pthread_mutex_lock(&a->lock);
     s = a->samples[local];
@@ -169,15 +265,47 @@ int ng_audit_step_exit(ng_audit_step *a, int local, int global, char *err, size_
         snprintf(perf, sizeof(perf), "unavailable: counters could not be read");
     ng_perf_close(a->perf[local]);
     slot *sl = &a->slots[local];
+    int failed = sl->done && sl->outcome != NG_TASK_OK;
+    const char *verdict = !failed ? sl->verdict
+                        : sl->outcome == NG_TASK_REFUSED ? "refused" : "unbound";
+    /* The task part: the plan's, or what the plugin could say of a task it
+     * failed before planning, or why the step is not placed. */
+    ng_buf tb = { 0 }, xb = { 0 };
+    if (sl->filled) {
+        ng_buf_add(&tb, "%s,\"verdict\":\"%s\",\"reason\":%s", sl->task_json, verdict, sl->reason);
+    } else if (failed) {
+        ng_buf_add(&tb, "\"mode\":\"%s\",\"verdict\":\"%s\",\"reason\":", ng_mode_name(a->mode),
+                   verdict);
+        ng_buf_json_str(&tb, sl->error);
+    } else {
+        ng_buf_add(&tb, "%s", a->skip_json[0] ? a->skip_json
+                   : "\"verdict\":\"skipped\",\"reason\":\"task exited before placement\"");
+    }
+    if (sl->done)
+        ng_buf_add(&xb, ",\"plugin_ms\":%.3f", sl->plugin_ms);
+    if (sl->done && sl->hugepages[0])
+        hugepages_json(&xb, sl->hugepages, sl->hp_released);
+    if (a->irqs >= 0)
+        ng_buf_add(&xb, ",\"irqs_steered\":%d", a->irqs);
+    if (sl->done && sl->error[0]) {
+        ng_buf_add(&xb, ",\"error\":");
+        ng_buf_json_str(&xb, sl->error);
+    }
+    char *task = ng_buf_take(&tb), *extra = ng_buf_take(&xb), summary[1200];
+    if (failed)
+        snprintf(summary, sizeof(summary), "%s: %.1000s", sl->outcome == NG_TASK_REFUSED
+                 ? "refused, not started" : "ran unbound", sl->error);
+    else
+        snprintf(summary, sizeof(summary), "%s", sl->filled ? sl->summary : "skipped");
     hwloc_bitmap_t home = hwloc_bitmap_alloc(), home_cpus = hwloc_bitmap_alloc();
     ng_list_parse(sl->filled ? sl->home : "", home);
     ng_list_parse(sl->filled ? sl->cpus : "", home_cpus);
-    const char *task = sl->filled ? sl->task_json : a->skip_json[0] ? a->skip_json
-                     : "\"verdict\":\"skipped\",\"reason\":\"task exited before placement\"";
-    char *rec = ng_audit_record(&ids, task, sl->filled ? sl->summary : "skipped", home,
-                                home_cpus, a->conf.warn_local, &s, perf);
+    char *rec = task ? ng_audit_record(&ids, task, extra, summary, home, home_cpus,
+                                       a->conf.warn_local, &s, perf) : NULL;
     hwloc_bitmap_free(home);
     hwloc_bitmap_free(home_cpus);
+    free(task);
+    free(extra);
     char name[64];
     snprintf(name, sizeof(name), "%lu.json", a->job);
     int rc = rec ? ng_audit_append(a->dir, name, rec, err, errlen)

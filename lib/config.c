@@ -8,6 +8,7 @@
 #include "private/assign.h"
 #include "private/audit.h"
 #include "private/config.h"
+#include "private/draw.h"
 #include "private/hugepages.h"
 #include "private/util.h"
 
@@ -23,6 +24,7 @@ void ng_config_init(ng_config *c)
     c->bind_rules = -1;
     c->audit_method = NG_METHOD_AUTO;
     c->audit_pages = 4096;
+    c->picture = -1;
     snprintf(c->state_dir, sizeof(c->state_dir), "/run/numa-gpu");
 }
 
@@ -238,6 +240,16 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
             return ng_err(err, errlen, "irq='%s' (expected off|check|apply)", v);
         return 0;
     }
+    if (!strcmp(key, "picture")) {
+        ng_draw_format f;
+        if (!strcmp(v, "off"))
+            c->picture = -1;
+        else if (ng_draw_format_parse(v, &f) == 0)
+            c->picture = (int)f;
+        else
+            return ng_err(err, errlen, "picture='%s' (expected off|" NG_DRAW_FORMAT_NAMES ")", v);
+        return 0;
+    }
     if (!strcmp(key, "nic")) {
         if (strcmp(v, "off") && strcmp(v, "export"))
             return ng_err(err, errlen, "nic='%s' (expected off|export)", v);
@@ -247,7 +259,7 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
     return ng_err(err, errlen, "unknown argument '%s' (expected default=, allowed=, "
                   "exclusive_only=, topology=, gpu_map=, gpu_order=, constrain_devices=, "
                   "gres_cores=, bind_rules=, nic=, irq=, isolated=, reserve_first_core_per=, "
-                  "audit_dir=, audit_interval=, "
+                  "audit_dir=, audit_interval=, picture=, "
                   "audit_warn_local=, audit_method=, audit_pages=, hugepages=, "
                   "hugepages_max_per_job=, hugepages_max_fraction=, hugepages_mount=, "
                   "state_dir=, sysfs_root=, procfs_root=, verbose)", arg);
@@ -257,6 +269,9 @@ int ng_config_check(const ng_config *c, char *err, size_t errlen)
 {
     if (!(c->allowed & (1u << c->default_mode)))
         return ng_err(err, errlen, "default=%s is not in allowed=", ng_mode_name(c->default_mode));
+    if (c->picture >= 0 && !c->audit_dir[0])
+        return ng_err(err, errlen, "picture=%s needs audit_dir= (the picture is written next "
+                      "to the audit records)", ng_draw_format_name((ng_draw_format)c->picture));
     return 0;
 }
 

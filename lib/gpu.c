@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "private/gpumap.h"
 #include "private/util.h"
 
 #define MAX_ENV_LEN 4096
@@ -46,6 +47,100 @@ static int map_lookup(const char *path, const char *key, char busid[NG_BUSID_LEN
     free(line);
     fclose(f);
     return found;
+}
+
+/* One "numa_node BUSID NODES" line (tokens after the key) checked against
+ * t; 0 taken, 1 a GPU t does not have, -1 wrong. */
+static int locality_line(const ng_topo *t, const char *path, int ln, char *b, char *list,
+                         char busid[NG_BUSID_LEN], hwloc_bitmap_t nodes, char *err,
+                         size_t errlen)
+{
+    char cn[256];
+    ng_accel a;
+    if (!b || !list)
+        return ng_err(err, errlen, "gpu_map %s line %d: expected '" NG_MAP_NUMA_KEY
+                      " BUSID NODES' (e.g. " NG_MAP_NUMA_KEY " 0000:4e:00.0 3)", path, ln);
+    if (ng_busid_parse(b, busid) < 0)
+        return ng_err(err, errlen, "gpu_map %s line %d: '%s' is not a PCI bus id", path, ln,
+                      b);
+    if (ng_list_parse(list, nodes) < 0 || hwloc_bitmap_iszero(nodes) ||
+        hwloc_bitmap_last(nodes) >= NG_MAX_NODES)
+        return ng_err(err, errlen, "gpu_map %s line %d: '%s' is not a list of NUMA nodes "
+                      "(e.g. 3 or 2,3)", path, ln, list);
+    /* a GPU this machine does not have: the line is another machine's */
+    if (ng_accel_lookup(t, busid, &a, NULL, 0) < 0)
+        return 1;
+    ng_accel_clear(&a);
+    if (!hwloc_bitmap_isincluded(nodes, ng_topo_cpu_nodes(t)))
+        return ng_err(err, errlen, "gpu_map %s line %d: node(s) %s of GPU %s are not NUMA "
+                      "nodes with CPUs in topology %s (those are %s)", path, ln, list, busid,
+                      ng_topo_source(t), ng_list_str(ng_topo_cpu_nodes(t), cn, sizeof(cn)));
+    return 0;
+}
+
+int ng_gpu_map_locality(ng_topo *t, const char *path, int *applied, int *skipped, char *err,
+                        size_t errlen)
+{
+    *applied = *skipped = 0;
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) : -1;
+    struct stat st;
+    FILE *f = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return ng_err(err, errlen, "gpu_map %s: %s", path ? path : "(none)",
+                      fd >= 0 ? "not a regular file" : strerror(e));
+    }
+    struct { char busid[NG_BUSID_LEN]; hwloc_bitmap_t nodes; } *v = NULL;
+    int n = 0, ln = 0, rc = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    while (rc == 0 && getline(&line, &cap, f) > 0) {
+        ln++;
+        char *save = NULL, *k = strtok_r(line, " \t\r\n", &save);
+        if (!k || strcmp(k, NG_MAP_NUMA_KEY) != 0)
+            continue;   /* comments and "ID BUSID" lines */
+        char *b = strtok_r(NULL, " \t\r\n", &save), *list = strtok_r(NULL, " \t\r\n", &save);
+        char busid[NG_BUSID_LEN] = "";
+        hwloc_bitmap_t nodes = hwloc_bitmap_alloc();
+        int r = strtok_r(NULL, " \t\r\n", &save)
+              ? ng_err(err, errlen, "gpu_map %s line %d: extra words after the node list",
+                       path, ln)
+              : locality_line(t, path, ln, b, list, busid, nodes, err, errlen);
+        for (int i = 0; r == 0 && i < n; i++)
+            if (!strcmp(v[i].busid, busid))
+                r = ng_err(err, errlen, "gpu_map %s line %d: GPU %s is listed twice", path, ln,
+                           busid);
+        if (r == 0) {
+            void *nv = realloc(v, (size_t)(n + 1) * sizeof(*v));
+            if (nv) {
+                v = nv;
+                memcpy(v[n].busid, busid, NG_BUSID_LEN);
+                v[n++].nodes = nodes;
+                continue;
+            }
+            r = ng_err(err, errlen, "out of memory");
+        }
+        hwloc_bitmap_free(nodes);
+        if (r == 1)
+            (*skipped)++;
+        else
+            rc = -1;
+    }
+    free(line);
+    fclose(f);
+    for (int i = 0; i < n; i++) {
+        if (rc == 0 && ng_topo_gpu_nodes_set(t, v[i].busid, v[i].nodes) < 0)
+            rc = ng_err(err, errlen, "out of memory");
+        hwloc_bitmap_free(v[i].nodes);
+    }
+    free(v);
+    if (rc < 0)
+        ng_topo_gpu_nodes_clear(t);   /* all or none */
+    else
+        *applied = n;
+    return rc;
 }
 
 /* NVIDIA: /proc/driver/nvidia/gpus/<busid>/information has "Device Minor:"

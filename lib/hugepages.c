@@ -431,6 +431,21 @@ char *ng_hp_status(const ng_hp_ctx *c, int *failed)
     return ng_buf_take(&b);
 }
 
+int ng_hp_reserved_bytes(const ng_hp_ctx *c, unsigned long long *bytes, char *err,
+                         size_t errlen)
+{
+    int lk = lock_state(c, err, errlen);
+    if (lk < 0)
+        return -1;
+    ledger l = { 0 };
+    int rc = ledger_load(c, &l, err, errlen);
+    for (int i = 0; rc == 0 && i < l.n; i++)   /* ledger_line bounds node and page_kb */
+        bytes[l.e[i].node] += (unsigned long long)l.e[i].added * l.e[i].page_kb * 1024;
+    free(l.e);
+    unlock_state(lk);
+    return rc;
+}
+
 /* ------------------------------------------------- per-rank reservations */
 
 int ng_hp_reserve_rank(const ng_hp_ctx *c, unsigned long job, unsigned long step, int local,

@@ -283,6 +283,18 @@ static int ledger_open(const char *dir, ledger *l, char *err, size_t errlen)
     return fd;
 }
 
+int ng_irq_steered(const ng_irq_ctx *c, int *n, char *err, size_t errlen)
+{
+    ledger l;
+    int fd = ledger_open(c->state_dir, &l, err, errlen);
+    if (fd < 0)
+        return -1;
+    *n = l.n;
+    free(l.e);
+    ng_state_unlock(fd);
+    return 0;
+}
+
 /* Write list to /proc/irq/N/smp_affinity_list. */
 static int write_affinity(const char *procfs, int irq, const char *list, char *err,
                           size_t errlen)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "private/gpumap.h"
 #include "private/util.h"
 #include "private/xmlcheck.h"
 
@@ -18,6 +19,15 @@ struct ng_topo {
                                        CPU node owns, orphans included */
     int nnodes;
     struct hwloc_distances_s *dist; /* NUMA latency matrix, may be NULL */
+    struct ng_gpu_nodes *gpu_nodes; /* measured locality from the gpu_map */
+    int ngpu_nodes;
+};
+
+/* A GPU's NUMA nodes as the admin's gpu_map says (numa-gpu calibrate
+ * measured them): it replaces what firmware told hwloc. */
+struct ng_gpu_nodes {
+    char busid[NG_BUSID_LEN];
+    hwloc_bitmap_t nodes;
 };
 
 /* hwloc 2 gives every NUMA node its parent's cpuset, so an HBM/MCDRAM/CXL
@@ -272,11 +282,45 @@ void ng_topo_free(ng_topo *t)
     hwloc_bitmap_free(t->allowed_cpus);
     hwloc_bitmap_free(t->allowed_mems);
     hwloc_bitmap_free(t->cpu_nodes);
+    ng_topo_gpu_nodes_clear(t);
     for (int i = 0; t->node_cpus && i < t->nnodes; i++)
         hwloc_bitmap_free(t->node_cpus[i]);
     free(t->node_cpus);
     hwloc_topology_destroy(t->h);
     free(t);
+}
+
+void ng_topo_gpu_nodes_clear(ng_topo *t)
+{
+    for (int i = 0; i < t->ngpu_nodes; i++)
+        hwloc_bitmap_free(t->gpu_nodes[i].nodes);
+    free(t->gpu_nodes);
+    t->gpu_nodes = NULL;
+    t->ngpu_nodes = 0;
+}
+
+int ng_topo_gpu_nodes_set(ng_topo *t, const char *busid, hwloc_const_bitmap_t nodes)
+{
+    for (int i = 0; i < t->ngpu_nodes; i++)
+        if (!strcmp(t->gpu_nodes[i].busid, busid))
+            return hwloc_bitmap_copy(t->gpu_nodes[i].nodes, nodes);
+    struct ng_gpu_nodes *v = realloc(t->gpu_nodes, (size_t)(t->ngpu_nodes + 1) * sizeof(*v));
+    if (!v)
+        return -1;
+    t->gpu_nodes = v;
+    snprintf(v[t->ngpu_nodes].busid, NG_BUSID_LEN, "%s", busid);
+    if (!(v[t->ngpu_nodes].nodes = hwloc_bitmap_dup(nodes)))
+        return -1;
+    t->ngpu_nodes++;
+    return 0;
+}
+
+hwloc_const_bitmap_t ng_topo_gpu_nodes(const ng_topo *t, const char *busid)
+{
+    for (int i = 0; i < t->ngpu_nodes; i++)
+        if (!strcmp(t->gpu_nodes[i].busid, busid))
+            return t->gpu_nodes[i].nodes;
+    return NULL;
 }
 
 hwloc_topology_t ng_topo_hwloc(const ng_topo *t) { return t->h; }

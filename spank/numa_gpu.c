@@ -13,14 +13,20 @@
  *   slurm_spank_task_init  each task, after task/affinity, before exec: plan
  *                          all local ranks (same inputs -> same plan), apply
  *                          ours, verify, export NUMA_GPU_* and OMP_*
- *   task_post_fork/exit    slurmstepd (root): with audit_dir=, the step's
+ *   task_post_fork/exit    slurmstepd (root): irq= steers the step's IRQs
+ *                          (first post_fork); with audit_dir=, the step's
  *                          audit (lib/auditstep.c) samples each task and
- *                          writes its JSON record when it exits
+ *                          writes its JSON record when it exits, after
+ *                          giving back the task's hugepages
+ *   explain + picture=     slurmstepd opens audit_dir/<job>.<step>.<node>.svg
+ *                          (root, before the tasks fork); local task 0 draws
+ *                          the node's plan onto it with lstopo (lib/draw.c)
  *   slurm_spank_job_epilog once per node per job: summary into the slurmd log
  *                          and audit_dir/<jobid>.summary
  * Never exit(), never crash slurmstepd: failures become messages; strict
  * mode fails the task, other modes let it run unbound. */
 #define _GNU_SOURCE
+#include <pwd.h>
 #include <stdint.h>
 #include <slurm/slurm.h>
 #include <slurm/spank.h>
@@ -33,6 +39,8 @@
 #include "private/assign.h"
 #include "private/auditstep.h"
 #include "private/config.h"
+#include "private/draw.h"
+#include "private/gpumap.h"
 #include "private/hints.h"
 #include "private/hugepages.h"
 #include "private/irq.h"
@@ -78,6 +86,14 @@ static struct {
     ng_plan_policy policy;
     ng_audit_step *audit;
     ng_hp_service *hp;
+    int picture_fd;                /* explain + picture=: the file task 0 draws on */
+    char picture_name[128];        /* its name in audit_dir, "" when none */
+    int picture_ready;             /* in task 0: picture_plan awaits drawing */
+    ng_plan picture_plan;
+    int irq_pending;               /* irq=check|apply: at the first task_post_fork */
+    int irqs_steered;              /* irq=apply: steered for the step; -1 */
+    char hp_env[NG_ERRLEN];        /* in a task: the hugepages it was given */
+    char task_err[NG_ERRLEN];      /* in a task: an error it runs through */
 } S;
 
 static int opt_cb(int val, const char *optarg, int remote);
@@ -279,16 +295,89 @@ static void audit_start(spank_t sp, const char *skipped)
     char host[256], err[NG_ERRLEN];
     if (!S.cfg.audit_dir[0] || spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &n) != ESPANK_SUCCESS)
         return;
-    if (spank_getenv(sp, "SLURMD_NODENAME", host, sizeof(host)) != ESPANK_SUCCESS &&
-        gethostname(host, sizeof(host) - 1) < 0)
+    /* Slurm's node name: slurmstepd exports it into its own environment
+     * (several slurmds on one host keep their names, unlike gethostname). */
+    const char *nodename = getenv("SLURMD_NODENAME");
+    if (nodename && *nodename)
+        snprintf(host, sizeof(host), "%s", nodename);
+    else if (spank_getenv(sp, "SLURMD_NODENAME", host, sizeof(host)) != ESPANK_SUCCESS &&
+             gethostname(host, sizeof(host) - 1) < 0)
         snprintf(host, sizeof(host), "?");
     host[sizeof(host) - 1] = '\0';
     ng_audit_conf c = { S.cfg.audit_dir, S.cfg.audit_interval, S.cfg.audit_warn_local,
                         S.cfg.audit_method, S.cfg.audit_pages };
     S.audit = ng_audit_step_new(&c, item_u32(sp, S_JOB_ID), item_u32(sp, S_JOB_STEPID), host,
                                 (int)n, S.mode, skipped, err, sizeof(err));
-    if (!S.audit)
+    if (!S.audit) {
         slurm_error("numa-gpu: %s", err);
+        return;
+    }
+    /* The job's user, for reports by user (slurmstepd has resolved it
+     * already: the lookup is served from the name service's cache). */
+    uid_t uid;
+    if (spank_get_item(sp, S_JOB_UID, &uid) == ESPANK_SUCCESS) {
+        struct passwd pw, *res = NULL;
+        char buf[16384];
+        ng_audit_step_owner(S.audit, (long long)uid,
+                            getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res
+                            ? pw.pw_name : NULL);
+    }
+}
+
+/* explain with picture=: root opens audit_dir/<job>.<step>.<node>.<fmt>
+ * before the tasks fork (O_NOFOLLOW, in a directory of root's only); task 0
+ * inherits the descriptor (close-on-exec) and lstopo draws onto it, so
+ * nothing running as the user ever opens a path there. */
+static void picture_open(spank_t sp)
+{
+    char host[256], err[NG_ERRLEN];
+    if (S.mode != NG_MODE_EXPLAIN || S.cfg.picture < 0 || !S.cfg.audit_dir[0])
+        return;
+    const char *nodename = getenv("SLURMD_NODENAME");
+    if (nodename && *nodename)
+        snprintf(host, sizeof(host), "%s", nodename);
+    else if (gethostname(host, sizeof(host) - 1) < 0)
+        snprintf(host, sizeof(host), "node");
+    host[sizeof(host) - 1] = '\0';
+    for (char *c = host; *c; c++)   /* a file name, whatever the node is called */
+        if (*c == '/' || *c < 0x21 || *c > 0x7e)
+            *c = '_';
+    snprintf(S.picture_name, sizeof(S.picture_name), "%lu.%lu.%.64s.%s",
+             item_u32(sp, S_JOB_ID), item_u32(sp, S_JOB_STEPID), host,
+             ng_draw_format_name((ng_draw_format)S.cfg.picture));
+    S.picture_fd = ng_draw_open_in(S.cfg.audit_dir, S.picture_name, err, sizeof(err));
+    if (S.picture_fd < 0) {
+        slurm_error("numa-gpu: %s", err);
+        S.picture_name[0] = '\0';
+    }
+}
+
+/* In task 0, after its placement is timed: lstopo draws the node's plan
+ * (5 s deadline); a failure is said and leaves the file empty, which
+ * slurmstepd removes at the step's end. */
+static void picture_draw(void)
+{
+    char err[NG_ERRLEN], title[256], msg[NG_ERRLEN + 1200];
+    char *xml = NULL;
+    size_t len = 0;
+    snprintf(title, sizeof(title), "%s: %s", ng_topo_source(S.topo), S.picture_name);
+    int rc = ng_draw_xml(S.topo, &S.picture_plan, title, &xml, &len, err, sizeof(err));
+    if (rc == 0)
+        rc = ng_draw_render(xml, len, (ng_draw_format)S.cfg.picture, S.picture_fd, 5000, err,
+                            sizeof(err));
+    free(xml);
+    if (rc < 0) {
+        if (ftruncate(S.picture_fd, 0) < 0)
+            snprintf(err + strlen(err), sizeof(err) - strlen(err), " (truncate failed)");
+        snprintf(msg, sizeof(msg), "numa-gpu explain: no picture: %s", err);
+        task_log(1, msg, NULL);
+    } else {
+        snprintf(msg, sizeof(msg), "numa-gpu explain: the picture of this node's plan is "
+                 "%s/%s", S.cfg.audit_dir, S.picture_name);
+        task_log(0, msg, NULL);
+    }
+    ng_plan_free(&S.picture_plan);
+    S.picture_ready = 0;
 }
 
 static void hp_ctx(ng_hp_ctx *c)
@@ -373,7 +462,7 @@ static void irq_ctx(ng_irq_ctx *c)
 }
 
 /* irq=check|apply: the interrupts of the step's GPUs and their nearest NICs
- * (root, before the tasks start); apply steers the remote ones to the
+ * (root, before the tasks exec); apply steers the remote ones to the
  * devices' nodes away from the step's cpus, and the job epilog restores. */
 static void step_irqs(spank_t sp)
 {
@@ -383,11 +472,15 @@ static void step_irqs(spank_t sp)
     ng_config_roots(&S.cfg, &roots);
     irq_ctx(&c);
     int apply = S.cfg.irq == NG_IRQ_APPLY;
-    if (ng_irq_step(S.topo, &roots, &c, S.gres, S.slurm.ngres, apply, item_u32(sp, S_JOB_ID),
-                    S.cpus, msg, sizeof(msg), err, sizeof(err)) < 0)
+    int rc = ng_irq_step(S.topo, &roots, &c, S.gres, S.slurm.ngres, apply,
+                         item_u32(sp, S_JOB_ID), S.cpus, msg, sizeof(msg), err, sizeof(err));
+    if (rc < 0)
         slurm_error("numa-gpu: irq: %s%s", err, apply ? "; nothing changed" : "");
     else if (msg[0])
         slurm_info("numa-gpu: irq: %s", msg);
+    /* For the audit records: how many this step steered ("steered N IRQ(s)..."). */
+    if (apply && (rc < 0 || sscanf(msg, "steered %d IRQ", &S.irqs_steered) != 1))
+        S.irqs_steered = 0;
 }
 
 /* ------------------------------------------------------ slurmstepd (root) */
@@ -412,6 +505,7 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 static int user_init(spank_t sp)
 {
     char env[16], note[NG_ERRLEN], err[NG_ERRLEN];
+    S.irqs_steered = -1;
     S.mode = ng_config_job_mode(&S.cfg, S.opt.given, S.opt.mode, S.opt.verbose,
                                 spank_getenv(sp, "NUMA_GPU", env, sizeof(env)) == ESPANK_SUCCESS
                                 ? env : NULL, &S.verbose, note, sizeof(note));
@@ -425,6 +519,11 @@ static int user_init(spank_t sp)
         slurm_info("numa-gpu: %s; discovering the live topology", err);
         S.topo = ng_topo_load(NULL, err, sizeof(err));
     }
+    /* Measured locality (numa-gpu calibrate --write-map) replaces the firmware's. */
+    int mapped, skipped;
+    if (S.topo && S.cfg.gpu_map[0] &&
+        ng_gpu_map_locality(S.topo, S.cfg.gpu_map, &mapped, &skipped, err, sizeof(err)) < 0)
+        slurm_error("numa-gpu: %s; GPU locality stays the firmware's", err);
     if (kind != STEP_DAEMON && S.topo && read_policy(err, sizeof(err)) < 0) {
         slurm_error("numa-gpu: %s", err);
         return S.mode == NG_MODE_STRICT && kind == STEP_TASKS ? -1 : 0;
@@ -456,10 +555,10 @@ static int user_init(spank_t sp)
         return S.mode == NG_MODE_STRICT ? -1 : 0;
     }
     S.kind = STEP_TASKS;
-    if (S.cfg.irq != NG_IRQ_OFF && S.slurm.ngres > 0)
-        step_irqs(sp);
+    S.irq_pending = S.cfg.irq != NG_IRQ_OFF && S.slurm.ngres > 0;
     audit_start(sp, NULL);
     hp_start(sp);
+    picture_open(sp);
     return 0;
 }
 
@@ -469,6 +568,15 @@ int slurm_spank_task_post_fork(spank_t sp, int ac, char **av)
     (void)av;
     int local = -1;
     pid_t pid = 0;
+    /* Slurm runs user_init with the job user's effective uid: /proc/irq and
+     * the IRQ ledger need root, which slurmstepd has again here (once per
+     * step; the tasks wait to exec until every post_fork has returned). */
+    if (S.irq_pending) {
+        S.irq_pending = 0;
+        step_irqs(sp);
+        if (S.irqs_steered >= 0)
+            ng_audit_step_irqs(S.audit, S.irqs_steered);
+    }
     if (S.audit && spank_get_item(sp, S_TASK_ID, &local) == ESPANK_SUCCESS &&
         spank_get_item(sp, S_TASK_PID, &pid) == ESPANK_SUCCESS)
         ng_audit_step_forked(S.audit, local, pid);
@@ -481,9 +589,24 @@ int slurm_spank_task_exit(spank_t sp, int ac, char **av)
     (void)av;
     int local = -1;
     char err[NG_ERRLEN];
-    if (S.audit && spank_get_item(sp, S_TASK_ID, &local) == ESPANK_SUCCESS &&
-        ng_audit_step_exit(S.audit, local, (int)item_u32(sp, S_TASK_GLOBAL_ID), err,
-                           sizeof(err)) < 0)
+    if ((!S.audit && !S.hp) || spank_get_item(sp, S_TASK_ID, &local) != ESPANK_SUCCESS)
+        return 0;
+    /* slurmstepd (root): the task's hugepages go back as soon as it is gone
+     * (the step's end gives back whatever is left), so its record says so. */
+    if (S.hp) {
+        ng_hp_ctx c;
+        int n = 0;
+        hp_ctx(&c);
+        /* Released: none of its pages left in the ledger (n is 0 when another
+         * release, e.g. of an owner found dead, got there first). */
+        if (ng_hp_release(&c, item_u32(sp, S_JOB_ID), (long)item_u32(sp, S_JOB_STEPID), local,
+                          &n, err, sizeof(err)) < 0)
+            slurm_error("numa-gpu: %s", err);
+        else
+            ng_audit_step_released(S.audit, local, 1);
+    }
+    if (S.audit && ng_audit_step_exit(S.audit, local, (int)item_u32(sp, S_TASK_GLOBAL_ID), err,
+                                      sizeof(err)) < 0)
         slurm_error("numa-gpu: audit: %s", err);
     return 0;
 }
@@ -611,6 +734,7 @@ static int task_hugepages(spank_t sp, int self, const ng_rank_plan *rp, char *er
     if (warn[0])
         task_log(1, warn, NULL);
     spank_setenv(sp, "NUMA_GPU_HUGEPAGES", env, 1);
+    snprintf(S.hp_env, sizeof(S.hp_env), "%s", env);
     if (S.cfg.hugepages_mount[0])
         spank_setenv(sp, "NUMA_GPU_HUGETLBFS", S.cfg.hugepages_mount, 1);
     return 0;
@@ -659,6 +783,7 @@ static int place_task(spank_t sp, char *err, size_t errlen)
             char msg[NG_ERRLEN + 32];
             snprintf(msg, sizeof(msg), "numa-gpu: %s", err);
             task_log(1, msg, NULL);
+            snprintf(S.task_err, sizeof(S.task_err), "%s", err);
         }
     }
     if (S.audit) {
@@ -668,7 +793,12 @@ static int place_task(spank_t sp, char *err, size_t errlen)
         ng_audit_step_fill(S.audit, self, &plan, &eff, given);
     }
     ng_effective_clear(&eff);
-    ng_plan_free(&plan);
+    if (S.mode == NG_MODE_EXPLAIN && self == 0 && S.picture_name[0]) {
+        S.picture_plan = plan;   /* drawn once the task's time is taken */
+        S.picture_ready = 1;
+    } else {
+        ng_plan_free(&plan);
+    }
     return rc;
 }
 
@@ -687,11 +817,20 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
     if (S.kind != STEP_TASKS)
         return 0;
     struct timespec t0, t1;
+    int self = -1;
+    S.hp_env[0] = S.task_err[0] = '\0';
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = place_task(sp, err, sizeof(err));
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    slurm_debug("numa-gpu: task placed in %.3f ms",
-                (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+    if (S.picture_ready)
+        picture_draw();
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    slurm_debug("numa-gpu: task placed in %.3f ms", ms);
+    /* The audit record: the plugin's time for this task and how it ended. */
+    if (S.audit && spank_get_item(sp, S_TASK_ID, &self) == ESPANK_SUCCESS)
+        ng_audit_step_done(S.audit, self, ms, S.hp_env[0] ? S.hp_env : NULL,
+                           rc == 0 ? NG_TASK_OK : S.mode == NG_MODE_STRICT ? NG_TASK_REFUSED
+                           : NG_TASK_UNBOUND, rc == 0 ? (S.task_err[0] ? S.task_err : NULL) : err);
     if (rc == 0)
         return 0;
     char msg[NG_ERRLEN + 64];
@@ -718,6 +857,9 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
     }
     ng_hp_service_stop(S.hp);
     S.hp = NULL;
+    if (S.picture_name[0] && spank_context() == S_CTX_REMOTE)
+        ng_draw_close_in(S.cfg.audit_dir, S.picture_name, S.picture_fd);
+    S.picture_name[0] = '\0';
     free(S.gres);
     S.gres = NULL;
     ng_gres_local_cpus_free(S.gres_cpus, S.ngres_cpus);

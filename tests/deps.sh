@@ -4,12 +4,14 @@
 #   tests/deps.sh        everything make check needs
 #   tests/deps.sh fast   what make check-fast needs (build, unit, CLI suites)
 set -e
-FAST="build-essential pkg-config libhwloc-dev hwloc-nox libnuma-dev numactl libslurm-dev jq"
-PKGS="build-essential clang pkg-config libhwloc-dev hwloc-nox libnuma-dev numactl
-      libslurm-dev slurm-wlm munge openmpi-bin libopenmpi-dev mpich jq
+# hwloc (not hwloc-nox: they conflict): hwloc-info, lstopo-no-graphics and
+# the cairo lstopo that draws `explain --png`.
+FAST="build-essential pkg-config libhwloc-dev hwloc libnuma-dev numactl libslurm-dev jq
+      groff man-db python3"
+PKGS="$FAST clang slurm-wlm munge openmpi-bin libopenmpi-dev mpich
       qemu-system-x86 linux-image-amd64 busybox-static cpio xz-utils
       libmunge-dev libdbus-1-dev libjson-c-dev libyaml-dev cppcheck clang-tidy
-      debhelper lintian rpm rpm2cpio rpmlint"
+      debhelper lintian rpm rpm2cpio rpmlint prometheus-node-exporter prometheus curl"
 [ "${1:-}" = fast ] && PKGS=$FAST
 missing=""
 for p in $PKGS; do

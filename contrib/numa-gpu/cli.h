@@ -78,7 +78,10 @@ int cmd_hints(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_hugepages(int argc, char **argv);
 int cmd_save_topology(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_gres_conf(int argc, char **argv);
 int cmd_irq(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
+#include "private/gpumap.h"
 
 int cli_usage_error(const char *fmt, ...)
 {
@@ -104,7 +105,8 @@ int plan_opt(plan_opts *o, int c, const char *arg)
         errno = 0;
         if (stat(arg, &sb) < 0 || !S_ISREG(sb.st_mode) || access(arg, R_OK) < 0) {
             fprintf(stderr, "numa-gpu: --gpu-map '%s': %s (expected a readable file of "
-                    "'ID BUSID' lines)\n", arg, errno ? strerror(errno) : "not a regular file");
+                    "'ID BUSID' and 'numa_node BUSID NODES' lines)\n", arg,
+                    errno ? strerror(errno) : "not a regular file");
             return 2;
         }
         o->roots.gpu_map = arg;
@@ -242,7 +244,15 @@ int cli_plan(const char *cmd, const plan_opts *o, step_source src, int local_ran
         return 1;
     }
     *tp = cli_load_topo(o->topology);
-    if (*tp && (rc = build_step(cmd, o, src, local_rank, *tp, st)) == 0) {
+    int mapped = 0, skipped = 0;
+    if (*tp && o->roots.gpu_map &&
+        ng_gpu_map_locality(*tp, o->roots.gpu_map, &mapped, &skipped, err, sizeof(err)) < 0) {
+        fprintf(stderr, "numa-gpu: %s\n", err);
+        rc = 2;
+    } else if (*tp && (rc = build_step(cmd, o, src, local_rank, *tp, st)) == 0) {
+        if (mapped)
+            fprintf(stderr, "numa-gpu: note: the locality of %d GPU(s) comes from gpu_map %s "
+                    "(measured), not from the firmware\n", mapped, o->roots.gpu_map);
         char warn[NG_ERRLEN];
         rc = ng_step_plan(*tp, st, cpus, mems, o->mode, o->mem, &pol, p, warn, sizeof(warn),
                           err, sizeof(err)) < 0 ? 2 : 0;

@@ -13,7 +13,7 @@ static const cli_command commands[] = {
       "                 [--mode prefer|strict|interleave] [--mem local|interleave|tiered|hbm]\n"
       "                 [--cpus LIST] [--mems LIST] [--json]\n" },
     { "explain", cmd_explain,
-      "numa-gpu explain (the options of plan, without --json) [--k8s]\n" },
+      "numa-gpu explain (the options of plan, without --json) [--k8s] [--svg FILE] [--png FILE]\n" },
     { "exec", cmd_exec,
       "numa-gpu exec    [--mode M] [--gpus SPEC | GPU env] [--local-rank N] [--ntasks N]\n"
       "                 [--topology F] [--procfs-root D] [--sysfs-root D] [--nic export|off] [--verbose]\n"
@@ -34,10 +34,20 @@ static const cli_command commands[] = {
       "numa-gpu irq     [--check | --apply [--avoid-cpus LIST] | --restore] [--job J]\n"
       "                 [--gpus IDS] [--nics NAMES|none] [--topology F] [--procfs-root D]\n"
       "                 [--sysfs-root D] [--state-dir D]\n" },
+    { "report", cmd_report,
+      "numa-gpu report  [--job IDS] [--user NAMES] [--node NAMES] [--since 7d|DATE] [--top N]\n"
+      "                 [--json] AUDIT_DIR|FILE...\n" },
+    { "metrics", cmd_metrics,
+      "numa-gpu metrics [--job J]... [--audit-dir D] [--state-dir D] [--host NAME]\n"
+      "                 [--textfile-dir D | --output FILE.prom|-]\n" },
     { "save-topology", cmd_save_topology,
       "numa-gpu save-topology [--from XML] FILE\n" },
     { "gres-conf", cmd_gres_conf,
       "numa-gpu gres-conf [--topology F] [--per-package]\n" },
+    { "calibrate", cmd_calibrate,
+      "numa-gpu calibrate [--topology F] [--size BYTES] [--repeat N] [--nodes LIST] [--gpus LIST]\n"
+      "                   [--tolerance PCT] [--json] [--write-map FILE]\n"
+      "numa-gpu calibrate --list | --here [--gpus LIST] [--size BYTES] [--repeat N] [--json]\n" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -48,7 +58,8 @@ static const char common_help[] =
 "Plan options (plan, explain, exec, hints):\n"
 "  --topology F      hwloc XML (default: $NUMA_GPU_TOPOLOGY, else live discovery)\n"
 "  --procfs-root D   --sysfs-root D   roots for GPU id resolution (default /proc, /sys)\n"
-"  --gpu-map F       admin map file: 'ID BUSID' per line\n"
+"  --gpu-map F       admin map file: 'ID BUSID' lines, and 'numa_node BUSID NODES' lines\n"
+"                    (numa-gpu calibrate --write-map) that replace the firmware's locality\n"
 "  --gpu-order pci   index N = N-th accelerator in PCI order when nothing names it\n"
 "  --cpus LIST --mems LIST   allowed cpus/memory nodes (default: the topology's)\n"
 "  --isolated use|avoid      the kernel's isolated cpus (isolcpus=): avoided by default\n"

@@ -63,8 +63,9 @@ int ng_perf_open(int pid, int fds[2], char *why, size_t len);
 int ng_perf_read(int fds[2], unsigned long long *accesses, unsigned long long *misses);
 void ng_perf_close(int fds[2]);
 
-/* The task part of an audit record: mode, gpus, intended, effective,
- * verdict, reason (JSON members without braces, malloc'ed). */
+/* The task part of an audit record: mode, gpu_source, gpus, intended,
+ * effective, nics (JSON members without braces, malloc'ed); the caller
+ * adds the verdict and reason. */
 char *ng_audit_task_json(const ng_plan *p, int self, const ng_effective *eff,
                          const char *gpu_source);
 /* "gpu 0000:5f:00.0 node 1: cpus 8-15 (node 1), mem bind 1 [local]" from
@@ -75,11 +76,14 @@ typedef struct {
     unsigned long job, step;
     int task, global_task, pid, sample_age;
     const char *host;
+    const char *user;         /* the job's user name; NULL: not known */
+    long long uid, time;      /* -1: not known; time: s since the epoch */
 } ng_audit_ids;
-/* One complete record line (JSON + '\n'): ids, the task part, the last
- * numa_maps sample with the % of pages on home, perf result or reason, and a
- * one-line human summary (summary = "gpu ... node N: cpus ..., mem ..."). */
-char *ng_audit_record(const ng_audit_ids *ids, const char *task_json,
+/* One complete record line (JSON + '\n', schema NG_AUDIT_SCHEMA): ids, the
+ * task part, extra members (",\"plugin_ms\":..." or NULL), the last sample
+ * with the % of pages on home, perf result or reason, and a one-line human
+ * summary (summary = "gpu ... node N: cpus ..., mem ..."). */
+char *ng_audit_record(const ng_audit_ids *ids, const char *task_json, const char *extra_json,
                       const char *summary, hwloc_const_bitmap_t home,
                       hwloc_const_bitmap_t home_cpus, int warn_local,
                       const ng_pages *sample, const char *perf);

@@ -27,10 +27,25 @@ ng_audit_step *ng_audit_step_new(const ng_audit_conf *c, unsigned long job, unsi
                                  const char *skipped, char *err, size_t errlen);
 /* The parent saw task local start as pid (perf counters open here). */
 void ng_audit_step_forked(ng_audit_step *a, int local, int pid);
+/* Before the tasks fork: the job's user (uid -1, user NULL: not known),
+ * and the IRQs steered for the step (irq=apply; not called: no field). */
+void ng_audit_step_owner(ng_audit_step *a, long long uid, const char *user);
+void ng_audit_step_irqs(ng_audit_step *a, int steered);
 /* In the task: what it was meant to get (p's row local) and got (eff);
  * given names the GPU variable it had ("CUDA_VISIBLE_DEVICES=1"). */
 void ng_audit_step_fill(ng_audit_step *a, int local, const ng_plan *p, const ng_effective *eff,
                         const char *given);
+/* What the plugin did for a task. refused: strict, the task does not start;
+ * unbound: it runs without numa-gpu's binding. An error with NG_TASK_OK is
+ * one the task runs through bound (a prefer-mode hugepage shortfall). */
+typedef enum { NG_TASK_OK = 0, NG_TASK_REFUSED, NG_TASK_UNBOUND } ng_task_outcome;
+/* In the task, after the plugin's work: its wall time in ms, the hugepages
+ * it was given (the NUMA_GPU_HUGEPAGES value, or NULL) and the outcome with
+ * the error (NULL when none). */
+void ng_audit_step_done(ng_audit_step *a, int local, double plugin_ms, const char *hugepages,
+                        ng_task_outcome outcome, const char *error);
+/* In the parent at the task's exit: its hugepages were given back. */
+void ng_audit_step_released(ng_audit_step *a, int local, int released);
 /* The task exited: append its record to DIR/<jobid>.json. */
 int ng_audit_step_exit(ng_audit_step *a, int local, int global, char *err, size_t errlen);
 /* Stop sampling, free everything. NULL is fine. */

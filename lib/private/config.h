@@ -32,6 +32,9 @@ typedef struct {
     int use_isolated;         /* isolated=use (default avoid) */
     int reserve_first_core;   /* reserve_first_core_per=: ng_reserve */
     int irq;                  /* irq=off|check|apply: NG_IRQ_* */
+    int picture;              /* picture=off|svg|png: in explain mode the
+                                 node's plan drawn into audit_dir (an
+                                 ng_draw_format), -1 off (default) */
 } ng_config;
 
 #define NG_IRQ_OFF 0

@@ -40,6 +40,10 @@ int ng_hp_release(const ng_hp_ctx *c, unsigned long job, long step, int task,
 /* Human listing of the ledger; *failed = 1 when it could not be read
  * (corrupt, unsafe, unlockable): the text then says why. */
 char *ng_hp_status(const ng_hp_ctx *c, int *failed);
+/* Bytes the ledger holds reserved now, added into bytes[node] (an array of
+ * NG_MAX_NODES), read under the ledger lock (metrics). */
+int ng_hp_reserved_bytes(const ng_hp_ctx *c, unsigned long long *bytes, char *err,
+                         size_t errlen);
 unsigned long long ng_proc_start_time(const char *procfs, int pid);
 
 /* Reserve task local's share of bytes on nodes (split evenly, rounded up

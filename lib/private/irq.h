@@ -57,5 +57,8 @@ int ng_irq_step(const ng_topo *t, const ng_roots *r, const ng_irq_ctx *c, const 
  * (note), ones that cannot be written stay in the ledger (-1). */
 int ng_irq_restore(const ng_irq_ctx *c, unsigned long job, int *restored, char *note,
                    size_t notelen, char *err, size_t errlen);
+/* How many IRQs the ledger says are steered now (every job), read under
+ * its lock (metrics). */
+int ng_irq_steered(const ng_irq_ctx *c, int *n, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 #!/bin/bash
 # make bench: launch overhead, topology load, planner scaling, placement
-# quality and real-kernel memory locality, measured side by side in one run.
+# quality, real-kernel memory locality, the audit's cost and the report over a
+# million records, measured side by side in one run.
 # Writes tests/bench/results/latest.md and latest.json and prints the summary.
 set -u
 cd "$(dirname "$0")/../.."
@@ -169,6 +170,49 @@ stall_sampled=$(awk -F'\t' '$3 == "sampled" && $4 > m {m = $4} END {printf "%.2f
 stall_cgroup=$(awk -F'\t' '$3 == "cgroup" && $4 > m {m = $4} END {printf "%.2f", m / 1000}' "$W/stall.tsv")
 cpu_sampled=$(awk -F'\t' '$3 == "sampled" && $5 > m {m = $5} END {printf "%.2f", m}' "$W/stall.tsv")
 
+# ---------------------------------------------------------------- 7. report over a million records
+say ""
+say "## 7. \`numa-gpu report\` over a million audit records"
+say ""
+NREC=${BENCH_RECORDS:-1000000}
+# Records shaped like the lab's real ones (every kind of task), 1000 per job
+# file as in a shared audit_dir; read from the page cache on both sides.
+sh tests/bench/gen-records.sh "$NREC" "$W/records"
+rec_mb=$(du -sm "$W/records" | cut -f1)
+cat "$W"/records/*.json > /dev/null
+: > "$W/rep-cat"; : > "$W/rep-json"; : > "$W/rep-table"; : > "$W/rep-filter"
+for i in 1 2 3; do
+    s=$(date +%s%N); cat "$W"/records/*.json > /dev/null; e=$(date +%s%N)
+    echo $(( (e - s) / 1000 )) >> "$W/rep-cat"
+    s=$(date +%s%N); "$B/numa-gpu" report --json "$W/records" > "$W/rep.json"; e=$(date +%s%N)
+    echo $(( (e - s) / 1000 )) >> "$W/rep-json"
+    s=$(date +%s%N); "$B/numa-gpu" report "$W/records" > /dev/null; e=$(date +%s%N)
+    echo $(( (e - s) / 1000 )) >> "$W/rep-table"
+    s=$(date +%s%N); "$B/numa-gpu" report --json --user user7 --node 'gpu1*' --since 2025-01-01Z \
+        "$W/records" > /dev/null; e=$(date +%s%N)
+    echo $(( (e - s) / 1000 )) >> "$W/rep-filter"
+done
+rep_used=$(head -1 "$W/rep.json" | sed -n 's/.*"used":\([0-9]*\).*/\1/p')
+read -r rep_cat _ < <(stats "$W/rep-cat")
+read -r rep_json _ < <(stats "$W/rep-json")
+read -r rep_table _ < <(stats "$W/rep-table")
+read -r rep_filter _ < <(stats "$W/rep-filter")
+say "$NREC records, $rec_mb MB in $(ls "$W/records" | wc -l) files; median of 3 runs; $rep_used records counted by the report."
+say ""
+say "| run | median s | records/s | MB/s | time / cat's |"
+say "|---|---|---|---|---|"
+for r in "cat > /dev/null:$rep_cat" "report --json:$rep_json" "report (tables):$rep_table" \
+         "report --json --user --node --since:$rep_filter"; do
+    say "$(awk -v n="${r%%:*}" -v us="${r##*:}" -v c="$rep_cat" -v k="$NREC" -v mb="$rec_mb" \
+        'BEGIN {printf "| %s | %.2f | %.0f | %.0f | %.1f |", n, us / 1e6, k / (us / 1e6), mb / (us / 1e6), us / c}')"
+done
+rep_s=$(awk -v us="$rep_json" 'BEGIN {printf "%.2f", us / 1e6}')
+rep_rate=$(awk -v us="$rep_json" -v k="$NREC" 'BEGIN {printf "%.0f", k / (us / 1e6)}')
+rep_ratio=$(awk -v us="$rep_json" -v c="$rep_cat" 'BEGIN {printf "%.1f", us / c}')
+say ""
+say "Goal: a million records in seconds."
+rm -rf "$W/records"
+
 # ---------------------------------------------------------------- summary
 total=$((SECONDS - t_start))
 cat > "$json" <<EOF
@@ -180,6 +224,7 @@ cat > "$json" <<EOF
  "vm":{"status":"$vm_note","remote_pct_baseline":${vm_base:-null},"local_pct_numa_gpu":${vm_with:-null}},
  "audit_worst_stall_ms":{"numa_maps":${stall_walk:-null},"sampled":${stall_sampled:-null},"cgroup":${stall_cgroup:-null}},
  "audit_sampled_cpu_ms_per_sample":${cpu_sampled:-null},
+ "report":{"records":$NREC,"mb":$rec_mb,"counted":${rep_used:-null},"seconds":$rep_s,"records_per_s":$rep_rate,"ratio_to_cat":$rep_ratio},
  "total_s":$total}
 EOF
 cp "$md" "$R/latest.md"
@@ -196,4 +241,5 @@ printf '%-46s %s\n' "time in plugin per task, median / p90 (ms)" "${pm:-n/a} / $
 printf '%-46s %s\n' "remote pages, without / with (QEMU)" "${vm_base:-n/a}% / $(awk -v l="${vm_with:-100}" 'BEGIN {printf "%.1f", 100 - l}')%"
 printf '%-46s %s\n' "audit worst stall: walk / sampled / cgroup (ms)" "$stall_walk / $stall_sampled / $stall_cgroup"
 printf '%-46s %s\n' "audit sampled CPU per sample (ms), worst" "$cpu_sampled"
+printf '%-46s %s\n' "report: $NREC records (s, records/s)" "$rep_s, $rep_rate"
 printf '%-46s %s\n' "benchmark time (s)" "$total"

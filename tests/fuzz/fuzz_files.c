@@ -1,4 +1,5 @@
-/* Files a task or an admin can plant: the GPU map, NVIDIA "information"
+/* Files a task or an admin can plant: the GPU map (ids and calibrate's
+ * numa_node lines), NVIDIA "information"
  * files (fake procfs), the hugepage ledger, the audit job file. First byte
  * picks; the rest is the file's text. */
 #define _GNU_SOURCE
@@ -8,6 +9,7 @@
 #include "fuzz.h"
 #include "numagpu.h"
 #include "private/audit.h"
+#include "private/gpumap.h"
 #include "private/hugepages.h"
 static char dir[64];
 static void put(const char *rel, const uint8_t *d, size_t n)
@@ -43,11 +45,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
     snprintf(p, sizeof(p), "%s/map", dir);
     ng_roots r = { procfs, dir, p, 0, 0 };
     switch (d[0] % 4) {
-    case 0:
+    case 0: {
         put("map", d + 1, n - 1);
         ng_gpu_resolve(t, &r, NG_IDX_GRES, "0", b, err, sizeof(err));
         ng_gpu_resolve(t, &r, NG_IDX_CUDA, "GPU-1", b, err, sizeof(err));
+        /* its numa_node lines: all or none, only CPU nodes of this machine */
+        int applied, skipped;
+        ng_accel a;
+        int rc = ng_gpu_map_locality(t, p, &applied, &skipped, err, sizeof(err));
+        FZ_ASSERT(rc == 0 || !ng_topo_gpu_nodes(t, "0000:04:00.0"));
+        if (rc == 0 && ng_accel_lookup(t, "0000:04:00.0", &a, err, sizeof(err)) == 0) {
+            FZ_ASSERT(a.locality == NG_LOC_KNOWN &&
+                      hwloc_bitmap_isincluded(a.nodes, ng_topo_cpu_nodes(t)));
+            ng_accel_clear(&a);
+        }
+        ng_topo_gpu_nodes_clear(t);
         break;
+    }
     case 1:
         put("proc/driver/nvidia/gpus/0000:04:00.0/information", d + 1, n - 1);
         r.gpu_map = NULL;
