@@ -120,7 +120,7 @@ FUZZ_SECONDS ?= 60
 .SECONDARY: $(ASAN_OBJ) $(FUZZ_OBJ)
 .PHONY: all deps check check-fast demo bench clean install unit unit-asan check-numa \
         check-headers check-site fuzz fuzz-replay lint uninstall deb install-files golden \
-        dist slurm-info check-gpu
+        dist slurm-info print-lib-src check-gpu
 
 all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu $(B)/numa-gpu-mpirun \
      $(B)/fault-shim.so \
@@ -268,6 +268,10 @@ check-fast:
 
 # The plugin compiles with -Werror against every Slurm release's SPANK headers
 # (tests/slurm-headers, and ../shared/vendor/slurm-headers when present).
+# The library's sources, for scripts (tests/check-headers.sh): one list.
+print-lib-src:
+	@echo $(LIB_SRC)
+
 check-headers: $(LIB_OBJ)
 	@bash tests/check-headers.sh
 

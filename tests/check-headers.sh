@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 source tests/harness.sh
 ng_suite headers
 CC=${CC:-gcc}
-LIB_OBJ=$(sed -n 's/^LIB_SRC  = //p' Makefile | tr ' ' '\n' | sed -n 's:^lib/\(.*\)\.c$:build/lib/\1.o:p')
+LIB_OBJ=$(make --no-print-directory -s print-lib-src | tr ' ' '\n' | sed -n 's:^lib/\(.*\)\.c$:build/lib/\1.o:p')
 missing=""
 for o in $LIB_OBJ; do [ -f "$o" ] || missing="$missing $o"; done
 ng_nonempty "library-objects (LIB_SRC of the Makefile)" "$(echo $LIB_OBJ | wc -w)" || ng_end
