@@ -1,7 +1,7 @@
 # numa-gpu: libnumagpu, the numa-gpu CLI and the SPANK plugin numa_gpu.so.
 #   make          build everything
 #   make check    install deps (apt-get, as root), build, run every test
-#   make check-fast  no root, about 1.5 minutes: unit (plain, ASan), golden
+#   make check-fast  no root, about 2.5 minutes: unit (plain, ASan), golden
 #                 plans, CLI suites (plain, ASan), the harness self-test
 #   make demo     install deps, build, run a local Slurm cluster and show it
 #   make bench    benchmarks (ratios measured side by side)

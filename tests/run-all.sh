@@ -2,8 +2,7 @@
 # Run the test suites and count their cases.
 #   tests/run-all.sh all     every suite (make check; Slurm and QEMU need root)
 #   tests/run-all.sh fast    unit, unit under ASan, golden plans, CLI suites
-#                            and the harness self-test (make check-fast), two
-#                            at a time (NG_JOBS=N)
+#                            and the harness self-test (make check-fast)
 # NG_SUITES=FILE replaces the table below (lines "id|seconds|command"; the
 # harness self-test, tests/harness/test_run_all.sh, uses it).
 #
@@ -52,20 +51,19 @@ suite_fail() {   # id why: a FAIL of the suite itself
     echo "FAIL suite:$1: $2" | tee -a "$log"
 }
 
-# start_suite ID LIMIT CMD: run it in the background, in its own process
-# group (timeout's), stdin closed, output to its own file (a daemon left
-# holding it cannot hold the run up the way a pipe would).
-start_suite() {
-    local id=$1 limit=$2 cmd=$3 out=$work/$n.out
+run_suite() {
+    local id=$1 limit=$2 cmd=$3 out=$work/suite.out t0=$SECONDS
+    echo "== $id"
+    : >"$out"
+    # Its own process group (timeout's), stdin closed; output to a file so a
+    # daemon left holding it cannot hold the run up the way a pipe would.
     NG_SUITE_ID=$id timeout -k 30 "$limit" bash -c "$cmd" >"$out" 2>&1 </dev/null &
-    S_ID[$!]=$id S_LIMIT[$!]=$limit S_OUT[$!]=$out S_T0[$!]=$SECONDS
-    LAST=$!
-}
-
-# finish_suite PID RC: its lines into the log, and its verdict.
-finish_suite() {
-    local pid=$1 rc=$2 id=${S_ID[$1]} limit=${S_LIMIT[$1]} out=${S_OUT[$1]} t0=${S_T0[$1]} why
+    local pid=$!
+    tail -s 0.2 -n +1 -f --pid=$pid "$out" 2>/dev/null | grep --line-buffered -E '^(PASS|FAIL|SKIP) '
+    wait "$pid"
+    local rc=$?
     cat "$out" >>"$log"
+    local why
     # 124: timeout's TERM worked; 137: its KILL 30 s later (or a kill -9)
     if [ "$rc" -eq 124 ] || { [ "$rc" -eq 137 ] && [ $((SECONDS - t0)) -ge "$limit" ]; }; then
         why="timed out after $limit s (killed); last output: $(grep -vE '^(PASS|SKIP) ' "$out" |
@@ -77,22 +75,6 @@ finish_suite() {
     echo "   ($id: $((SECONDS - t0)) s)"
 }
 
-declare -A S_ID S_LIMIT S_OUT S_T0
-# fast runs two suites at a time (no lab, no guest: nothing they share);
-# all runs one at a time, its lines shown as they come.
-jobs=${NG_JOBS:-1}
-[ "$which" = fast ] && [ -z "${NG_SUITES:-}" ] && jobs=${NG_JOBS:-2}
-running=0
-reap_one() {
-    local done rc
-    wait -n -p done
-    rc=$?
-    echo "== ${S_ID[$done]}"
-    grep -E '^(PASS|FAIL|SKIP) ' "${S_OUT[$done]}"
-    finish_suite "$done" "$rc"
-    running=$((running - 1))
-}
-
 if [ -n "${NG_SUITES:-}" ]; then
     list=$(cat "$NG_SUITES")
 else
@@ -102,19 +84,8 @@ n=0
 while IFS='|' read -r id limit cmd; do
     [ -n "$id" ] || continue
     n=$((n + 1))
-    if [ "$jobs" -gt 1 ]; then
-        while [ "$running" -ge "$jobs" ]; do reap_one; done
-        start_suite "$id" "$limit" "$cmd"
-        running=$((running + 1))
-    else
-        echo "== $id"
-        start_suite "$id" "$limit" "$cmd"
-        tail -s 0.2 -n +1 -f --pid="$LAST" "${S_OUT[$LAST]}" 2>/dev/null | grep --line-buffered -E '^(PASS|FAIL|SKIP) '
-        wait "$LAST"
-        finish_suite "$LAST" $?
-    fi
+    run_suite "$id" "$limit" "$cmd"
 done <<<"$list"
-while [ "$running" -gt 0 ]; do reap_one; done
 
 pass=$(grep -c '^PASS ' "$log")
 fail=$(grep -c '^FAIL ' "$log")

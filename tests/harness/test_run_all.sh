@@ -66,13 +66,6 @@ printf 'good|20|bash %s\nkilled|20|bash %s\nfailing|20|bash %s\nhangs|2|bash %s\
     grep -q "^FAIL failing/one: broken" "$T/out" && ! grep -q "^FAIL suite:good" "$T/out" &&
     tail -1 "$T/out" | grep -qx "3 passed, 3 failed, 1 skipped" &&
     pass mixed-run-counts-and-names || fail mixed-run-counts-and-names "$(grep -E '^FAIL|passed' "$T/out" | tr '\n' ' ')"
-# The same, two suites at a time (make check-fast): same counts, same names.
-printf 'good|20|bash %s\nkilled|20|bash %s\nfailing|20|bash %s\nhangs|2|bash %s\n' \
-    "$T/good.sh" "$T/killed.sh" "$T/failing.sh" "$T/hangs.sh" | NG_JOBS=2 run
-[ "$(cat "$T/rc")" != 0 ] && grep -q "^FAIL suite:killed:" "$T/out" && grep -q "^FAIL suite:hangs: timed out" "$T/out" &&
-    grep -q "^FAIL failing/one: broken" "$T/out" && ! grep -q "^FAIL suite:good" "$T/out" &&
-    [ "$(grep -c '^== ' "$T/out")" = 4 ] && tail -1 "$T/out" | grep -qx "3 passed, 3 failed, 1 skipped" &&
-    pass parallel-run-counts-and-names || fail parallel-run-counts-and-names "$(grep -E '^FAIL|passed' "$T/out" | tr '\n' ' ')"
 printf '' | run
 [ "$(cat "$T/rc")" != 0 ] && pass nothing-ran-fails || fail nothing-ran-fails "rc=$(cat "$T/rc")"
 ng_end
