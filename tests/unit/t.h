@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "numagpu.h"
 
 static int t_failed_cases, t_case_failed;
 static char t_case[256];
@@ -76,6 +77,18 @@ static const char *t_corpus(void)
 {
     const char *d = getenv("NUMA_GPU_CORPUS");
     return d && *d ? d : "tests/topologies";
+}
+/* A corpus topology by file name; NULL (the reason on stderr) when it does
+ * not load. */
+static ng_topo *t_load_corpus(const char *name) __attribute__((unused));
+static ng_topo *t_load_corpus(const char *name)
+{
+    char xml[4096], err[NG_ERRLEN];
+    snprintf(xml, sizeof(xml), "%s/%s", t_corpus(), name);
+    ng_topo *t = ng_topo_load(xml, err, sizeof(err));
+    if (!t)
+        fprintf(stderr, "%s\n", err);
+    return t;
 }
 /* Call fn(path, file name) for every .xml of the corpus; -1 (after a SKIP
  * line) when the corpus is not there. */

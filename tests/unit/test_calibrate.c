@@ -19,15 +19,6 @@
 #define UV2000 "sgi-uv2000-restricted-2gpu-empty-locality.xml"
 #define PASCAL "llnl-pascal-2s-bdw-2xp100-pcie.xml"
 
-static ng_topo *load(const char *name)
-{
-    char xml[4096], err[NG_ERRLEN];
-    snprintf(xml, sizeof(xml), "%s/%s", t_corpus(), name);
-    ng_topo *t = ng_topo_load(xml, err, sizeof(err));
-    if (!t)
-        fprintf(stderr, "%s\n", err);
-    return t;
-}
 
 /* A result of ngpus GPUs x nrows nodes; score[g][r] GB/s in both
  * directions (0: the node was not measured). */
@@ -90,7 +81,7 @@ static void expect(const ng_topo *t, const ng_cal_result *r, int g, ng_cal_verdi
 static void test_verdicts(void)
 {
     ng_cal_result r;
-    ng_topo *t = load(UV2000);
+    ng_topo *t = t_load_corpus(UV2000);
     t_begin("calibrate/uv2000-firmware-wrong-for-one-gpu");
     if (t) {
         /* firmware: 0002:01:00.0 on node 4, 0004:01:00.0 on node 7 */
@@ -116,7 +107,7 @@ static void test_verdicts(void)
     t_end();
     ng_topo_free(t);
 
-    t = load(JUROPA);
+    t = t_load_corpus(JUROPA);
     t_begin("calibrate/juropa-no-locality-filled");
     if (t) {
         static const char *const bus[] = { "0000:01:00.0", "0000:82:00.0", "0000:99:00.0" };
@@ -151,7 +142,7 @@ static void test_verdicts(void)
     t_end();
     ng_topo_free(t);
 
-    t = load(XE8640);
+    t = t_load_corpus(XE8640);
     t_begin("calibrate/snc4-tied-sub-nodes-keep-the-firmware-node");
     if (t) {
         /* 0000:4e:00.0 is on node 3; nodes 2 and 3 (one socket) measure the same */
@@ -171,7 +162,7 @@ static void test_map_round_trip(void)
     ng_cal_result r;
     char err[NG_ERRLEN], path[] = "/tmp/numa-gpu-calmap.XXXXXX";
     int fd = mkstemp(path);
-    ng_topo *t = load(UV2000), *t2 = load(UV2000);
+    ng_topo *t = t_load_corpus(UV2000), *t2 = t_load_corpus(UV2000);
     t_begin("calibrate/map-written-read-back-moves-the-gpu");
     if (t && t2 && fd >= 0) {
         static const char *const bus[] = { "0002:01:00.0", "0004:01:00.0" };
@@ -226,7 +217,7 @@ static int try_map(const char *text, int *applied, int *skipped, char *err, size
 {
     char path[] = "/tmp/numa-gpu-calmap.XXXXXX";
     int fd = mkstemp(path);
-    ng_topo *t = load(UV2000);
+    ng_topo *t = t_load_corpus(UV2000);
     if (fd < 0 || !t || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
         ng_topo_free(t);
         return -2;
@@ -272,7 +263,7 @@ static void test_map_errors(void)
           rc, applied, skipped, err);
     t_end();
     t_begin("calibrate/map-missing-file-named");
-    ng_topo *t = load(UV2000);
+    ng_topo *t = t_load_corpus(UV2000);
     rc = t ? ng_gpu_map_locality(t, "/nonexistent/map", &applied, &skipped, err, sizeof(err))
            : -1;
     CHECK(rc == -1 && strstr(err, "/nonexistent/map") && strstr(err, "No such file"), "%s", err);

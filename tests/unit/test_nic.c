@@ -10,15 +10,6 @@
 #include "numagpu.h"
 #include "private/step.h"
 
-static ng_topo *load(const char *name)
-{
-    char xml[4096], err[NG_ERRLEN];
-    snprintf(xml, sizeof(xml), "%s/%s", t_corpus(), name);
-    ng_topo *t = ng_topo_load(xml, err, sizeof(err));
-    if (!t)
-        fprintf(stderr, "%s\n", err);
-    return t;
-}
 
 /* The NICs of the GPU at busid (or of the GPU-less rank on node): names
  * joined, and the nearness of the first. */
@@ -56,7 +47,7 @@ static void corpus(void)
 {
     char got[256];
     ng_nearness d = NG_NEAR_FAR;
-    ng_topo *t = load("dell-xe8640-2s-xeon8480-snc4-4xh100.xml");
+    ng_topo *t = t_load_corpus("dell-xe8640-2s-xeon8480-snc4-4xh100.xml");
     t_begin("nic/list-kinds-ports-links");
     ng_nic *v;
     int n = 0, rdma = 0, eth = 0;
@@ -89,7 +80,7 @@ static void corpus(void)
     t_end();
     ng_topo_free(t);
 
-    t = load("llnl-tioga-1s-epyc7a53-nps4-4xmi250x-8gcd.xml");
+    t = t_load_corpus("llnl-tioga-1s-epyc7a53-nps4-4xmi250x-8gcd.xml");
     t_begin("nic/management-port-never-stands-for-the-fabric");
     /* d1:00.0 is on node 0 with hsi2 and the 1 GbE ens2 (x1 link). */
     CHECK(t && nics_of(t, "0000:d1:00.0", -1, got, sizeof(got), &d) == 0 &&
@@ -97,7 +88,7 @@ static void corpus(void)
     t_end();
     ng_topo_free(t);
 
-    t = load("jsc-juropa3-2s-snb-2xk20-no-pci-locality-hwloc1.xml");
+    t = t_load_corpus("jsc-juropa3-2s-snb-2xk20-no-pci-locality-hwloc1.xml");
     t_begin("nic/unknown-locality-names-none");
     ng_accel *g;
     int ng = 0;

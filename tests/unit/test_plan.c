@@ -11,15 +11,6 @@
 #include "numagpu.h"
 #include "private/step.h"
 
-static ng_topo *load(const char *name)
-{
-    char xml[4096], err[NG_ERRLEN];
-    snprintf(xml, sizeof(xml), "%s/%s", t_corpus(), name);
-    ng_topo *t = ng_topo_load(xml, err, sizeof(err));
-    if (!t)
-        fprintf(stderr, "%s\n", err);
-    return t;
-}
 
 /* CPUs of the NUMA nodes in set (OS indexes). */
 static hwloc_bitmap_t nodes_cpus(ng_topo *t, hwloc_const_bitmap_t nodes)
@@ -127,8 +118,8 @@ static void check_properties(ng_topo *t, const ng_plan *p, int nodes_with_cpus)
 
 static void corpus_properties(const char *path, const char *name)
 {
-    (void)path; /* load() finds it in the corpus by name */
-    ng_topo *t = load(name);
+    (void)path; /* t_load_corpus() finds it in the corpus by name */
+    ng_topo *t = t_load_corpus(name);
     t_begin("plan/properties/%s", name);
     CHECK(t, "load failed");
     if (!t) {
@@ -219,7 +210,7 @@ static void targeted(void)
     hwloc_bitmap_t c;
 
     t_begin("plan/two-gpus-on-two-nodes-span-both");
-    ng_topo *h100 = load("dell-xe8640-2s-xeon8480-snc4-4xh100.xml");
+    ng_topo *h100 = t_load_corpus("dell-xe8640-2s-xeon8480-snc4-4xh100.xml");
     if (h100 && plan_spec(h100, "0000:4e:00.0,0000:5f:00.0", 0, NG_MODE_STRICT, NULL, &p) == 0) {
         hwloc_bitmap_t want = hwloc_bitmap_alloc();
         ng_accel a, b;
@@ -276,7 +267,7 @@ static void targeted(void)
     ng_topo_free(h100);
 
     t_begin("plan/follows-l3-under-the-gpu");
-    ng_topo *tioga = load("llnl-tioga-1s-epyc7a53-nps4-4xmi250x-8gcd.xml");
+    ng_topo *tioga = t_load_corpus("llnl-tioga-1s-epyc7a53-nps4-4xmi250x-8gcd.xml");
     ng_accel *v;
     int n = 0;
     if (tioga) {
@@ -307,7 +298,7 @@ static void targeted(void)
     t_end();
 
     t_begin("plan/cpu-only-ranks-spread-over-nodes");
-    ng_topo *jureca = load("jsc-jureca-dc-cpu-2s-epyc7742-nps4-nogpu-hwloc1.xml");
+    ng_topo *jureca = t_load_corpus("jsc-jureca-dc-cpu-2s-epyc7742-nps4-nogpu-hwloc1.xml");
     char err[NG_ERRLEN];
     if (jureca && ng_plan_compute(jureca, NULL, NULL, 4, NULL, NG_MODE_PREFER, &p, err,
                                   sizeof(err)) == 0) {
@@ -324,7 +315,7 @@ static void targeted(void)
     t_end();
 
     t_begin("plan/gpu-less-ranks-take-the-nodes-gpu-ranks-leave");
-    ng_topo *pascal = load("llnl-pascal-2s-bdw-2xp100-pcie.xml");
+    ng_topo *pascal = t_load_corpus("llnl-pascal-2s-bdw-2xp100-pcie.xml");
     if (pascal && plan_spec(pascal, "0000:04:00.0:0000:07:00.0", 3, NG_MODE_PREFER, NULL, &p) == 0) {
         CHECK(p.nranks == 3 && p.ranks[2].verdict == NG_V_NOGPU, "3rd rank has no GPU");
         CHECK(!hwloc_bitmap_intersects(p.ranks[2].home, p.ranks[0].home),
@@ -335,7 +326,7 @@ static void targeted(void)
     t_end();
 
     t_begin("plan/unknown-locality-is-a-verdict");
-    ng_topo *juropa = load("jsc-juropa3-2s-snb-2xk20-no-pci-locality-hwloc1.xml");
+    ng_topo *juropa = t_load_corpus("jsc-juropa3-2s-snb-2xk20-no-pci-locality-hwloc1.xml");
     if (juropa && plan_spec(juropa, "0000:01:00.0", 0, NG_MODE_STRICT, NULL, &p) == 0) {
         CHECK(!p.ok && p.ranks[0].verdict == NG_V_UNKNOWN, "verdict %s",
               ng_verdict_name(p.ranks[0].verdict));
@@ -345,7 +336,7 @@ static void targeted(void)
     t_end();
 
     t_begin("plan/memory-only-nodes-never-cpu-home");
-    ng_topo *knl = load("jsc-deep-er-knl-1s-snc4-flat-mcdram.xml");
+    ng_topo *knl = t_load_corpus("jsc-deep-er-knl-1s-snc4-flat-mcdram.xml");
     if (knl && ng_plan_compute(knl, NULL, NULL, 8, NULL, NG_MODE_PREFER, &p, err, sizeof(err)) == 0) {
         /* The smaller (MCDRAM) node of each cluster is memory-only. */
         for (int r = 0; r < 8; r++) {
@@ -364,7 +355,7 @@ static void targeted(void)
     t_end();
 
     t_begin("plan/smt-siblings-only-when-ranks-outnumber-cores");
-    ng_topo *lassen = load("llnl-lassen-power9-2s-4xv100-hwloc2.xml");
+    ng_topo *lassen = t_load_corpus("llnl-lassen-power9-2s-4xv100-hwloc2.xml");
     if (lassen && plan_spec(lassen, "0004:04:00.0:0004:05:00.0", 0, NG_MODE_PREFER, NULL, &p) == 0) {
         /* Two ranks on one SMT4 node: each gets whole cores. */
         for (int r = 0; r < 2; r++) {
@@ -379,7 +370,7 @@ static void targeted(void)
     t_end();
 
     t_begin("plan/bad-input");
-    ng_topo *q = load("llnl-quartz-2s-bdw-nogpu-smt1.xml");
+    ng_topo *q = t_load_corpus("llnl-quartz-2s-bdw-nogpu-smt1.xml");
     hwloc_bitmap_t none = hwloc_bitmap_alloc();
     hwloc_bitmap_set(none, 9999);
     CHECK(q && ng_plan_compute(q, none, NULL, 1, NULL, NG_MODE_PREFER, &p, err, sizeof(err)) < 0
@@ -412,7 +403,7 @@ static void tiers(void)
                             "jsc-deep-sea-2s-xeonmax9462-snc4-flat-hbm.xml" };
     char err[NG_ERRLEN];
     for (int f = 0; f < 2; f++) {
-        ng_topo *t = load(files[f]);
+        ng_topo *t = t_load_corpus(files[f]);
         t_begin("plan/memory-tiers/%s", files[f]);
         CHECK(t, "load");
         int ncpu = t ? ng_topo_cpu_node_count(t) : 0;
@@ -443,7 +434,7 @@ static void tiers(void)
         t_end();
     }
     t_begin("plan/memory-tier-missing-is-an-error");
-    ng_topo *t = load("dell-xe8640-2s-xeon8480-snc4-4xh100.xml");
+    ng_topo *t = t_load_corpus("dell-xe8640-2s-xeon8480-snc4-4xh100.xml");
     ng_plan p;
     CHECK(t && ng_plan_compute(t, NULL, NULL, 1, NULL, NG_MODE_STRICT, &p, err, sizeof(err)) == 0, "%s", err);
     CHECK(t && ng_plan_memory(t, &p, NG_MEM_TIERED, err, sizeof(err)) < 0 &&
