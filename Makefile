@@ -3,6 +3,11 @@
 #   make check    install deps (apt-get, as root), build, run every test
 #   make check-fast  no root, about 2.5 minutes: unit (plain, ASan), golden
 #                 plans, CLI suites (plain, ASan), the harness self-test
+#   make check-releases  root: every Slurm series (Debian's 22.05 and each of
+#                 ../shared/vendor, built once into /var/cache/numa-gpu):
+#                 the plugin built against it, the binding suite in both lab
+#                 flavours, the GPU-node guest on cgroup v2 (about 2 min a
+#                 series once built, 4-5 min more to build one)
 #   make demo     install deps, build, run a local Slurm cluster and show it
 #   make bench    benchmarks (ratios measured side by side)
 #   make check-gpu  on a GPU node: calibrate + numa-gpu vs Slurm's placement
@@ -98,7 +103,7 @@ SLURM_ERROR = $(if $(SLURM_FROM),$(if $(wildcard $(SLURM_INCDIR)/slurm/spank.h),
 SLURM_SAY = numa-gpu: Slurm $(SLURM_VERSION) from $(SLURM_FROM): headers $(SLURM_INCDIR)/slurm, \
     plugin directory $(PLUGINDIR)
 
-LIB_SRC  = lib/util.c lib/pci.c lib/topo.c lib/accel.c lib/gpu.c lib/assign.c lib/gresconf.c lib/plan.c lib/output.c lib/apply.c lib/step.c lib/cgroup.c lib/config.c lib/audit.c lib/perf.c lib/hugepages.c lib/hints.c lib/pool.c lib/sample.c lib/auditstep.c lib/nic.c lib/k8s.c lib/irq.c lib/xmlcheck.c \
+LIB_SRC  = lib/util.c lib/pci.c lib/topo.c lib/accel.c lib/gpu.c lib/assign.c lib/gresconf.c lib/gresread.c lib/devcheck.c lib/plan.c lib/output.c lib/apply.c lib/step.c lib/cgroup.c lib/config.c lib/audit.c lib/perf.c lib/hugepages.c lib/hints.c lib/pool.c lib/sample.c lib/auditstep.c lib/nic.c lib/k8s.c lib/irq.c lib/xmlcheck.c \
            lib/gpurt.c lib/calibrate.c lib/calibrate_out.c lib/spawn.c lib/draw.c lib/lstopo.c \
            lib/record.c lib/report.c lib/metrics.c
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
@@ -120,7 +125,7 @@ FUZZ_SECONDS ?= 60
 .SECONDARY: $(ASAN_OBJ) $(FUZZ_OBJ)
 .PHONY: all deps check check-fast demo bench clean install unit unit-asan check-numa \
         check-headers check-site fuzz fuzz-replay lint uninstall deb install-files golden \
-        dist slurm-info print-lib-src check-gpu
+        dist slurm-info print-lib-src check-gpu check-releases
 
 all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu $(B)/numa-gpu-mpirun \
      $(B)/fault-shim.so \
@@ -274,6 +279,13 @@ print-lib-src:
 
 check-headers: $(LIB_OBJ)
 	@bash tests/check-headers.sh
+
+# Every Slurm series, one after another (tests/slurm/test_releases.sh): the
+# vendored sources built once each (tests/lab/build-slurm.sh, cached), and
+# Debian's. `make check` runs the series already built, without building.
+check-releases: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/run-all.sh releases
 
 # The GPU-node QEMU guest (8 CPUs, 4 NUMA nodes, 4 DRM GPUs, Slurm with
 # cgroup v1 and v2): part of `make check` too.

@@ -23,31 +23,51 @@ void ng_assignment_free(ng_assignment *a)
     memset(a, 0, sizeof(*a));
 }
 
-/* The gpu part of a tres bind string: "gres/gpu:map_gpu:1,0+gres/nic:closest"
- * (current releases), "gpu:map_gpu:1,0" (22.05 SLURMD_TRES_BIND). NULL when
- * the string binds no GPU. */
-static const char *gpu_part(const char *bind, char *buf, size_t len)
+/* The gpu part of a tres bind string, as the release reads it. 23.11 and
+ * later (src/interfaces/gres.c, _get_usable_gres: "gres/<plugin>:" per
+ * '+'-separated GRES): "gres/gpu:map_gpu:1,0+gres/nic:closest". 22.05 and
+ * 23.02 (_parse_tres_bind: the first "gpu:" anywhere): "gpu:map_gpu:1,0".
+ * *shared_bind is set when a shared GRES (shard, mps) is bound per task:
+ * from 23.11 that picks GPUs by shard counts this mirror does not have
+ * (_get_shared_gres_per_task). NULL when the string binds no GPU. */
+static const char *gpu_part(const char *bind, unsigned rel, char *buf, size_t len,
+                            int *shared_bind)
 {
+    *shared_bind = 0;
+    if (rel && rel < NG_RELEASE(23, 11, 0)) {
+        const char *g = strstr(bind, "gpu:");
+        if (!g || strlen(g + 4) >= len)
+            return NULL;
+        snprintf(buf, len, "%s", g + 4);
+        char *s = buf;
+        if (!strncmp(s, "verbose,", 8))
+            s += 8;
+        return s;
+    }
+    const char *found = NULL;
     for (const char *p = bind; p && *p;) {
         size_t n = strcspn(p, "+");
-        if (n < len) {
+        const char *s = p;
+        if (!strncmp(s, "gres/", 5))
+            s += 5;
+        if (!found && !strncmp(s, "gpu:", 4) && n < len) {
             memcpy(buf, p, n);
             buf[n] = '\0';
-            const char *s = buf;
-            if (!strncmp(s, "gres/", 5))
-                s += 5;
-            if (!strncmp(s, "gpu:", 4)) {
-                s += 4;
-                if (!strncasecmp(s, "verbose,", 8))
-                    s += 8;
-                return s;
-            }
+            found = buf + (s - p) + 4;
+            if (!strncasecmp(found, "verbose,", 8))
+                found += 8;
+        } else if (!strncmp(s, "shard:", 6) || !strncmp(s, "mps:", 4)) {
+            const char *m = strchr(s, ':') + 1;
+            if (!strncasecmp(m, "verbose,", 8))
+                m += 8;
+            if (!strncasecmp(m, "per_task:", 9))
+                *shared_bind = 1;
         }
         p += n;
         if (*p)
             p++;
     }
-    return NULL;
+    return found;
 }
 
 /* A strictly checked non-negative number (base 0 like Slurm's strtol). */
@@ -277,6 +297,50 @@ static void single(const ng_assign_in *in, unsigned long long per, hwloc_bitmap_
     free(left);
 }
 
+/* single:N on 23.02.0-23.02.3 (src/interfaces/gres.c of 23.02.3,
+ * _get_single_usable_gres: _assign_gres_to_task(task_cpu_set, ...) inside
+ * the replay loop): every replayed task 0..t uses task t's cpus, so they all
+ * scan the GPUs in the same order: the slots of GPUs whose Cores contain
+ * those cpus, then of the first overlapping GPUs, then the rest, each in
+ * index order; task t takes slot t. Out of slots: 23.02.2-3 fall back to
+ * GPU t mod count (151f7621d8); 23.02.0-1 clear bit -1 (undefined), which
+ * makes *undefined true. */
+static void single_2302_early(const ng_assign_in *in, unsigned long long per, hwloc_bitmap_t *rows,
+                              int *undefined)
+{
+    if (in->ngres <= 1) {
+        single(in, per, rows);
+        return;
+    }
+    for (int t = 0; t < in->ntasks; t++) {
+        unsigned long long pos = (unsigned long long)t, seen = 0;
+        int pick = -1;
+        for (int cls = 0; cls < 3 && pick < 0; cls++)
+            for (int i = 0; i < in->ngres && pick < 0; i++) {
+                unsigned g = in->gres[i];
+                int has_cores = in->gres_cpus && (int)g < in->ngres_cpus && in->gres_cpus[g];
+                int known = in->task_cpus && in->task_cpus[t];
+                int c = 2;
+                if (has_cores && known)
+                    c = hwloc_bitmap_isincluded(in->task_cpus[t], in->gres_cpus[g]) ? 0
+                        : hwloc_bitmap_intersects(in->task_cpus[t], in->gres_cpus[g]) ? 1 : 2;
+                else if (has_cores)
+                    c = 1;
+                if (c != cls)
+                    continue;
+                if (pos < seen + per)
+                    pick = (int)g;
+                seen += per;
+            }
+        if (pick < 0) {
+            if (in->release < NG_RELEASE(23, 2, 2))
+                *undefined = 1;
+            pick = (int)in->gres[t % in->ngres];
+        }
+        hwloc_bitmap_set(rows[t], (unsigned)pick);
+    }
+}
+
 int ng_assign(const ng_assign_in *in, ng_assignment *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
@@ -289,7 +353,11 @@ int ng_assign(const ng_assign_in *in, ng_assignment *out, char *err, size_t errl
             return ng_err(err, errlen, "step GPU list is not ascending GRES indexes below %d",
                           MAX_GRES);
     char buf[1024];
-    const char *b = in->bind && *in->bind ? gpu_part(in->bind, buf, sizeof(buf)) : NULL;
+    unsigned rel = in->release;
+    int shared_bind = 0, undefined = 0;
+    const char *b = in->bind && *in->bind ? gpu_part(in->bind, rel, buf, sizeof(buf),
+                                                     &shared_bind) : NULL;
+    int old = rel && rel < NG_RELEASE(23, 11, 0);   /* 22.05, 23.02: _parse_tres_bind */
     hwloc_bitmap_t *rows = calloc((size_t)in->ntasks, sizeof(*rows));
     if (!rows)
         return ng_err(err, errlen, "out of memory");
@@ -302,47 +370,97 @@ int ng_assign(const ng_assign_in *in, ng_assignment *out, char *err, size_t errl
         }
     int rc = 0;
     unsigned long long k = 0;
-    char e[NG_ERRLEN] = "";
+    char e[NG_ERRLEN] = "", relbuf[24];
     const char *how = "no per-task binding: every task has all the step's GPUs";
-    if (!b || !strncasecmp(b, "none", 4)) {
-        out->shared = 1;
+    int is_map = b && (!strncasecmp(b, "map_gpu:", 8) || (!old && !strncasecmp(b, "map:", 4)));
+    int is_mask = b && (!strncasecmp(b, "mask_gpu:", 9) || (!old && !strncasecmp(b, "mask:", 5)));
+    int is_per_task = b && !strncasecmp(b, "per_task:", 9);
+    /* per_task:TYPE:N (typed --gpus-per-task on 22.05 and 23.02) reads as 0
+     * (strtoul) and binds nothing there. From 23.11 a count of 0 selects no
+     * GPU, so every task gets the step's first (_get_usable_gres: "Binding
+     * to the first device"). */
+    int per_task_zero = is_per_task && (parse_num(b + 9, strlen(b + 9), ~0ull, &k) < 0 || k == 0);
+    if (per_task_zero && !old) {
+        for (int t = 0; t < in->ntasks; t++)
+            if (in->ngres > 0)
+                hwloc_bitmap_set(rows[t], in->gres[0]);
+        out->fallback = in->ngres > 0;
+        snprintf(e, sizeof(e), "per_task:%.64s is not a GPU count: Slurm %s gives every task "
+                 "the step's first GPU", b + 9, ng_release_str(rel, relbuf, sizeof(relbuf)));
+        how = e;
+        is_per_task = 0;
+    } else if (per_task_zero) {
+        is_per_task = 0;
+        snprintf(e, sizeof(e), "per_task:%.64s is not a GPU count, so Slurm %s binds nothing",
+                 b + 9, ng_release_str(rel, relbuf, sizeof(relbuf)));
+        how = e;
+        b = NULL;
+    }
+    if (b && !out->fallback && !is_map && !is_mask && !is_per_task && strncasecmp(b, "single:", 7) &&
+        strncasecmp(b, "closest", 7) && strncasecmp(b, "none", 4)) {
+        /* 22.05/23.02 ignore what they do not know; 23.11+ fail the task's
+         * binding (SLURM_ERROR): no per-task env, no per-task devices. */
+        snprintf(e, sizeof(e), "unknown GPU binding '%.64s': Slurm %s binds nothing", b,
+                 ng_release_str(rel, relbuf, sizeof(relbuf)));
+        how = e;
+        b = NULL;
+    }
+    if (!b && shared_bind) {
+        /* --tres-per-task=gres/shard:N (or mps): Slurm picks each task's GPU
+         * from shard counts; only the task's own view can tell. */
+        out->unknown = 1;
+        how = "shared GRES (shard/mps) bound per task: GPUs picked by shard counts";
+    }
+    if (out->fallback) {
+        /* rows set above */
+    } else if (!b || !strncasecmp(b, "none", 4)) {
+        out->shared = !out->unknown;
         for (int t = 0; t < in->ntasks; t++)
             for (int i = 0; i < in->ngres; i++)
                 hwloc_bitmap_set(rows[t], in->gres[i]);
         if (b)
             how = "gpu-bind=none: every task has all the step's GPUs";
-    } else if (!strncasecmp(b, "map_gpu:", 8) || !strncasecmp(b, "map:", 4) ||
-               !strncasecmp(b, "mask_gpu:", 9) || !strncasecmp(b, "mask:", 5)) {
-        int is_map = tolower((unsigned char)b[1]) == 'a' && tolower((unsigned char)b[2]) == 'p';
+    } else if (is_map || is_mask) {
         const char *list = strchr(b, ':') + 1;
         for (int t = 0; rc == 0 && t < in->ntasks; t++)
             rc = map_or_mask(in, list, is_map, t, rows[t], e, sizeof(e));
         how = in->local_index ? "ids relative to the step's GPUs (ConstrainDevices)"
                               : "ids are node GRES indexes";
-    } else if (!strncasecmp(b, "per_task:", 9)) {
-        if (parse_num(b + 9, strlen(b + 9), MAX_GRES, &k) < 0 || k == 0)
-            rc = ng_err(e, sizeof(e), "'%s' is not a GPU count", b + 9);
-        else if (in->rules == NG_BIND_RULES_2205)
+        /* Up to 24.11.4 the task env under ConstrainDevices ANDs the step
+         * positions with global ids (1512ccd042 / 284af4264a fixed it). */
+        out->mask_env_differs = is_mask && in->local_index &&
+                                (rel && rel < NG_RELEASE(24, 11, 5));
+    } else if (is_per_task) {
+        if (k > MAX_GRES)
+            k = MAX_GRES;
+        /* Index order up to 23.02.x; closest first from 23.11.0 (675237ff71,
+         * src/interfaces/gres.c _get_gres_per_task). */
+        if (old)
             per_task_2205(in, k, rows);
         else
             per_task(in, k, rows);
-        how = "per task, GPUs close to the task's cpus first";
+        how = old ? "per task, GPUs in index order" : "per task, GPUs close to the task's cpus first";
     } else if (!strncasecmp(b, "single:", 7)) {
+        /* strtol, and a count below 1 is 1 (_parse_tres_bind, _get_usable_gres) */
         if (parse_num(b + 7, strlen(b + 7), 65536, &k) < 0 || k == 0)
-            rc = ng_err(e, sizeof(e), "'%s' is not a task count", b + 7);
-        else if (in->rules == NG_BIND_RULES_2205)
+            k = 1;
+        if (rel && rel < NG_RELEASE(23, 2, 0))
             single_2205(in, k, rows);
+        else if (rel && rel < NG_RELEASE(23, 2, 4))
+            single_2302_early(in, k, rows, &undefined);
         else
             single(in, k, rows);
         how = "one GPU per task, close to the task's cpus";
-    } else if (!strncasecmp(b, "closest", 7)) {
+        if (undefined) {   /* NEWS 23.02.2: "Fix --gpu-bind=single ... crash" */
+            out->unknown = 1;
+            how = "single: more tasks than GPU slots, which Slurm 23.02.0-1 does not define";
+        }
+    } else {   /* closest: _get_closest_usable_gres, the same in every release */
         for (int t = 0; t < in->ntasks; t++)
             for (int i = 0; i < in->ngres; i++)
                 if (close_to(in, in->gres[i], t))
                     hwloc_bitmap_set(rows[t], in->gres[i]);
         how = "the step's GPUs close to the task's cpus";
-    } else {
-        rc = ng_err(e, sizeof(e), "unknown GPU binding");
     }
     if (rc == 0) {
         out->ntasks = in->ntasks;
@@ -388,7 +506,7 @@ int ng_assign(const ng_assign_in *in, ng_assignment *out, char *err, size_t errl
         ng_assignment_free(out);
         return ng_err(err, errlen, "GPU binding '%s': %s", in->bind ? in->bind : "", e);
     }
-    snprintf(out->how, sizeof(out->how), "%s%s%s", b ? b : "none", b ? ": " : " (", how);
+    snprintf(out->how, sizeof(out->how), "%.64s%s%.160s", b ? b : "none", b ? ": " : " (", how);
     if (!b)
         strncat(out->how, ")", sizeof(out->how) - strlen(out->how) - 1);
     return 0;
@@ -445,11 +563,33 @@ int ng_cpu_bind_list(const char *type, const char *list, int ntasks, hwloc_bitma
     return 0;
 }
 
-int ng_bind_rules_for(int major, int minor)
+int ng_release_parse(const char *s, unsigned *release, char *err, size_t errlen)
 {
-    /* Measured: 22.05.8 picks per_task GPUs in index order (its gres.c),
-     * 26.05.3 closest first. 23.02 reworked GPU-to-task binding
-     * ("--ntasks-per-gpu ... different core/socket affinity"); releases in
-     * between follow the current rules, and plugstack bind_rules= overrides. */
-    return major < 23 || (major == 23 && minor < 2) ? NG_BIND_RULES_2205 : NG_BIND_RULES_CURRENT;
+    unsigned long long v[3] = { 0, 0, 0 };
+    int n = 0;
+    const char *p = s ? s : "";
+    while (n < 3) {
+        size_t len = strspn(p, "0123456789");
+        if (len == 0 || len > 3 || parse_num(p, len, 255, &v[n]) < 0)
+            break;
+        p += len;
+        n++;
+        if (*p != '.')
+            break;
+        p++;
+    }
+    if (n < 2 || *p || v[0] < 22 || v[0] > 99)
+        return ng_err(err, errlen, "Slurm release '%.32s' (expected MAJOR.MINOR[.MICRO] from "
+                      "22.05 on, e.g. 23.02.4)", s ? s : "");
+    *release = NG_RELEASE(v[0], v[1], v[2]);
+    return 0;
+}
+
+const char *ng_release_str(unsigned release, char *buf, size_t len)
+{
+    if (!release)
+        snprintf(buf, len, "(newest rules)");
+    else
+        snprintf(buf, len, "%u.%02u.%u", release >> 16, release >> 8 & 255, release & 255);
+    return buf;
 }

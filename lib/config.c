@@ -21,6 +21,7 @@ void ng_config_init(ng_config *c)
     c->audit_warn_local = NG_AUDIT_WARN_LOCAL;
     c->constrain_devices = -1;
     c->gres_cores = -1;
+    c->device_check = 1;
     c->bind_rules = -1;
     c->audit_method = NG_METHOD_AUTO;
     c->audit_pages = 4096;
@@ -146,6 +147,11 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
             return ng_err(err, errlen, "%s='%s' (expected auto|yes|no)", key, v);
         return 0;
     }
+    if (!strcmp(key, "device_check")) {
+        if (parse_bool(v, &c->device_check) < 0)
+            return ng_err(err, errlen, "device_check='%s' (expected yes|no)", v);
+        return 0;
+    }
     if (!strcmp(key, "audit_method")) {
         ng_method m;
         if (ng_method_parse(v, &m) < 0)
@@ -161,14 +167,17 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
         return 0;
     }
     if (!strcmp(key, "bind_rules")) {
+        unsigned rel;
+        char e[NG_ERRLEN];
         if (!strcmp(v, "auto"))
             c->bind_rules = -1;
-        else if (!strcmp(v, "22.05"))
-            c->bind_rules = NG_BIND_RULES_2205;
         else if (!strcmp(v, "current"))
-            c->bind_rules = NG_BIND_RULES_CURRENT;
+            c->bind_rules = 0;
+        else if (ng_release_parse(v, &rel, e, sizeof(e)) == 0)
+            c->bind_rules = (int)rel;
         else
-            return ng_err(err, errlen, "bind_rules='%s' (expected auto|22.05|current)", v);
+            return ng_err(err, errlen, "bind_rules='%s' (expected auto, current or a Slurm "
+                          "release from 22.05 on such as 23.02.4)", v);
         return 0;
     }
     if (!strcmp(key, "gpu_order")) {
@@ -258,7 +267,7 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
     }
     return ng_err(err, errlen, "unknown argument '%s' (expected default=, allowed=, "
                   "exclusive_only=, topology=, gpu_map=, gpu_order=, constrain_devices=, "
-                  "gres_cores=, bind_rules=, nic=, irq=, isolated=, reserve_first_core_per=, "
+                  "gres_cores=, device_check=, bind_rules=, nic=, irq=, isolated=, reserve_first_core_per=, "
                   "audit_dir=, audit_interval=, picture=, "
                   "audit_warn_local=, audit_method=, audit_pages=, hugepages=, "
                   "hugepages_max_per_job=, hugepages_max_fraction=, hugepages_mount=, "
@@ -352,7 +361,32 @@ int ng_slurm_local_index(const char *slurm_conf)
         !strstr(v, "cgroup"))
         return 0;
     beside_slurm_conf(slurm_conf, "cgroup.conf", path, sizeof(path));
-    return ng_conf_get(path, "ConstrainDevices", v, sizeof(v)) == 0 && !strcasecmp(v, "yes");
+    return ng_conf_get(path, "ConstrainDevices", v, sizeof(v)) == 0 && ng_slurm_bool(v) == 1;
+}
+
+int ng_slurm_bool(const char *v)
+{
+    static const char *const yes[] = { "yes", "up", "true", "1" };
+    static const char *const no[] = { "no", "down", "false", "0" };
+    for (int i = 0; v && i < 4; i++) {
+        if (!strcasecmp(v, yes[i]))
+            return 1;
+        if (!strcasecmp(v, no[i]))
+            return 0;
+    }
+    return -1;
+}
+
+int ng_slurm_task_affinity(const char *slurm_conf)
+{
+    char v[256];
+    return ng_conf_get(slurm_conf_path(slurm_conf), "TaskPlugin", v, sizeof(v)) == 0 &&
+           strstr(v, "affinity") != NULL;
+}
+
+void ng_slurm_gres_conf_path(const char *slurm_conf, char *out, size_t len)
+{
+    beside_slurm_conf(slurm_conf, "gres.conf", out, len);
 }
 
 int ng_slurm_gres_cores(const char *slurm_conf)

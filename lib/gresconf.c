@@ -24,10 +24,12 @@ static hwloc_obj_t socket_of(hwloc_topology_t h, hwloc_obj_t core, int numa_sock
     return NULL;
 }
 
-/* Slurm core indexes of the cores inside cpus: sockets in order, cores of
- * each socket in order. */
-static void core_indexes(hwloc_topology_t h, hwloc_const_bitmap_t cpus, int numa_sockets,
-                         hwloc_bitmap_t out)
+/* Slurm's abstract core numbering (slurmd's xcpuinfo, abs_to_mac): sockets
+ * in order, the cores of each socket in order, then cores of no socket.
+ * to_ids: the indexes of the cores inside cpus into out; else the cpus of
+ * the cores whose index is in ids (gres.conf Cores=) into out. */
+static void core_walk(hwloc_topology_t h, hwloc_const_bitmap_t in, int numa_sockets, int to_ids,
+                      hwloc_bitmap_t out)
 {
     int depth = numa_sockets ? HWLOC_TYPE_DEPTH_NUMANODE
                              : hwloc_get_type_depth(h, HWLOC_OBJ_PACKAGE);
@@ -43,11 +45,25 @@ static void core_indexes(hwloc_topology_t h, hwloc_const_bitmap_t cpus, int numa
             hwloc_obj_t cs = socket_of(h, core, numa_sockets);
             if (s < nsock ? cs != sock : cs != NULL)
                 continue;   /* the last pass numbers cores of no socket */
-            if (hwloc_bitmap_isincluded(core->cpuset, cpus))
+            if (to_ids && hwloc_bitmap_isincluded(core->cpuset, in))
                 hwloc_bitmap_set(out, idx);
+            else if (!to_ids && hwloc_bitmap_isset(in, idx))
+                hwloc_bitmap_or(out, out, core->cpuset);
             idx++;
         }
     }
+}
+
+static void core_indexes(hwloc_topology_t h, hwloc_const_bitmap_t cpus, int numa_sockets,
+                         hwloc_bitmap_t out)
+{
+    core_walk(h, cpus, numa_sockets, 1, out);
+}
+
+void ng_slurm_core_cpus(const ng_topo *t, hwloc_const_bitmap_t cores, int numa_sockets,
+                        hwloc_bitmap_t cpus)
+{
+    core_walk(ng_topo_hwloc(t), cores, numa_sockets, 0, cpus);
 }
 
 /* The CPUs of a GPU's NUMA node(s), and of the packages they belong to. */

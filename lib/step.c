@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "private/assign.h"
+#include "private/config.h"
+#include "private/devcheck.h"
+#include "private/gresconf.h"
+#include "private/gresread.h"
 #include "private/step.h"
 #include "private/util.h"
 
@@ -499,6 +503,71 @@ void ng_gres_local_cpus_free(hwloc_bitmap_t *v, int n)
     free(v);
 }
 
+void ng_gres_facts_free(ng_gres_facts *f)
+{
+    ng_gres_local_cpus_free(f->cpus, f->n);
+    for (int i = 0; f->dev && i < f->n; i++)
+        free(f->dev[i]);
+    free(f->dev);
+    memset(f, 0, sizeof(*f));
+}
+
+int ng_gres_facts_read(const ng_topo *t, const ng_roots *r, const char *slurm_conf,
+                       const char *node, int gres_cores, const unsigned *gres, int ngres,
+                       ng_gres_facts *f, char *err, size_t errlen)
+{
+    char path[4200], params[1024] = "";
+    ng_gres_node g;
+    memset(f, 0, sizeof(*f));
+    if (ngres <= 0)
+        return 0;
+    ng_slurm_gres_conf_path(slurm_conf, path, sizeof(path));
+    if (ng_gres_read(path, node, &g, err, errlen) < 0)
+        return -1;
+    hwloc_bitmap_t *numa = NULL;
+    int nnuma = 0;
+    if (ng_gres_local_cpus(t, r, gres, ngres, &numa, &nnuma) < 0) {
+        ng_gres_node_free(&g);
+        return ng_err(err, errlen, "out of memory");
+    }
+    f->n = nnuma;
+    f->cpus = calloc((size_t)nnuma, sizeof(*f->cpus));
+    f->dev = calloc((size_t)nnuma, sizeof(*f->dev));
+    if (!f->cpus || !f->dev) {
+        ng_gres_local_cpus_free(numa, nnuma);
+        ng_gres_node_free(&g);
+        ng_gres_facts_free(f);
+        return ng_err(err, errlen, "out of memory");
+    }
+    /* Slurm numbers cores socket by socket; numa_node_as_socket makes each
+     * NUMA node a socket (slurmd's xcpuinfo). */
+    const char *conf = slurm_conf && *slurm_conf ? slurm_conf : "/etc/slurm/slurm.conf";
+    ng_conf_get(conf, "SlurmdParameters", params, sizeof(params));
+    int numa_sockets = strstr(params, "numa_node_as_socket") != NULL;
+    int ncores = 0;
+    for (int i = 0; i < ngres; i++) {
+        unsigned x = gres[i];
+        const ng_gres_rec *rec = (int)x < g.n ? &g.rec[x] : NULL;
+        if (rec && rec->file[0] && !(f->dev[x] = strdup(rec->file)))
+            break;
+        if (rec)
+            f->env_uuid |= rec->env_uuid;
+        if (gres_cores == 1 || (gres_cores < 0 && rec && !rec->cores && g.autodetect)) {
+            f->cpus[x] = numa[x];   /* the driver's affinity: the GPU's node */
+            numa[x] = NULL;
+        } else if (gres_cores < 0 && rec && rec->cores && (f->cpus[x] = hwloc_bitmap_alloc())) {
+            ng_slurm_core_cpus(t, rec->cores, numa_sockets, f->cpus[x]);
+            ncores++;
+        }
+    }
+    snprintf(f->note, sizeof(f->note), "%.120s: %d GPU record(s) for %.64s, %d step GPU(s) with "
+             "Cores=%s%s", path, g.n, node ? node : "?", ncores,
+             g.autodetect ? ", AutoDetect" : "", numa_sockets ? ", numa_node_as_socket" : "");
+    ng_gres_local_cpus_free(numa, nnuma);
+    ng_gres_node_free(&g);
+    return 0;
+}
+
 int ng_tasks_per_node_parse(const char *s, int *n, char *err, size_t errlen)
 {
     /* "4", "2(x3)", "2(x3),1": the first node's count (the batch node). */
@@ -547,10 +616,15 @@ static int slurm_assignment(const ng_slurm_step *s, int ntasks, ng_getenv_fn fn,
                             ng_assignment *a, char *err, size_t errlen)
 {
     char bind[1024], type[64];
-    env_copy(fn, ctx, "SLURMD_TRES_BIND", "SLURM_TRES_BIND", bind, sizeof(bind));
+    /* Only slurmstepd's SLURMD_TRES_BIND: srun's SLURM_TRES_BIND is not what
+     * Slurm applied (up to 25.05 slurmstepd drops the binding of a node that
+     * runs one task of the step, mgr.c job_manager; then there is none). */
+    env_copy(fn, ctx, "SLURMD_TRES_BIND", NULL, bind, sizeof(bind));
     env_copy(fn, ctx, "SLURM_CPU_BIND_TYPE", NULL, type, sizeof(type));
     hwloc_bitmap_t *tc = calloc((size_t)ntasks, sizeof(*tc));
-    int have_tc = tc != NULL;
+    /* From 23.02 Slurm's task cpus are task/affinity's cpu_set: without
+     * task/affinity they are all cpus (NULL), whatever the env lists. */
+    int have_tc = tc != NULL && (s->task_affinity || (s->release && s->release < NG_RELEASE(23, 2, 0)));
     for (int i = 0; have_tc && i < ntasks; i++)
         have_tc = (tc[i] = hwloc_bitmap_alloc()) != NULL;
     char e[NG_ERRLEN];
@@ -559,12 +633,56 @@ static int slurm_assignment(const ng_slurm_step *s, int ntasks, ng_getenv_fn fn,
         have_tc = 0;   /* no per-task cpu list: Slurm then treats cpus as all */
     ng_assign_in in = { s->ngres, s->gres, ntasks, bind, s->local_index,
                         have_tc ? (hwloc_const_bitmap_t const *)tc : NULL,
-                        s->gres_cpus, s->ngres_cpus, s->rules };
+                        s->gres_cpus, s->ngres_cpus, s->release };
     int rc = ng_assign(&in, a, err, errlen);
     for (int i = 0; tc && i < ntasks; i++)
         hwloc_bitmap_free(tc[i]);
     free(tc);
     return rc;
+}
+
+/* The step's GPUs this task may open, by the kernel's device cgroup:
+ * 1 with *open filled when some GPU is denied (a per-task restriction is in
+ * place, so the allowed ones are the task's GPUs), 0 when every GPU is
+ * allowed or something is unknown (no file, file permissions): no answer. */
+static int devices_open(const ng_slurm_step *s, hwloc_bitmap_t open, char *seen, size_t len)
+{
+    int denied = 0;
+    size_t at = 0;
+    hwloc_bitmap_zero(open);
+    seen[0] = '\0';
+    for (int i = 0; i < s->ngres; i++) {
+        unsigned g = s->gres[i];
+        const char *path = s->gres_dev && (int)g < s->ngres_dev ? s->gres_dev[g] : NULL;
+        int e;
+        ng_dev_access acc = s->dev_check ? (ng_dev_access)s->dev_check(path, &e)
+                                         : ng_dev_check(path, &e);
+        if (acc == NG_DEV_UNKNOWN)
+            return 0;
+        if (acc == NG_DEV_ALLOWED)
+            hwloc_bitmap_set(open, g);
+        denied |= acc == NG_DEV_DENIED;
+        if (at < len)
+            at += (size_t)snprintf(seen + at, len - at, "%s%s %s", i ? ", " : "", path,
+                                   acc == NG_DEV_ALLOWED ? "opens" : "EPERM");
+    }
+    return denied;
+}
+
+static int set_row(ng_assignment *a, int self, hwloc_const_bitmap_t set)
+{
+    int n = hwloc_bitmap_weight(set), j = 0;
+    unsigned g;
+    unsigned *v = calloc((size_t)(n > 0 ? n : 1), sizeof(unsigned));
+    if (!v)
+        return -1;
+    hwloc_bitmap_foreach_begin(g, set) {
+        v[j++] = g;
+    } hwloc_bitmap_foreach_end();
+    free(a->gres[self]);
+    a->gres[self] = v;
+    a->n[self] = n;
+    return 0;
 }
 
 int ng_step_from_slurm(const ng_topo *t, const ng_roots *r, const ng_slurm_step *s, int ntasks,
@@ -577,9 +695,64 @@ int ng_step_from_slurm(const ng_topo *t, const ng_roots *r, const ng_slurm_step 
     if (s->ngres <= 0)   /* no GPUs in the step: what the task's env names */
         return ng_step_from_env(t, r, fn, ctx, ntasks, self, st, err, errlen);
     ng_assignment a = { 0 };
-    char why[NG_ERRLEN];
+    char why[NG_ERRLEN] = "", seen[512], rel[24];
     int rc = slurm_assignment(s, ntasks, fn, ctx, &a, err, errlen);
-    if (rc == 0 && ng_assign_check(&a, self, s->local_index, fn, ctx, why, sizeof(why)) < 0) {
+    hwloc_bitmap_t open = hwloc_bitmap_alloc(), row = hwloc_bitmap_alloc();
+    if (!open || !row)
+        rc = rc < 0 ? rc : ng_err(err, errlen, "out of memory");
+    /* What the kernel lets this task open is the truth about its GPUs when
+     * a per-task device restriction is in place (ConstrainDevices). */
+    int known = rc == 0 && s->device_check && s->local_index && devices_open(s, open, seen,
+                                                                             sizeof(seen));
+    int bad = 0;
+    if (rc == 0) {
+        for (int j = 0; j < a.n[self]; j++)
+            hwloc_bitmap_set(row, a.gres[self][j]);
+        ng_release_str(s->release, rel, sizeof(rel));
+        if (known && !hwloc_bitmap_isincluded(row, open)) {
+            char w[128], o[128];
+            ng_list_str(row, w, sizeof(w));
+            ng_list_str(open, o, sizeof(o));
+            if (hwloc_bitmap_iszero(open)) {
+                bad = 1;
+                snprintf(why, sizeof(why), "Slurm %s's binding (%.200s) gives it GPU %s, but the "
+                         "device cgroup lets it open none of the step's GPUs (%.300s)", rel,
+                         a.how, w, seen);
+            } else {
+                /* Never next to a GPU it cannot open: the kernel wins. */
+                snprintf(warn, warnlen, "numa-gpu: task %d: Slurm %s's binding (%.200s) as read "
+                         "gives GPU %s, but the device cgroup lets the task open GPU %s (%.300s): "
+                         "placing it next to GPU %s", self, rel, a.how, w, o, seen, o);
+                if (set_row(&a, self, open) < 0)
+                    rc = ng_err(err, errlen, "out of memory");
+            }
+        } else if (known && a.unknown && !hwloc_bitmap_isequal(row, open)) {
+            if (set_row(&a, self, open) < 0)   /* shard and the like: the kernel tells */
+                rc = ng_err(err, errlen, "out of memory");
+        } else if (!known && a.unknown) {
+            bad = 1;
+            snprintf(why, sizeof(why), "%.200s, and %s", a.how, s->local_index
+                     ? "no device check tells which GPUs it can open"
+                     : "Slurm's env is read instead");
+            if (!s->local_index)
+                bad = 0;   /* global ids: the task's own SLURM_STEP_GPUS decides below */
+        }
+    }
+    /* The env cross-check: global ids must match; under ConstrainDevices only
+     * the count can be compared, and not for mask_gpu before 24.11.5 (its env
+     * counts other GPUs than its cgroup); a device answer supersedes both. */
+    if (rc == 0 && !bad && !known && !(s->local_index && a.mask_env_differs) &&
+        ng_assign_check(&a, self, s->local_index, fn, ctx, why, sizeof(why)) < 0) {
+        if (!s->local_index && a.unknown) {
+            /* no rule to check against: the task's own global ids are its GPUs */
+            hwloc_bitmap_t have = hwloc_bitmap_alloc();
+            if (have && gres_list(fn("SLURM_STEP_GPUS", ctx), have) == 0 && set_row(&a, self, have) == 0)
+                why[0] = '\0';
+            hwloc_bitmap_free(have);
+        }
+        bad = why[0] != '\0';
+    }
+    if (rc == 0 && bad) {
         /* Never bind next to another task's GPU on a guess. */
         if (mode == NG_MODE_STRICT) {
             rc = ng_err(err, errlen, "cannot tell which GPU this task has: %.900s", why);
@@ -593,6 +766,8 @@ int ng_step_from_slurm(const ng_topo *t, const ng_roots *r, const ng_slurm_step 
             a.n[self] = a.gres[self] ? s->ngres : 0;
         }
     }
+    hwloc_bitmap_free(open);
+    hwloc_bitmap_free(row);
     if (rc == 0)
         rc = ng_step_from_assignment(t, r, &a, self, st, err, errlen);
     if (rc == 0)

@@ -79,8 +79,7 @@ static struct {
     ng_topo *topo;
     hwloc_bitmap_t cpus, mems;     /* the step's (a daemon's: the job's) */
     unsigned *gres;                /* the step's GPUs on this node */
-    hwloc_bitmap_t *gres_cpus;     /* gres.conf Cores= per GRES index */
-    int ngres_cpus;
+    ng_gres_facts gres_facts;      /* gres.conf per GRES index: Cores=, File= */
     ng_slurm_step slurm;
     hwloc_bitmap_t isolated, nohz; /* the kernel's, for the admin's policy */
     ng_plan_policy policy;
@@ -419,21 +418,44 @@ static int read_slurm_step(spank_t sp, char *err, size_t errlen)
     const char *conf = getenv("SLURM_CONF");
     S.slurm.local_index = S.cfg.constrain_devices >= 0 ? S.cfg.constrain_devices
                         : ng_slurm_local_index(conf);
-    char *vmaj = NULL, *vmin = NULL;
-    S.slurm.rules = S.cfg.bind_rules >= 0 ? S.cfg.bind_rules
-                  : spank_get_item(sp, S_SLURM_VERSION_MAJOR, &vmaj) == ESPANK_SUCCESS &&
-                    spank_get_item(sp, S_SLURM_VERSION_MINOR, &vmin) == ESPANK_SUCCESS &&
-                    vmaj && vmin
-                  ? ng_bind_rules_for(atoi(vmaj), atoi(vmin))
-                  : ng_bind_rules_for(SLURM_VERSION_MAJOR(SLURM_VERSION_NUMBER),
-                                      SLURM_VERSION_MINOR(SLURM_VERSION_NUMBER));
-    if (S.slurm.ngres &&
-        (S.cfg.gres_cores > 0 || (S.cfg.gres_cores < 0 && ng_slurm_gres_cores(conf)))) {
+    S.slurm.task_affinity = ng_slurm_task_affinity(conf);
+    S.slurm.device_check = S.cfg.device_check;
+    /* The running release, micro included: Slurm's rules changed within
+     * 23.02 (see lib/assign.c). */
+    char *v[3] = { NULL, NULL, NULL };
+    if (S.cfg.bind_rules >= 0)
+        S.slurm.release = (unsigned)S.cfg.bind_rules;
+    else if (spank_get_item(sp, S_SLURM_VERSION_MAJOR, &v[0]) == ESPANK_SUCCESS &&
+             spank_get_item(sp, S_SLURM_VERSION_MINOR, &v[1]) == ESPANK_SUCCESS &&
+             spank_get_item(sp, S_SLURM_VERSION_MICRO, &v[2]) == ESPANK_SUCCESS &&
+             v[0] && v[1] && v[2])
+        S.slurm.release = NG_RELEASE(atoi(v[0]) & 255, atoi(v[1]) & 255, atoi(v[2]) & 255);
+    else
+        S.slurm.release = NG_RELEASE(SLURM_VERSION_MAJOR(SLURM_VERSION_NUMBER),
+                                     SLURM_VERSION_MINOR(SLURM_VERSION_NUMBER),
+                                     SLURM_VERSION_MICRO(SLURM_VERSION_NUMBER));
+    if (S.slurm.ngres) {
         ng_roots roots;
+        char host[256] = "", *node = job_getenv_alloc(sp, "SLURMD_NODENAME");
+        if (!node && gethostname(host, sizeof(host) - 1) == 0)
+            host[strcspn(host, ".")] = '\0';
         ng_config_roots(&S.cfg, &roots);
-        ng_gres_local_cpus(S.topo, &roots, S.gres, S.slurm.ngres, &S.gres_cpus, &S.ngres_cpus);
-        S.slurm.gres_cpus = (hwloc_const_bitmap_t const *)S.gres_cpus;
-        S.slurm.ngres_cpus = S.ngres_cpus;
+        if (ng_gres_facts_read(S.topo, &roots, conf, node ? node : host, S.cfg.gres_cores,
+                               S.gres, S.slurm.ngres, &S.gres_facts, err, errlen) < 0) {
+            free(node);
+            return -1;
+        }
+        free(node);
+        S.slurm.gres_cpus = (hwloc_const_bitmap_t const *)S.gres_facts.cpus;
+        S.slurm.ngres_cpus = S.gres_facts.n;
+        S.slurm.gres_dev = (const char *const *)S.gres_facts.dev;
+        S.slurm.ngres_dev = S.gres_facts.n;
+        /* 26.05 Flags=env_uuid: map/mask ids are global even under
+         * ConstrainDevices (src/interfaces/gres.c, GRES_CONF_UUID). */
+        if (S.gres_facts.env_uuid && S.slurm.release >= NG_RELEASE(26, 5, 0))
+            S.slurm.local_index = 0;
+        if (S.verbose)
+            slurm_info("numa-gpu: %s", S.gres_facts.note);
     }
     return 0;
 }
@@ -862,8 +884,7 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
     S.picture_name[0] = '\0';
     free(S.gres);
     S.gres = NULL;
-    ng_gres_local_cpus_free(S.gres_cpus, S.ngres_cpus);
-    S.gres_cpus = NULL;
+    ng_gres_facts_free(&S.gres_facts);
     memset(&S.slurm, 0, sizeof(S.slurm));
     ng_topo_free(S.topo);
     hwloc_bitmap_free(S.cpus);

@@ -23,13 +23,18 @@ typedef struct {
     hwloc_const_bitmap_t const *gres_cpus; /* per node GRES index: its
                                   gres.conf Cores= as cpus; NULL = none */
     int ngres_cpus;
-    int rules;                 /* NG_BIND_RULES_*: Slurm changed how per_task
-                                  and single pick GPUs after 22.05 */
+    unsigned release;          /* the Slurm release whose rules apply,
+                                  NG_RELEASE(major, minor, micro); 0 = newest */
 } ng_assign_in;
-#define NG_BIND_RULES_CURRENT 0 /* closest-first per_task, slot-based single */
-#define NG_BIND_RULES_2205 1    /* per_task in index order, single by block */
-/* The rules of a Slurm release: 22.05 rules below 23.02, else current. */
-int ng_bind_rules_for(int major, int minor);
+/* A Slurm release as SLURM_VERSION_NUM numbers it. Slurm changed how it
+ * picks a task's GPUs at 23.02.0, 23.02.2, 23.02.4 and 23.11.0 (per mode,
+ * see lib/assign.c and contrib/docs/slurm-releases.md). */
+#define NG_RELEASE(a, b, c) ((unsigned)(a) << 16 | (unsigned)(b) << 8 | (unsigned)(c))
+#define NG_RELEASE_OLDEST NG_RELEASE(22, 5, 0)
+/* "23.02", "23.02.4", "26.05.3" -> NG_RELEASE; -1 names what is allowed. */
+int ng_release_parse(const char *s, unsigned *release, char *err, size_t errlen);
+/* "23.02.4" (micro omitted when -1 < 0); 0 prints "newest". */
+const char *ng_release_str(unsigned release, char *buf, size_t len);
 
 typedef struct {
     int ntasks;
@@ -38,7 +43,13 @@ typedef struct {
     int shared;                /* no per-task binding: all tasks, all GPUs */
     int fallback;              /* a binding named no GPU of the step: Slurm
                                   gave that task the step's first GPU */
-    char how[192];             /* the binding and how it was read */
+    int unknown;               /* Slurm's rows cannot be computed from the
+                                  step's facts (how says why): only what
+                                  each task observes tells its GPUs */
+    int mask_env_differs;      /* mask_gpu on a release whose task env under
+                                  ConstrainDevices counts other GPUs than its
+                                  device cgroup (before 24.11.5) */
+    char how[240];             /* the binding and how it was read */
 } ng_assignment;
 
 int ng_assign(const ng_assign_in *in, ng_assignment *out, char *err, size_t errlen);

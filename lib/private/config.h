@@ -25,7 +25,11 @@ typedef struct {
     char state_dir[1024];     /* state_dir=PATH (ledger), default /run/numa-gpu */
     int constrain_devices;    /* auto (-1): read slurm.conf/cgroup.conf */
     int gres_cores;           /* gres.conf gives Cores= (or AutoDetect): -1 auto */
-    int bind_rules;           /* NG_BIND_RULES_*, -1 auto (from the release) */
+    int device_check;         /* device_check=: under ConstrainDevices, ask
+                                 the kernel which GPUs each task can open
+                                 (default yes) */
+    int bind_rules;           /* NG_RELEASE whose GPU binding rules apply;
+                                 0 newest, -1 auto (the running release) */
     int audit_method;         /* ng_method for the audit samples */
     unsigned audit_pages;     /* pages per sample for the sampled method */
     int nic_off;              /* nic=off: no NIC variables (default export) */
@@ -53,6 +57,13 @@ int ng_conf_get(const char *path, const char *key, char *out, size_t len);
  * device ids relative to the allocation (task/cgroup + ConstrainDevices),
  * and whether gres.conf gives GPUs Cores= (or AutoDetect does). */
 int ng_slurm_local_index(const char *slurm_conf);
+/* Slurm's boolean words (s_p_handle_boolean): yes/up/true/1, no/down/
+ * false/0, any case; -1 for anything else. */
+int ng_slurm_bool(const char *v);
+/* TaskPlugin in slurm.conf includes task/affinity. */
+int ng_slurm_task_affinity(const char *slurm_conf);
+/* The path of gres.conf beside slurm.conf, as slurmd finds it. */
+void ng_slurm_gres_conf_path(const char *slurm_conf, char *out, size_t len);
 int ng_slurm_gres_cores(const char *slurm_conf);
 /* "strict,verbose" -> mode + verbose flag; the error names the bad part. */
 int ng_mode_option_parse(const char *s, ng_mode *mode, int *verbose, char *err,

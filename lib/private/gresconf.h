@@ -12,4 +12,10 @@
  * packages instead, which Slurm accepts without it. */
 int ng_gres_conf(const ng_topo *t, int per_package, char **text, char *err, size_t errlen);
 
+/* The cpus of Slurm core indexes (gres.conf Cores=), numbered as slurmd
+ * numbers them: socket by socket, each NUMA node a socket when
+ * numa_sockets (SlurmdParameters=numa_node_as_socket). */
+void ng_slurm_core_cpus(const ng_topo *t, hwloc_const_bitmap_t cores, int numa_sockets,
+                        hwloc_bitmap_t cpus);
+
 #endif

@@ -86,6 +86,23 @@ int ng_assign_check(const ng_assignment *a, int self, int local_index, ng_getenv
 int ng_gres_local_cpus(const ng_topo *t, const ng_roots *r, const unsigned *gres, int n,
                        hwloc_bitmap_t **out, int *nout);
 void ng_gres_local_cpus_free(hwloc_bitmap_t *v, int n);
+/* gres.conf as slurmd reads it for node, per node GRES index: the device
+ * file and the cpus Slurm tests for "close" (the record's Cores= through
+ * Slurm's core numbering; with AutoDetect and no Cores= the GPU's NUMA node
+ * cpus, as the driver reports them; else NULL: close to every cpu).
+ * gres_cores 1 takes the NUMA node cpus for every GPU, 0 none (admin
+ * overrides). */
+typedef struct {
+    int n;                    /* entries: highest step GRES index + 1 */
+    hwloc_bitmap_t *cpus;     /* NULL entries: no Cores */
+    char **dev;               /* NULL entries: no device file */
+    int env_uuid;             /* a GPU record has Flags=env_uuid */
+    char note[320];           /* how it was read (for verbose logs) */
+} ng_gres_facts;
+int ng_gres_facts_read(const ng_topo *t, const ng_roots *r, const char *slurm_conf,
+                       const char *node, int gres_cores, const unsigned *gres, int ngres,
+                       ng_gres_facts *f, char *err, size_t errlen);
+void ng_gres_facts_free(ng_gres_facts *f);
 /* The one plan path: step -> plan -> memory tier (mem), with the mode's
  * rule for a tier this node lacks (strict: error; otherwise local memory is
  * kept and warn says why). Used by the plugin, exec and hints alike. */
@@ -105,9 +122,19 @@ typedef struct {
     int ngres;
     const unsigned *gres;      /* GRES indexes, ascending; 0 GPUs: none */
     int local_index;           /* ConstrainDevices: ids relative to the step */
-    int rules;                 /* NG_BIND_RULES_* of the Slurm release */
+    unsigned release;          /* NG_RELEASE of the running Slurm */
     hwloc_const_bitmap_t const *gres_cpus; /* gres.conf Cores= per index */
     int ngres_cpus;
+    int task_affinity;         /* TaskPlugin has task/affinity: from 23.02
+                                  Slurm's "close" uses the task's cpus only
+                                  then (else all cpus) */
+    const char *const *gres_dev; /* per node GRES index: its device file
+                                  (gres.conf File=), NULL = unknown */
+    int ngres_dev;
+    int device_check;          /* ask the kernel which of the step's GPUs
+                                  the task can open (ConstrainDevices) */
+    int (*dev_check)(const char *path, int *errnum); /* NULL: ng_dev_check
+                                  (tests give their own kernel answers) */
 } ng_slurm_step;
 /* The step as task self of ntasks sees it: Slurm's per-task binding
  * (SLURMD_TRES_BIND, SLURM_CPU_BIND_TYPE/LIST) for every row, cross-checked

@@ -28,7 +28,7 @@ static char *rows(const ng_assignment *a, char *buf, size_t len)
 }
 
 /* assign STEP-GPUS NTASKS BIND LOCAL -> rows or "error: ..." */
-static int rules = NG_BIND_RULES_CURRENT;
+static unsigned rel = 0;   /* the newest rules */
 
 static const char *assign(const char *step, int ntasks, const char *bind, int local,
                           hwloc_const_bitmap_t const *tc, hwloc_const_bitmap_t const *gc, int ngc)
@@ -39,7 +39,7 @@ static const char *assign(const char *step, int ntasks, const char *bind, int lo
     char err[NG_ERRLEN];
     if (ng_gres_list_parse(step, &g, &n, err, sizeof(err)) < 0)
         return snprintf(out, sizeof(out), "error: %s", err), out;
-    ng_assign_in in = { n, g, ntasks, bind, local, tc, gc, ngc, rules };
+    ng_assign_in in = { n, g, ntasks, bind, local, tc, gc, ngc, rel };
     ng_assignment a;
     if (ng_assign(&in, &a, err, sizeof(err)) < 0)
         snprintf(out, sizeof(out), "error: %s", err);
@@ -107,15 +107,34 @@ int main(void)
     /* Slurm 22.05: per_task in index order whatever the cpus; single by
      * block over the close GPUs (its src/common/gres.c). */
     t_begin("assign/slurm-22.05-rules");
-    rules = NG_BIND_RULES_2205;
+    rel = NG_RELEASE(22, 5, 8);
     EXPECT(assign("0,1", 2, "gpu:per_task:1", 0, tc, gc, 2), "0;1");
     EXPECT(assign("0,1,2,3", 2, "gpu:per_task:2", 0, tc, gc, 2), "0,1;2,3");
     EXPECT(assign("0,1", 4, "gpu:single:2", 0, NULL, NULL, 0), "0;0;1;1");
     EXPECT(assign("0,1", 2, "gpu:single:1", 0, tc, gc, 2), "1;0");
     EXPECT(assign("0,1", 2, "gpu:map_gpu:1,0", 0, tc, gc, 2), "1;0");
-    rules = NG_BIND_RULES_CURRENT;
-    CHECK(ng_bind_rules_for(22, 5) == NG_BIND_RULES_2205 && ng_bind_rules_for(26, 5) == NG_BIND_RULES_CURRENT &&
-          ng_bind_rules_for(23, 2) == NG_BIND_RULES_CURRENT, "rules by release");
+    /* typed --gpus-per-task: "per_task:a100:1" reads as 0, no binding */
+    EXPECT(assign("0,1", 2, "gpu:per_task:a100:1", 0, tc, gc, 2), "0,1;0,1");
+    /* map:/mask: are 23.11 names: older releases ignore them */
+    EXPECT(assign("0,1", 2, "gpu:map:1,0", 0, NULL, NULL, 0), "0,1;0,1");
+    rel = 0;
+    t_end();
+
+    t_begin("assign/release-names");
+    {
+        unsigned r;
+        char e[NG_ERRLEN], b[24];
+        CHECK(ng_release_parse("23.02.4", &r, e, sizeof(e)) == 0 && r == NG_RELEASE(23, 2, 4),
+              "23.02.4");
+        CHECK(ng_release_parse("24.11", &r, e, sizeof(e)) == 0 && r == NG_RELEASE(24, 11, 0),
+              "24.11");
+        CHECK(!strcmp(ng_release_str(NG_RELEASE(23, 2, 4), b, sizeof(b)), "23.02.4"), "%s", b);
+        CHECK(ng_release_parse("23", &r, e, sizeof(e)) < 0 && strstr(e, "'23'") &&
+              strstr(e, "MAJOR.MINOR"), "%s", e);
+        CHECK(ng_release_parse("21.08.8", &r, e, sizeof(e)) < 0, "before 22.05");
+        CHECK(ng_release_parse("23.02.4x", &r, e, sizeof(e)) < 0, "trailing junk");
+        CHECK(ng_release_parse("23.1000", &r, e, sizeof(e)) < 0, "range");
+    }
     t_end();
 
     t_begin("assign/single-and-closest");
@@ -143,8 +162,9 @@ int main(void)
     t_begin("assign/bad-input-named");
     CHECK(strstr(assign("0,1", 2, "gpu:map_gpu:x", 0, NULL, NULL, 0), "'x' is not a GPU index"),
           "%s", assign("0,1", 2, "gpu:map_gpu:x", 0, NULL, NULL, 0));
-    CHECK(strstr(assign("0,1", 2, "gpu:per_task:0", 0, NULL, NULL, 0), "not a GPU count"), "count 0");
-    CHECK(strstr(assign("0,1", 2, "gpu:fastest", 0, NULL, NULL, 0), "unknown GPU binding"), "unknown");
+    /* what Slurm does not bind by binds nothing, as in Slurm */
+    EXPECT(assign("0,1", 2, "gpu:per_task:0", 0, NULL, NULL, 0), "0;0");   /* 23.11+: first GPU */
+    EXPECT(assign("0,1", 2, "gpu:fastest", 0, NULL, NULL, 0), "0,1;0,1");
     CHECK(strstr(assign("0,1", 2, "gpu:map_gpu:", 0, NULL, NULL, 0), "empty list"), "empty");
     CHECK(strstr(assign("0,x", 2, NULL, 0, NULL, NULL, 0), "not a list of GRES indexes"), "step");
     CHECK(strstr(assign("0,1", 0, NULL, 0, NULL, NULL, 0), "0 local tasks"), "ntasks");
@@ -153,7 +173,7 @@ int main(void)
     t_begin("assign/cross-check-with-task-env");
     {
         unsigned gl[2] = { 0, 1 };
-        ng_assign_in in = { 2, gl, 2, "gpu:map_gpu:1,0", 0, NULL, NULL, 0, NG_BIND_RULES_CURRENT };
+        ng_assign_in in = { 2, gl, 2, "gpu:map_gpu:1,0", 0, NULL, NULL, 0, 0 };
         ng_assignment a;
         char why[NG_ERRLEN];
         CHECK(ng_assign(&in, &a, why, sizeof(why)) == 0, "%s", why);
@@ -185,6 +205,20 @@ int main(void)
         fprintf(f, "constraindevices=Yes\n");
         fclose(f);
         CHECK(ng_slurm_local_index(p) == 1, "task/cgroup + ConstrainDevices: local ids");
+        /* Slurm's booleans: true, 1 and up are yes too */
+        const char *yes[] = { "true", "1", "UP" }, *no[] = { "no", "false", "0", "maybe" };
+        for (int i = 0; i < 3; i++) {
+            f = fopen(q, "w");
+            fprintf(f, "ConstrainDevices=%s\n", yes[i]);
+            fclose(f);
+            CHECK(ng_slurm_local_index(p) == 1, "ConstrainDevices=%s", yes[i]);
+        }
+        for (int i = 0; i < 4; i++) {
+            f = fopen(q, "w");
+            fprintf(f, "ConstrainDevices=%s\n", no[i]);
+            fclose(f);
+            CHECK(ng_slurm_local_index(p) == 0, "ConstrainDevices=%s", no[i]);
+        }
         CHECK(ng_slurm_gres_cores(p) == 0, "no gres.conf: no Cores");
         snprintf(q, sizeof(q), "%s/gres.conf", dir);
         f = fopen(q, "w");
