@@ -126,8 +126,10 @@ vm_add_mpi() {
     mkdir -p "$dst/usr/share" "$dst/etc"
     cp -a /usr/share/openmpi "$dst/usr/share/"
     cp -a /etc/openmpi "$dst/etc/"
-    # symlinks Open MPI resolves its components through
+    # symlinks Open MPI resolves its components through (not those of
+    # directories left out, such as its headers)
     (cd /usr/lib/x86_64-linux-gnu && find openmpi -type l) | while read -r l; do
+        [ -d "$dst/usr/lib/x86_64-linux-gnu/$(dirname "$l")" ] || continue
         [ -e "$dst/usr/lib/x86_64-linux-gnu/$l" ] || cp -P "/usr/lib/x86_64-linux-gnu/$l" "$dst/usr/lib/x86_64-linux-gnu/$l"
     done
 }
