@@ -285,7 +285,7 @@ check-headers: $(LIB_OBJ)
 # Debian's. `make check` runs the series already built, without building.
 check-releases: deps
 	@$(MAKE) --no-print-directory all
-	@bash tests/run-all.sh releases
+	@bash tests/slurm/test_releases.sh
 
 # The GPU-node QEMU guest (8 CPUs, 4 NUMA nodes, 4 DRM GPUs, Slurm with
 # cgroup v1 and v2): part of `make check` too.
