@@ -7,6 +7,13 @@
 # LAB_CGROUP=1: task/cgroup,task/affinity + proctrack/cgroup with
 # ConstrainCores and ConstrainDevices on cgroup v1 (what GPU sites run);
 # its cgroups are removed at lab_stop. LAB_GPUS=N fake GPUs (default 2).
+# gres.conf variants (default: neither, what the other suites run):
+# LAB_GRES_CORES=numa: GPU g gets Cores= of lab NUMA node g (the node is
+#   then declared 2 sockets, one per lab node, as lab-topology.sh draws it,
+#   so the Cores= are whole sockets, which Slurm 24.11+ requires);
+#   LAB_GRES_CORES=all: every GPU gets Cores= of the whole node (on this
+#   1-socket machine also "the whole socket").
+# LAB_GPU_TYPE=NAME: typed GPUs (gres.conf Type=NAME, node Gres=gpu:NAME:N).
 # Needs root. Facts behind the choices: ../shared/notes/slurm-lab.md.
 
 LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -99,6 +106,23 @@ lab_start() {
 
     local hw
     hw=$(slurmd -C | head -1 | grep -o 'CPUs=[0-9]* Boards=[0-9]* SocketsPerBoard=[0-9]* CoresPerSocket=[0-9]* ThreadsPerCore=[0-9]*')
+    local gres_cores=() gres_type="" ncores
+    ncores=$(echo "$hw" | awk '{for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+        print v["SocketsPerBoard"] * v["CoresPerSocket"] * v["Boards"]}')
+    case ${LAB_GRES_CORES:-} in
+        "") ;;
+        numa)
+            # lab-topology.sh: node 0 = the first half of the CPUs, one
+            # package per node; Slurm core ids = CPU ids (1 thread per core).
+            if [ "$LAB_NGPUS" != 2 ] || ! echo "$hw" | grep -q 'ThreadsPerCore=1' || [ $((ncores % 2)) != 0 ]; then
+                lab_log "LAB_GRES_CORES=numa needs 2 GPUs and an even count of 1-thread cores ($hw)"; return 1
+            fi
+            hw="CPUs=$ncores Boards=1 SocketsPerBoard=2 CoresPerSocket=$((ncores / 2)) ThreadsPerCore=1"
+            gres_cores=("0-$((ncores / 2 - 1))" "$((ncores / 2))-$((ncores - 1))") ;;
+        all) for g in $(seq 0 $((LAB_NGPUS - 1))); do gres_cores+=("0-$((ncores - 1))"); done ;;
+        *) lab_log "LAB_GRES_CORES=$LAB_GRES_CORES: numa or all"; return 1 ;;
+    esac
+    [ -n "${LAB_GPU_TYPE:-}" ] && gres_type=$LAB_GPU_TYPE
     . "$LAB_ROOT/tests/lab/slurm-conf.sh"
     {
         slurm_conf_common "$LAB" "$LAB/munge/munge.socket" "$host" | lab_cgroup_conf
@@ -107,8 +131,14 @@ lab_start() {
     } > "$SLURM_CONF"
     local i
     for i in $(seq 1 "$nodes"); do
-        echo "NodeName=lab$i NodeHostname=$host NodeAddr=127.0.0.1 Port=$((port_base + i)) $hw RealMemory=1000 Gres=gpu:$LAB_NGPUS State=UNKNOWN" >> "$SLURM_CONF"
-        echo "NodeName=lab$i Name=gpu File=$LAB/dev/nvidia[0-$((LAB_NGPUS - 1))]" >> "$LAB/etc/gres.conf"
+        echo "NodeName=lab$i NodeHostname=$host NodeAddr=127.0.0.1 Port=$((port_base + i)) $hw RealMemory=1000 Gres=gpu:${gres_type:+$gres_type:}$LAB_NGPUS State=UNKNOWN" >> "$SLURM_CONF"
+        if [ ${#gres_cores[@]} -gt 0 ]; then
+            for g in $(seq 0 $((LAB_NGPUS - 1))); do
+                echo "NodeName=lab$i Name=gpu${gres_type:+ Type=$gres_type} File=$LAB/dev/nvidia$g Cores=${gres_cores[$g]}"
+            done >> "$LAB/etc/gres.conf"
+        else
+            echo "NodeName=lab$i Name=gpu${gres_type:+ Type=$gres_type} File=$LAB/dev/nvidia[0-$((LAB_NGPUS - 1))]" >> "$LAB/etc/gres.conf"
+        fi
         mkdir -p "$LAB/spool/lab$i"
     done
     sed -i "1i AutoDetect=off" "$LAB/etc/gres.conf"
