@@ -669,6 +669,15 @@ static int devices_open(const ng_slurm_step *s, hwloc_bitmap_t open, char *seen,
     return denied;
 }
 
+/* The step's GPUs as a set (in scratch). */
+static hwloc_const_bitmap_t row_of_step(const ng_slurm_step *s, hwloc_bitmap_t scratch)
+{
+    hwloc_bitmap_zero(scratch);
+    for (int i = 0; i < s->ngres; i++)
+        hwloc_bitmap_set(scratch, s->gres[i]);
+    return scratch;
+}
+
 static int set_row(ng_assignment *a, int self, hwloc_const_bitmap_t set)
 {
     int n = hwloc_bitmap_weight(set), j = 0;
@@ -743,13 +752,19 @@ int ng_step_from_slurm(const ng_topo *t, const ng_roots *r, const ng_slurm_step 
      * counts other GPUs than its cgroup); a device answer supersedes both. */
     if (rc == 0 && !bad && !known && !(s->local_index && a.mask_env_differs) &&
         ng_assign_check(&a, self, s->local_index, fn, ctx, why, sizeof(why)) < 0) {
-        if (!s->local_index && a.unknown) {
-            /* no rule to check against: the task's own global ids are its GPUs */
-            hwloc_bitmap_t have = hwloc_bitmap_alloc();
-            if (have && gres_list(fn("SLURM_STEP_GPUS", ctx), have) == 0 && set_row(&a, self, have) == 0)
-                why[0] = '\0';
-            hwloc_bitmap_free(have);
+        /* Without ConstrainDevices the task's SLURM_STEP_GPUS holds global
+         * ids of the GPUs Slurm set up for it: the truth about this task
+         * (--accel-bind=g, which no variable shows, lands here). */
+        hwloc_bitmap_t have = hwloc_bitmap_alloc();
+        const char *v = fn("SLURM_STEP_GPUS", ctx);
+        if (!s->local_index && have && gres_list(v, have) == 0 &&
+            hwloc_bitmap_isincluded(have, row_of_step(s, open)) && set_row(&a, self, have) == 0) {
+            if (!a.unknown)
+                snprintf(warn, warnlen, "numa-gpu: task %d: %.700s: placing it next to the GPUs "
+                         "its SLURM_STEP_GPUS names", self, why);
+            why[0] = '\0';
         }
+        hwloc_bitmap_free(have);
         bad = why[0] != '\0';
     }
     if (rc == 0 && bad) {
