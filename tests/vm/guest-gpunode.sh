@@ -61,45 +61,82 @@ chmod 755 $S/munge; chmod 700 /tmp/audit
 dd if=/dev/urandom of=$S/munge/key bs=1024 count=1 2>/dev/null; chmod 400 $S/munge/key
 /usr/sbin/munged --force --socket=$S/munge/munge.socket --key-file=$S/munge/key \
     --pid-file=$S/munged.pid --log-file=$S/log/munged.log --seed-file=$S/munge/seed || { fail munged "did not start"; exit 1; }
-hw=$(timeout 20 slurmd -C 2>/dev/null | head -1 | grep -o 'CPUs=[0-9]* Boards=[0-9]* SocketsPerBoard=[0-9]* CoresPerSocket=[0-9]* ThreadsPerCore=[0-9]*')
-# numa_node_as_socket (current releases): slurmd counts each NUMA node as a socket.
-case "$REL" in 22.*) ;; *) hw="CPUs=8 Boards=1 SocketsPerBoard=4 CoresPerSocket=2 ThreadsPerCore=1" ;; esac
+hw_real=$(timeout 20 slurmd -C 2>/dev/null | head -1 | grep -o 'CPUs=[0-9]* Boards=[0-9]* SocketsPerBoard=[0-9]* CoresPerSocket=[0-9]* ThreadsPerCore=[0-9]*')
 . /test/slurm-conf.sh
-{
-    slurm_conf_common $S $S/munge/munge.socket guest |
-        sed -e 's|^ProctrackType=.*|ProctrackType=proctrack/cgroup|' \
-            -e 's|^TaskPlugin=.*|TaskPlugin=task/cgroup,task/affinity|'
-    # Current releases refuse Cores= that cross socket boundaries: each NUMA
-    # node becomes a socket (what sites with SNC/NPS do).
-    case "$REL" in 22.*) ;; *) echo "SlurmdParameters=numa_node_as_socket" ;; esac
-    echo "NodeName=guest NodeAddr=127.0.0.1 $hw RealMemory=1500 Gres=gpu:4 State=UNKNOWN"
-    echo "PartitionName=p Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO"
-} > $S/slurm.conf
 printf '%s\nCgroupMountpoint=/sys/fs/cgroup\nConstrainCores=yes\nConstrainDevices=yes\nConstrainRAMSpace=no\n' \
     "$CGCONF" > $S/cgroup.conf
-# gres.conf as AutoDetect would write it: each card with its node's cores
-# (1 thread per core: core ids = cpu ids here), or without Cores= at all.
-{
-    echo "AutoDetect=off"
-    for i in 0 1 2 3; do
-        if [ "$GC" = cores ]; then
-            echo "Name=gpu File=/dev/dri/card$i Cores=$(cat /sys/devices/system/node/node$(cardnode $i)/cpulist)"
-        else
-            echo "Name=gpu File=/dev/dri/card$i"
-        fi
-    done
-} > $S/gres.conf
+# slurm_config GRES: slurm.conf and gres.conf for the gres.conf flavour GRES:
+#   cores    each card with Cores= of its NUMA node (as AutoDetect writes it)
+#   nocores  no Cores= at all
+#   socket   each card with Cores= of its whole socket (package)
+#   node     each card with Cores= of the whole node
+#   typed    as cores, with Type=bochs (node Gres=gpu:bochs:4)
+# Current releases count each NUMA node as a socket (numa_node_as_socket,
+# what SNC/NPS sites do: they refuse Cores= that cross socket boundaries),
+# except for "socket", which needs the real sockets. (1 thread per core:
+# core ids = cpu ids here.) The Cores= of card N are kept in /tmp/cores.N.
+slurm_config() {
+    local hw=$hw_real nas="" type="" i c
+    case "$REL" in 22.*) ;; *)
+        if [ "$1" != socket ]; then
+            hw="CPUs=8 Boards=1 SocketsPerBoard=4 CoresPerSocket=2 ThreadsPerCore=1"
+            nas="SlurmdParameters=numa_node_as_socket"
+        fi ;;
+    esac
+    [ "$1" = typed ] && type=bochs
+    {
+        slurm_conf_common $S $S/munge/munge.socket guest |
+            sed -e 's|^ProctrackType=.*|ProctrackType=proctrack/cgroup|' \
+                -e 's|^TaskPlugin=.*|TaskPlugin=task/cgroup,task/affinity|'
+        [ -n "$nas" ] && echo "$nas"
+        echo "NodeName=guest NodeAddr=127.0.0.1 $hw RealMemory=1500 Gres=gpu:${type:+$type:}4 State=UNKNOWN"
+        echo "PartitionName=p Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO"
+    } > $S/slurm.conf
+    {
+        echo "AutoDetect=off"
+        for i in 0 1 2 3; do
+            case $1 in
+                cores|typed) c=$(cat /sys/devices/system/node/node$(cardnode $i)/cpulist) ;;
+                socket) c=$(cat /sys/devices/system/cpu/cpu$(cut -d, -f1 /sys/devices/system/node/node$(cardnode $i)/cpulist | cut -d- -f1)/topology/package_cpus_list) ;;
+                node) c=$(cat /sys/devices/system/cpu/online) ;;
+                *) c="" ;;
+            esac
+            echo "$c" > /tmp/cores.$i
+            echo "Name=gpu${type:+ Type=$type} File=/dev/dri/card$i${c:+ Cores=$c}"
+        done
+    } > $S/gres.conf
+}
 NR=/sys/devices/system/node/node3/hugepages/hugepages-2048kB/nr_hugepages
 echo "required /opt/numa-gpu/numa_gpu.so audit_dir=/tmp/audit audit_interval=1 state_dir=/tmp/ng-state" > $S/plugstack.conf
 export SLURM_CONF=$S/slurm.conf
-slurmctld -D -i >$S/log/ctld.out 2>&1 &
-slurmd -D >$S/log/slurmd.out 2>&1 &
-for i in $(seq 1 40); do
-    [ "$(timeout 3 sinfo -h -o %T 2>/dev/null)" = idle ] && break
-    sleep 0.5
-done 2>/dev/null
-if [ "$(sinfo -h -o %T 2>/dev/null)" != idle ]; then
-    fail cluster-idle "$(timeout 3 sinfo -N -o '%N %T %E' 2>&1) $(tail -6 $S/log/slurmd-guest.log $S/log/slurmctld.log 2>&1)"
+# cluster_up: start slurmctld and slurmd on the current config, wait until
+# idle (else returns 1, why in /tmp/cluster-why); cluster_down stops them.
+cluster_up() {
+    slurmctld -D -i >$S/log/ctld.out 2>&1 &
+    CTLD_PID=$!
+    slurmd -D >$S/log/slurmd.out 2>&1 &
+    SLURMD_PID=$!
+    for i in $(seq 1 40); do
+        [ "$(timeout 3 sinfo -h -o %T 2>/dev/null)" = idle ] && break
+        sleep 0.5
+    done 2>/dev/null
+    [ "$(sinfo -h -o %T 2>/dev/null)" = idle ] && return 0
+    echo "$(timeout 3 sinfo -N -o '%N %T %E' 2>&1) $(tail -6 $S/log/slurmd-guest.log $S/log/slurmctld.log 2>&1)" > /tmp/cluster-why
+    return 1
+}
+cluster_down() {
+    scancel --user=root 2>/dev/null
+    scontrol shutdown >/dev/null 2>&1
+    for i in $(seq 1 40); do
+        kill -0 $CTLD_PID 2>/dev/null || kill -0 $SLURMD_PID 2>/dev/null || return 0
+        sleep 0.5
+    done
+    kill -9 $CTLD_PID $SLURMD_PID 2>/dev/null
+    sleep 1
+}
+slurm_config $GC
+if ! cluster_up; then
+    fail cluster-idle "$(cat /tmp/cluster-why)"
     exit 1
 fi
 pass cluster-idle
@@ -156,6 +193,132 @@ check() {
 }
 VERD='echo verdict=$NUMA_GPU_VERDICT; '
 
+# --- Slurm alone vs numa-gpu, and Slurm's rule per release ---------------
+# rel_ge X.Y[.Z]: the running Slurm is X.Y[.Z] or later
+rel_ge() {
+    echo "$REL $1" | awk '{ n = split($1, a, "."); split($2, b, ".")
+        for (i = 1; i <= 3; i++) { if (a[i] + 0 > b[i] + 0) exit 0; if (a[i] + 0 < b[i] + 0) exit 1 } exit 0 }'
+}
+# "0-2,5" -> "0 1 2 5 "
+expand() { echo "$1" | tr ',' '\n' | awk -F- 'NF == 2 { for (i = $1; i <= $2; i++) print i; next } $1 != "" { print $1 }' | tr '\n' ' '; }
+tval() { sed -n "s/^ *$2: $3=//p" "$1" | head -1; }
+# task_next F T: task T of output F sits next to the cards it can open: its
+# cpus on their nodes and >= 99.5 % of its first-touched pages there.
+task_next() {
+    local own cpus pages ok="," c p x on=0 tot=0 nodes=""
+    own=$(tval "$1" "$2" own); cpus=$(tval "$1" "$2" cpus); pages=$(tval "$1" "$2" pages)
+    [ -n "$own" ] && [ -n "$cpus" ] || return 1
+    for c in $(echo "$own" | tr ',' ' '); do
+        nodes="$nodes $(cardnode $c)"
+        ok="$ok$(expand "$(cat /sys/devices/system/node/node$(cardnode $c)/cpulist)" | tr ' ' ',')"
+    done
+    for c in $(expand "$cpus"); do case $ok in *",$c,"*) ;; *) return 1 ;; esac; done
+    for p in $(echo "$pages" | tr ',' ' '); do
+        tot=$((tot + ${p#*=}))
+        for x in $nodes; do [ "${p%%=*}" = "$x" ] && on=$((on + ${p#*=})); done
+    done
+    [ "$tot" -gt 0 ] && [ $((on * 1000 / tot)) -ge 995 ]
+}
+# Closeness as Slurm has it (gres.c): a card whose gres.conf record has no
+# Cores= is close to every cpu; else close = its Cores overlap the task's
+# cpus (cards_close), or contain them (cards_super). Cores= of card N are in
+# /tmp/cores.N (slurm_config); CPUS is an expanded list.
+card_close() {
+    local c cores; cores=$(cat /tmp/cores.$1 2>/dev/null)
+    [ -z "$cores" ] && return 0
+    for c in $2; do case " $(expand "$cores") " in *" $c "*) return 0 ;; esac; done
+    return 1
+}
+card_super() {
+    local c cores; cores=$(cat /tmp/cores.$1 2>/dev/null)
+    [ -z "$cores" ] && return 0
+    for c in $2; do case " $(expand "$cores") " in *" $c "*) ;; *) return 1 ;; esac; done
+}
+# pt_rule F N: the card Slurm gives each of N tasks for per_task:1
+# (--gpus-per-task=1) on the whole node, from the tasks' own cpus in F (a
+# run without numa-gpu: Slurm's cpus): before 23.11.0 index order; from
+# 23.11.0 (675237ff71) each task in order takes the lowest free card close
+# to its cpus, else the lowest free one.
+pt_rule() {
+    local t c pick free="0 1 2 3" out=""
+    if ! rel_ge 23.11; then seq -s ' ' 0 $(($2 - 1)); return; fi
+    for t in $(seq 0 $(($2 - 1))); do
+        pick=""
+        for c in $free; do card_close $c "$(expand "$(tval "$1" $t cpus)")" && { pick=$c; break; }; done
+        [ -n "$pick" ] || pick=${free%% *}
+        free=$(echo " $free " | sed "s/ $pick / /;s/^ *//;s/ *$//")
+        out="$out${out:+ }$pick"
+    done
+    echo "$out"
+}
+# sg_rule F N: the card for single:1 (--ntasks-per-gpu=1), whole node:
+# 22.05 the (t mod |close|)-th card close to task t; 23.02.4+ each task in
+# order the first free card whose Cores contain its cpus, else the first
+# free one overlapping them, else the first free; 23.02.0-3 replay earlier
+# tasks with the current task's cpus (8eb64699ce): not asserted ("-").
+sg_rule() {
+    local t c pick free="0 1 2 3" out="" close cpus nc
+    if rel_ge 23.02 && ! rel_ge 23.02.4; then echo "- - - -"; return; fi
+    for t in $(seq 0 $(($2 - 1))); do
+        cpus=$(expand "$(tval "$1" $t cpus)")
+        pick=""
+        if ! rel_ge 23.02; then
+            close=""
+            for c in 0 1 2 3; do card_close $c "$cpus" && close="$close $c"; done
+            nc=$(echo $close | wc -w)
+            [ "$nc" -gt 0 ] && pick=$(echo $close | cut -d' ' -f$((t % nc + 1)))
+            [ -n "$pick" ] || pick=0
+        else
+            for c in $free; do card_super $c "$cpus" && { pick=$c; break; }; done
+            [ -n "$pick" ] || for c in $free; do card_close $c "$cpus" && { pick=$c; break; }; done
+            [ -n "$pick" ] || pick=${free%% *}
+            free=$(echo " $free " | sed "s/ $pick / /;s/^ *//;s/ *$//")
+        fi
+        out="$out${out:+ }$pick"
+    done
+    echo "$out"
+}
+# gcase NAME N MODE WANTS SRUN-ARGS...: the step without numa-gpu, then with
+# --numa-gpu=MODE. WANTS, one word a task: the cards Slurm gives it ("1",
+# "0,2"), "#K" (K cards), "-" (not asserted), or for the whole list "@pt" /
+# "@sg" (pt_rule / sg_rule on the run without numa-gpu). Checked: each task
+# has cards, the same with and without numa-gpu, the ones Slurm's rule says,
+# and sits next to them (cpus and pages); and not fewer tasks next to their
+# cards than Slurm alone ("BASELINE" line, and the table).
+gcase() {
+    local name=$1 n=$2 mode=$3 wants=$4 f=/tmp/g.$(echo "$1" | tr '/' '_') t k=0 m=0 bad="" w g gb loc="" rc
+    shift 4
+    timeout 120 srun -l -n$n "$@" --numa-gpu=off sh /tmp/probe.sh >$f.off 2>&1
+    timeout 120 srun -l -n$n "$@" --numa-gpu=$mode sh -c "$VERD sh /tmp/probe.sh" >$f 2>&1
+    rc=$?
+    case $wants in
+        @pt) wants=$(pt_rule $f.off $n) ;;
+        @sg) wants=$(sg_rule $f.off $n) ;;
+    esac
+    set -- $wants
+    for t in $(seq 0 $((n - 1))); do
+        w=${1:--}; [ $# -gt 0 ] && shift
+        g=$(tval $f $t own); gb=$(tval $f.off $t own)
+        task_next $f.off $t && k=$((k + 1))
+        if task_next $f $t; then m=$((m + 1)); loc="$loc${loc:+ }ok"; else
+            loc="$loc${loc:+ }NO"
+            bad="$bad task $t (cards '$g', cpus '$(tval $f $t cpus)', pages '$(tval $f $t pages)') not next to its cards;"
+        fi
+        [ -n "$g" ] || bad="$bad task $t opens no card;"
+        [ "$g" = "$gb" ] || bad="$bad task $t has cards '$g' with numa-gpu but '$gb' without;"
+        case $w in
+            -) ;;
+            \#*) [ "$(echo "$g" | tr ',' '\n' | grep -c .)" = "${w#?}" ] || bad="$bad task $t has cards '$g', not ${w#?} (Slurm $REL's rule);" ;;
+            *) [ "$g" = "$w" ] || bad="$bad task $t has card(s) '$g' not '$w' (Slurm $REL's rule);" ;;
+        esac
+    done
+    echo "BASELINE $SUITE/$name slurm=$k/$n numa-gpu=$m/$n"
+    [ "$m" -ge "$k" ] || bad="$bad worse than Slurm alone: $m of $n tasks next to their cards, $k without numa-gpu;"
+    [ $rc -eq 0 ] || bad="$bad rc=$rc;"
+    [ -z "$bad" ] && pass "$name" || fail "$name" "$bad with: $(head -c 1200 $f | tr '\n' ' ') without: $(head -c 600 $f.off | tr '\n' ' ')"
+    row "$name|$n|$loc|$(sed -n 's/^ *[0-9]*: verdict=//p' $f | sort | uniq -c | awk '{printf "%s%s x%s", s, $2, $1; s=" "}')  BASELINE slurm=$k/$n numa-gpu=$m/$n"
+}
+
 # 1. one GPU per task, strict; and the baseline without the plugin
 timeout 120 srun -l -n4 -c2 --gpus-per-task=1 --numa-gpu=off sh /tmp/probe.sh >/tmp/base 2>&1
 base=""
@@ -167,6 +330,11 @@ done
 row "without numa-gpu (baseline)|4|$base|-"
 timeout 120 srun -l -n4 -c2 --gpus-per-task=1 --numa-gpu=strict sh -c "$VERD sh /tmp/probe.sh" >/tmp/c1 2>&1
 check gpus-per-task-strict /tmp/c1 4
+k=0; m=0
+for t in 0 1 2 3; do task_next /tmp/base $t && k=$((k + 1)); task_next /tmp/c1 $t && m=$((m + 1)); done
+echo "BASELINE $SUITE/gpus-per-task-strict slurm=$k/4 numa-gpu=$m/4"
+row "gpus-per-task-strict vs Slurm alone|4|-|BASELINE slurm=$k/4 numa-gpu=$m/4"
+[ $m -ge $k ] && pass gpus-per-task-never-worse || fail gpus-per-task-never-worse "$m of 4 tasks next to their cards, $k without numa-gpu"
 # each task opens exactly one card (ConstrainDevices enforced)
 [ "$(sed -n 's/^ *[0-3]: own=//p' /tmp/c1 | sort -u | wc -l)" = 4 ] &&
     [ -z "$(sed -n 's/^ *[0-3]: own=//p' /tmp/c1 | grep ,)" ] && pass devices-constrained-one-card-each ||
@@ -291,6 +459,63 @@ if [ -x $NG ] && [ -n "$irq" ] && [ "$irq" != 0 ] && [ -n "$node" ] && [ "$node"
     row "IRQ of the root port above card 0 (node $node)|1|$before -> $steered -> $after|-"
 else
     fail irq-steer-and-restore-real-kernel "no IRQ to steer: rp '$rp' irq '$irq' node '$node' ($(ls /sys/bus/pci/devices/$rp/ 2>&1 | tr '\n' ' '))"
+fi
+
+# 8. Cases that separate Slurm releases (their rules: pt_rule, sg_rule,
+# and below), each also without numa-gpu. REV: task t on node 3-t.
+REV="--cpu-bind=mask_cpu:0xc0,0x30,0xc,0x3"
+gcase cpu-mask-reversed 4 strict @pt -c2 --gpus-per-task=1 $REV
+gcase cpu-map-reversed 4 strict @pt -c2 --gpus-per-task=1 --cpu-bind=map_cpu:6,4,2,0
+gcase block-cyclic 4 strict @pt -c2 --gpus-per-task=1 -m block:cyclic
+gcase ntasks-per-gpu 4 strict @sg -c2 --ntasks-per-gpu=1
+gcase ntasks-per-gpu-reversed 4 strict @sg -c2 --ntasks-per-gpu=1 $REV
+# One task on the whole node, a 2-card step: up to 25.05.x slurmstepd drops
+# the binding (the task has both cards); 25.11.0 keeps it (c3b532ef4c).
+if rel_ge 25.11; then want="#1"; else want="#2"; fi
+gcase one-task-map-gpu-1 1 strict "$want" -c8 --gpus=2 --gpu-bind=map_gpu:1
+# closest over all 8 cpus: both cards are close either way.
+gcase one-task-closest 1 strict "#2" -c8 --gpus=2 --gpu-bind=closest
+
+# A partial node: another job holds two cards (and 4 cpus); a step on the
+# rest. map_gpu ids under ConstrainDevices are positions in the step (every
+# release): map_gpu:1,0 gives task 0 the step's second card.
+rm -f /tmp/held
+hold=$(sbatch --parsable -n1 -c4 --gres=gpu:2 -o /dev/null --wrap 'echo "$SLURM_JOB_GPUS" > /tmp/held; sleep 300')
+for i in $(seq 1 60); do [ -s /tmp/held ] && break; sleep 0.5; done
+if [ -s /tmp/held ]; then
+    echo "vm-gpunode: job $hold holds cards $(cat /tmp/held)"
+    rest=""; for c in 0 1 2 3; do case ",$(cat /tmp/held)," in *",$c,"*) ;; *) rest="$rest $c" ;; esac; done
+    set -- $rest
+    gcase partial-gpus-per-task 2 prefer "- -" -c2 --gpus-per-task=1
+    gcase partial-map-gpu-reversed 2 prefer "$2 $1" -c2 --gres=gpu:2 --gpu-bind=map_gpu:1,0
+else
+    fail partial-node "the job holding two cards never ran: $(squeue 2>&1 | tr '\n' ' ')"
+fi
+scancel $hold 2>/dev/null
+
+# 9. gres.conf variants (one restart of the cluster each, in the Cores= runs
+# only): Cores= of the card's whole socket, of the whole node, typed cards.
+if [ "$GC" = cores ]; then
+    for v in socket node typed; do
+        cluster_down
+        slurm_config $v
+        if ! cluster_up; then fail "$v/cluster-idle" "$(cat /tmp/cluster-why)"; continue; fi
+        echo "vm-gpunode: gres.conf $v: $(grep -o 'Cores=[^ ]*' $S/gres.conf | tr '\n' ' ')"
+        case $v in
+            typed)
+                # 22.05, 23.02: "per_task:bochs:1" is a count of 0: no device
+                # restriction (each task opens the step's 4 cards); 23.11+:
+                # per_task:1.
+                if rel_ge 23.11; then want=@pt; else want="#4 #4 #4 #4"; fi
+                gcase typed/gpus-per-task 4 strict "$want" -c2 --gpus-per-task=bochs:1
+                gcase typed/cpu-mask-reversed 4 strict "$want" -c2 --gpus-per-task=bochs:1 $REV
+                gcase typed/untyped-gpus-per-task 4 strict @pt -c2 --gpus-per-task=1 ;;
+            *)
+                gcase $v/gpus-per-task 4 strict @pt -c2 --gpus-per-task=1
+                gcase $v/cpu-mask-reversed 4 strict @pt -c2 --gpus-per-task=1 $REV
+                gcase $v/ntasks-per-gpu-reversed 4 strict @sg -c2 --ntasks-per-gpu=1 $REV ;;
+        esac
+    done
 fi
 scontrol shutdown >/dev/null 2>&1
 exit $((NG_FAILED > 0))
