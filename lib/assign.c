@@ -512,16 +512,85 @@ int ng_assign(const ng_assign_in *in, ng_assignment *out, char *err, size_t errl
     return 0;
 }
 
-/* "0x3,0x4" (mask_cpu) or "0,2" (map_cpu) -> one set per task, cyclic like
- * Slurm's lists. type is SLURM_CPU_BIND_TYPE ("mask_cpu:", "map_cpu:"). */
-int ng_cpu_bind_list(const char *type, const char *list, int ntasks, hwloc_bitmap_t *sets,
-                     char *err, size_t errlen)
+/* One hex mask of any length into set: bit i of the number sets member i
+ * (Slurm's task_str_to_cpuset and mask_ldom loop; "0x" optional). */
+static int hex_mask(const char *p, size_t len, hwloc_bitmap_t set, char *err, size_t errlen)
 {
-    int is_mask = type && !strncmp(type, "mask_cpu", 8);
-    int is_map = type && !strncmp(type, "map_cpu", 7);
-    if (!is_mask && !is_map)
+    const char *s = p;
+    if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        s += 2;
+        len -= 2;
+    }
+    if (len == 0)
+        return ng_err(err, errlen, "empty mask in cpu bind list");
+    for (size_t d = 0; d < len; d++) {
+        char c = s[len - 1 - d];
+        if (!isxdigit((unsigned char)c))
+            return ng_err(err, errlen, "bad mask '%.*s' in cpu bind list", (int)len, s);
+        int v = isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10;
+        for (int bit = 0; bit < 4; bit++)
+            if (v >> bit & 1)
+                hwloc_bitmap_set(set, (unsigned)(d * 4 + (size_t)bit));
+    }
+    return 0;
+}
+
+/* A map entry as get_cpuset reads it: "0x" hex, else decimal (never
+ * octal: "010" is 10). */
+static int map_entry(const char *p, size_t len, unsigned long long *v)
+{
+    char tmp[32];
+    if (len == 0 || len >= sizeof(tmp))
+        return -1;
+    memcpy(tmp, p, len);
+    tmp[len] = '\0';
+    int hex = len > 2 && tmp[0] == '0' && (tmp[1] == 'x' || tmp[1] == 'X');
+    const char *d = tmp + (hex ? 2 : 0);
+    if (!*d || strspn(d, hex ? "0123456789abcdefABCDEF" : "0123456789") != strlen(d))
+        return -1;
+    errno = 0;
+    *v = strtoull(d, NULL, hex ? 16 : 10);
+    return errno || *v > (1u << 20) ? -1 : 0;
+}
+
+/* The locality domain ldom as _bind_ldom takes it: NUMA node ldom mod
+ * (highest node + 1), by OS index. */
+static void ldom_cpus(unsigned long long ldom, hwloc_const_bitmap_t const *node_cpus, int nnodes,
+                      hwloc_bitmap_t set)
+{
+    if (nnodes <= 0)
+        return;
+    unsigned long long n = ldom % (unsigned long long)nnodes;
+    if (node_cpus[n])
+        hwloc_bitmap_or(set, set, node_cpus[n]);
+}
+
+/* Slurm's task cpus (task/affinity get_cpuset) from SLURM_CPU_BIND_TYPE
+ * ("mask_cpu:", "map_cpu:", "map_ldom:", "mask_ldom:", "rank_ldom", maybe
+ * after "cores," and the like) and SLURM_CPU_BIND_LIST: entry t mod len for
+ * task t. node_cpus[i]: the cpus of NUMA node OS index i (NULL: none), for
+ * the ldom forms. */
+int ng_cpu_bind_list(const char *type, const char *list, int ntasks, hwloc_bitmap_t *sets,
+                     hwloc_const_bitmap_t const *node_cpus, int nnodes, char *err, size_t errlen)
+{
+    const char *ty = type ? strrchr(type, ',') : NULL;
+    ty = ty ? ty + 1 : type ? type : "";
+    int is_mask = !strncmp(ty, "mask_cpu", 8), is_map = !strncmp(ty, "map_cpu", 7);
+    int ld_mask = !strncmp(ty, "mask_ldom", 9), ld_map = !strncmp(ty, "map_ldom", 8);
+    int ld_rank = !strcmp(ty, "rank_ldom");
+    if ((ld_mask || ld_map || ld_rank) && (!node_cpus || nnodes <= 0))
+        return ng_err(err, errlen, "cpu binding '%s' needs the node's NUMA nodes", ty);
+    if (ld_rank) {
+        for (int t = 0; t < ntasks; t++) {
+            hwloc_bitmap_zero(sets[t]);
+            ldom_cpus((unsigned long long)t, node_cpus, nnodes, sets[t]);
+        }
+        return 0;
+    }
+    if (!is_mask && !is_map && !ld_mask && !ld_map)
         return ng_err(err, errlen, "cpu binding '%s' lists no cpus per task", type ? type : "");
-    if (!list || !*list || strlen(list) > 65536)
+    /* Slurm exports lists up to its MAX_ENV_STRLEN (128 KiB) */
+    if (!list || !*list || strlen(list) > 131072)
         return ng_err(err, errlen, "empty or oversized cpu bind list");
     int n = 1;
     for (const char *p = list; *p; p++)
@@ -535,30 +604,34 @@ int ng_cpu_bind_list(const char *type, const char *list, int ntasks, hwloc_bitma
         }
         size_t len = strcspn(p, ",");
         hwloc_bitmap_zero(sets[t]);
-        if (is_map) {
-            unsigned long long v;
-            if (parse_num(p, len, 1u << 20, &v) < 0)
-                return ng_err(err, errlen, "bad cpu id '%.*s' in cpu bind list", (int)len, p);
-            hwloc_bitmap_set(sets[t], (unsigned)v);
+        unsigned long long v;
+        if (is_map || ld_map) {
+            if (map_entry(p, len, &v) < 0)
+                return ng_err(err, errlen, "bad %s id '%.*s' in cpu bind list",
+                              is_map ? "cpu" : "ldom", (int)len, p);
+            if (is_map)
+                hwloc_bitmap_set(sets[t], (unsigned)v);
+            else
+                ldom_cpus(v, node_cpus, nnodes, sets[t]);
             continue;
         }
-        /* hex mask of any length, least significant digit last */
-        const char *s = p;
-        if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-            s += 2;
-            len -= 2;
+        if (is_mask) {
+            if (hex_mask(p, len, sets[t], err, errlen) < 0)
+                return -1;
+            continue;
         }
-        if (len == 0)
-            return ng_err(err, errlen, "empty cpu mask in cpu bind list");
-        for (size_t d = 0; d < len; d++) {
-            char c = s[len - 1 - d];
-            if (!isxdigit((unsigned char)c))
-                return ng_err(err, errlen, "bad cpu mask '%.*s' in cpu bind list", (int)len, s);
-            int v = isdigit((unsigned char)c) ? c - '0' : tolower((unsigned char)c) - 'a' + 10;
-            for (int bit = 0; bit < 4; bit++)
-                if (v >> bit & 1)
-                    hwloc_bitmap_set(sets[t], (unsigned)(d * 4 + (size_t)bit));
+        hwloc_bitmap_t ld = hwloc_bitmap_alloc();   /* mask_ldom: a mask of ldoms */
+        if (!ld || hex_mask(p, len, ld, err, errlen) < 0) {
+            hwloc_bitmap_free(ld);
+            return ld ? -1 : ng_err(err, errlen, "out of memory");
         }
+        unsigned d;
+        hwloc_bitmap_foreach_begin(d, ld) {
+            if (d > 4096)
+                break;
+            ldom_cpus(d, node_cpus, nnodes, sets[t]);
+        } hwloc_bitmap_foreach_end();
+        hwloc_bitmap_free(ld);
     }
     return 0;
 }

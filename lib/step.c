@@ -612,8 +612,9 @@ static void env_copy(ng_getenv_fn fn, void *ctx, const char *name, const char *a
 }
 
 /* Slurm's binding from step-wide facts: the same rows in every task. */
-static int slurm_assignment(const ng_slurm_step *s, int ntasks, ng_getenv_fn fn, void *ctx,
-                            ng_assignment *a, char *err, size_t errlen)
+static int slurm_assignment(const ng_topo *t, const ng_slurm_step *s, int ntasks,
+                            ng_getenv_fn fn, void *ctx, ng_assignment *a, char *err,
+                            size_t errlen)
 {
     char bind[1024], type[64];
     /* Only slurmstepd's SLURMD_TRES_BIND: srun's SLURM_TRES_BIND is not what
@@ -628,9 +629,20 @@ static int slurm_assignment(const ng_slurm_step *s, int ntasks, ng_getenv_fn fn,
     for (int i = 0; have_tc && i < ntasks; i++)
         have_tc = (tc[i] = hwloc_bitmap_alloc()) != NULL;
     char e[NG_ERRLEN];
-    if (have_tc && ng_cpu_bind_list(type, fn("SLURM_CPU_BIND_LIST", ctx), ntasks, tc, e,
+    /* the ldom forms name NUMA nodes by OS index */
+    hwloc_topology_t h = ng_topo_hwloc(t);
+    int nn = 0;
+    for (hwloc_obj_t o = NULL; (o = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_NUMANODE, o));)
+        if ((int)o->os_index >= nn && o->os_index < NG_MAX_NODES)
+            nn = (int)o->os_index + 1;
+    hwloc_const_bitmap_t *nc = calloc((size_t)(nn > 0 ? nn : 1), sizeof(*nc));
+    for (int i = 0; nc && i < nn; i++)
+        nc[i] = ng_topo_node_cpus(t, (unsigned)i);
+    if (have_tc && ng_cpu_bind_list(type, fn("SLURM_CPU_BIND_LIST", ctx), ntasks, tc,
+                                    (hwloc_const_bitmap_t const *)nc, nc ? nn : 0, e,
                                     sizeof(e)) < 0)
         have_tc = 0;   /* no per-task cpu list: Slurm then treats cpus as all */
+    free(nc);
     ng_assign_in in = { s->ngres, s->gres, ntasks, bind, s->local_index,
                         have_tc ? (hwloc_const_bitmap_t const *)tc : NULL,
                         s->gres_cpus, s->ngres_cpus, s->release };
@@ -705,7 +717,7 @@ int ng_step_from_slurm(const ng_topo *t, const ng_roots *r, const ng_slurm_step 
         return ng_step_from_env(t, r, fn, ctx, ntasks, self, st, err, errlen);
     ng_assignment a = { 0 };
     char why[NG_ERRLEN] = "", seen[512], rel[24];
-    int rc = slurm_assignment(s, ntasks, fn, ctx, &a, err, errlen);
+    int rc = slurm_assignment(t, s, ntasks, fn, ctx, &a, err, errlen);
     hwloc_bitmap_t open = hwloc_bitmap_alloc(), row = hwloc_bitmap_alloc();
     if (!open || !row)
         rc = rc < 0 ? rc : ng_err(err, errlen, "out of memory");

@@ -54,9 +54,12 @@ typedef struct {
 
 int ng_assign(const ng_assign_in *in, ng_assignment *out, char *err, size_t errlen);
 void ng_assignment_free(ng_assignment *a);
-/* SLURM_CPU_BIND_TYPE + SLURM_CPU_BIND_LIST -> one cpuset per task (lists
- * shorter than ntasks are reused, as Slurm does); sets[] preallocated. */
+/* Slurm's task cpus (task/affinity get_cpuset): SLURM_CPU_BIND_TYPE
+ * (mask_cpu:, map_cpu:, mask_ldom:, map_ldom:, rank_ldom) + SLURM_CPU_BIND_LIST
+ * -> one cpuset per task (lists shorter than ntasks are reused, as Slurm
+ * does); sets[] preallocated. node_cpus[i] = cpus of NUMA node OS index i
+ * (nnodes entries) for the ldom forms; may be NULL otherwise. */
 int ng_cpu_bind_list(const char *type, const char *list, int ntasks, hwloc_bitmap_t *sets,
-                     char *err, size_t errlen);
+                     hwloc_const_bitmap_t const *node_cpus, int nnodes, char *err, size_t errlen);
 
 #endif

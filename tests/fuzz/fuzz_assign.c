@@ -29,11 +29,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         hwloc_bitmap_t tc[64];
         for (int i = 0; i < ntasks; i++)
             tc[i] = hwloc_bitmap_alloc();
-        int have = f[3] && f[4] && ng_cpu_bind_list(f[3], f[4], ntasks, tc, err, sizeof(err)) == 0;
+        int have = f[3] && f[4] && ng_cpu_bind_list(f[3], f[4], ntasks, tc, NULL, 0, err, sizeof(err)) == 0;
+        /* every release whose rules differ, chosen by the input's length */
+        static const unsigned rel[] = { 0, NG_RELEASE(22, 5, 8), NG_RELEASE(23, 2, 1),
+                                        NG_RELEASE(23, 2, 3), NG_RELEASE(23, 2, 8),
+                                        NG_RELEASE(23, 11, 11), NG_RELEASE(24, 11, 4) };
         ng_assign_in in = { ng, g, ntasks, f[1], (int)(n & 1),
                             have ? (hwloc_const_bitmap_t const *)tc : NULL,
                             have ? (hwloc_const_bitmap_t const *)tc : NULL, have ? ntasks : 0,
-                            (int)((n >> 1) & 1) };
+                            rel[(n >> 1) % (sizeof(rel) / sizeof(rel[0]))] };
         ng_assignment a;
         if (ng_assign(&in, &a, err, sizeof(err)) == 0) {
             for (int t = 0; t < a.ntasks; t++)

@@ -147,14 +147,39 @@ int main(void)
     t_begin("assign/cpu-bind-list");
     hwloc_bitmap_t s[3] = { hwloc_bitmap_alloc(), hwloc_bitmap_alloc(), hwloc_bitmap_alloc() };
     char err[NG_ERRLEN], b[64];
-    CHECK(ng_cpu_bind_list("mask_cpu:", "0x1,0x30", 3, s, err, sizeof(err)) == 0, "%s", err);
+    CHECK(ng_cpu_bind_list("mask_cpu:", "0x1,0x30", 3, s, NULL, 0, err, sizeof(err)) == 0, "%s", err);
     CHECK(!strcmp(ng_list_str(s[1], b, sizeof(b)), "4-5") && hwloc_bitmap_isequal(s[0], s[2]),
           "mask list: %s", b);
-    CHECK(ng_cpu_bind_list("map_cpu:", "3,0", 3, s, err, sizeof(err)) == 0 &&
+    CHECK(ng_cpu_bind_list("map_cpu:", "3,0", 3, s, NULL, 0, err, sizeof(err)) == 0 &&
           hwloc_bitmap_first(s[0]) == 3 && hwloc_bitmap_first(s[2]) == 3, "map list");
-    CHECK(ng_cpu_bind_list("mask_cpu:", "0x1,zz", 2, s, err, sizeof(err)) < 0 && strstr(err, "'zz'"),
+    CHECK(ng_cpu_bind_list("mask_cpu:", "0x1,zz", 2, s, NULL, 0, err, sizeof(err)) < 0 && strstr(err, "'zz'"),
           "%s", err);
-    CHECK(ng_cpu_bind_list("none", "", 2, s, err, sizeof(err)) < 0, "none lists nothing");
+    CHECK(ng_cpu_bind_list("none", "", 2, s, NULL, 0, err, sizeof(err)) < 0, "none lists nothing");
+    /* map_cpu is decimal unless 0x (get_cpuset): "010" is cpu 10 */
+    CHECK(ng_cpu_bind_list("map_cpu:", "010,0x10", 2, s, NULL, 0, err, sizeof(err)) == 0 &&
+          hwloc_bitmap_first(s[0]) == 10 && hwloc_bitmap_first(s[1]) == 16, "map decimal/hex");
+    /* "cores,mask_cpu:" (a binding level before the type) */
+    CHECK(ng_cpu_bind_list("cores,mask_cpu:", "0x2", 1, s, NULL, 0, err, sizeof(err)) == 0 &&
+          hwloc_bitmap_first(s[0]) == 1, "%s", err);
+    /* the ldom forms: NUMA node n (mod the node count) */
+    {
+        hwloc_bitmap_t n0 = hwloc_bitmap_alloc(), n1 = hwloc_bitmap_alloc();
+        hwloc_bitmap_set_range(n0, 0, 3);
+        hwloc_bitmap_set_range(n1, 4, 7);
+        hwloc_const_bitmap_t nodes[2] = { n0, n1 };
+        CHECK(ng_cpu_bind_list("map_ldom:", "1,0", 3, s, nodes, 2, err, sizeof(err)) == 0 &&
+              hwloc_bitmap_isequal(s[0], n1) && hwloc_bitmap_isequal(s[1], n0) &&
+              hwloc_bitmap_isequal(s[2], n1), "map_ldom %s", err);
+        CHECK(ng_cpu_bind_list("rank_ldom", "", 3, s, nodes, 2, err, sizeof(err)) == 0 &&
+              hwloc_bitmap_isequal(s[0], n0) && hwloc_bitmap_isequal(s[1], n1) &&
+              hwloc_bitmap_isequal(s[2], n0), "rank_ldom %s", err);
+        CHECK(ng_cpu_bind_list("mask_ldom:", "0x3", 1, s, nodes, 2, err, sizeof(err)) == 0 &&
+              hwloc_bitmap_weight(s[0]) == 8, "mask_ldom %s", err);
+        CHECK(ng_cpu_bind_list("map_ldom:", "1", 1, s, NULL, 0, err, sizeof(err)) < 0 &&
+              strstr(err, "NUMA nodes"), "%s", err);
+        hwloc_bitmap_free(n0);
+        hwloc_bitmap_free(n1);
+    }
     for (int i = 0; i < 3; i++)
         hwloc_bitmap_free(s[i]);
     t_end();
