@@ -121,11 +121,12 @@ case_() {
     EXACT=1 bcase "$name" 2 "$w0 $w1" "$@"
 }
 
-# hold N: another job holding N GPUs and 1 cpu, running (its id in HOLD).
+# hold N: another job holding N GPUs and 1 cpu, running (its id in HOLD;
+# up to 30 s: the steps before may still be completing).
 hold() {
     HOLD=$(sbatch --parsable -n1 -c1 --gres=gpu:"$1" -o /dev/null --wrap "sleep 60")
     local i
-    for i in $(seq 1 40); do [ "$(squeue -h -j "$HOLD" -o %T)" = RUNNING ] && return 0; sleep 0.25; done
+    for i in $(seq 1 120); do [ "$(squeue -h -j "$HOLD" -o %T)" = RUNNING ] && return 0; sleep 0.25; done
     return 1
 }
 # held NAME WANT: a 1-task step on the GPU the held job left (GPU 1).
