@@ -4,12 +4,13 @@
  * the kernel actually did. All-or-nothing: a failure restores the old state. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdarg.h>
 #include <numaif.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "private/step.h"
+#include "private/apply.h"
 #include "private/util.h"
 
 #define MAX_NODES 1024
@@ -168,3 +169,117 @@ int ng_bind_cpus(hwloc_const_bitmap_t cpus, char *err, size_t errlen)
                       ? "empty set" : strerror(errno));
     return 0;
 }
+
+/* The task-side apply that the SPANK plugin and `numa-gpu exec` share. */
+static void say(const ng_task_io *io, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(const ng_task_io *io, int level, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (io && io->log_fn)
+        io->log_fn(level, msg, io->ctx);
+}
+
+static void export_env(const ng_task_io *io, const ng_rank_plan *rp)
+{
+    if (!io || !io->setenv_fn)
+        return;
+    char b[4096], n[32];
+    io->setenv_fn("NUMA_GPU_NODE", ng_list_str(rp->home, b, sizeof(b)), 1, io->ctx);
+    io->setenv_fn("NUMA_GPU_CPUS", ng_list_str(rp->cpus, b, sizeof(b)), 1, io->ctx);
+    io->setenv_fn("NUMA_GPU_MEMS", ng_list_str(rp->mems, b, sizeof(b)), 1, io->ctx);
+    io->setenv_fn("NUMA_GPU_VERDICT", ng_verdict_name(rp->verdict), 1, io->ctx);
+    snprintf(n, sizeof(n), "%d", rp->omp_threads);
+    io->setenv_fn("OMP_NUM_THREADS", n, 0, io->ctx);
+    io->setenv_fn("OMP_PLACES", rp->omp_places, 0, io->ctx);
+    io->setenv_fn("OMP_PROC_BIND", "close", 0, io->ctx);
+    /* Slurm's GPU indexes follow PCI order; CUDA's default order does not. */
+    io->setenv_fn("CUDA_DEVICE_ORDER", "PCI_BUS_ID", 0, io->ctx);
+    if (io->nic_off || rp->nnics == 0)
+        return;
+    /* The nearest NICs (all at the best nearness) for the libraries that
+     * pick one; NUMA_GPU_NICS lists every NIC in the package, nearest first. */
+    char near[512], hca[520];
+    ng_plan_nic_list(rp, 0, b, sizeof(b));
+    io->setenv_fn("NUMA_GPU_NICS", b, 1, io->ctx);
+    ng_plan_nic_list(rp, 1, near, sizeof(near));
+    io->setenv_fn("UCX_NET_DEVICES", near, 0, io->ctx);
+    if (rp->nics[0].kind == NG_NIC_RDMA) {
+        snprintf(hca, sizeof(hca), "=%s", near);   /* '=': exact names, not prefixes */
+        io->setenv_fn("NCCL_IB_HCA", hca, 0, io->ctx);
+    }
+    if (rp->ngpus > 0)   /* Cray MPICH: the NIC nearest the GPU, as here */
+        io->setenv_fn("MPICH_OFI_NIC_POLICY", "GPU", 0, io->ctx);
+}
+
+/* Effective placement matches the plan: same cpus, same policy, memory
+ * nodes within the planned ones (preferred may fall back to one node). */
+static int matches(const ng_rank_plan *rp, const ng_effective *e)
+{
+    if (!hwloc_bitmap_isequal(rp->cpus, e->cpus) || rp->policy != e->policy)
+        return 0;
+    if (rp->policy == NG_POL_NONE)
+        return 1;
+    return !hwloc_bitmap_iszero(e->mems) && hwloc_bitmap_isincluded(e->mems, rp->mems);
+}
+
+int ng_task_apply(const ng_topo *t, const ng_plan *p, int self,
+                  const ng_task_io *io, ng_effective *eff, char *err,
+                  size_t errlen)
+{
+    if (self < 0 || self >= p->nranks)
+        return ng_err(err, errlen, "task %d is not in the plan (%d ranks)", self, p->nranks);
+    const ng_rank_plan *rp = &p->ranks[self];
+    int strict = p->mode == NG_MODE_STRICT;
+    char cb[4096], mb[1024], eb[4096], emb[1024], e[NG_ERRLEN];
+    if (p->mode == NG_MODE_OFF)
+        return 0;
+    if (p->mode == NG_MODE_EXPLAIN) {
+        char *s = ng_plan_explain(t, p);
+        for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n"))
+            say(io, 0, "numa-gpu explain (task %d): %s", self, line);
+        free(s);
+        return 0;
+    }
+    if (rp->infeasible && strict)
+        return ng_err(err, errlen, "task %d: %s (strict mode refuses; "
+                      "--numa-gpu=prefer runs it on the nearest allowed node)", self,
+                      rp->reason);
+    if (rp->infeasible)
+        say(io, 1, "numa-gpu: task %d: %s", self, rp->reason);
+    ng_effective local = { 0 };
+    ng_effective *ef = eff ? eff : &local;
+    if (ng_apply(t, rp, ef, e, sizeof(e)) < 0) {
+        ng_effective_clear(ef);
+        if (strict)
+            return ng_err(err, errlen, "task %d: %s", self, e);
+        say(io, 1, "numa-gpu: task %d: %s; running unbound", self, e);
+        return 0;
+    }
+    if (!matches(rp, ef)) {
+        ng_err(e, sizeof(e), "task %d: kernel gave cpus %s mems %s policy %s, planned "
+               "cpus %s mems %s policy %s", self, ng_list_str(ef->cpus, eb, sizeof(eb)),
+               ng_list_str(ef->mems, emb, sizeof(emb)), ng_mempol_name(ef->policy),
+               ng_list_str(rp->cpus, cb, sizeof(cb)), ng_list_str(rp->mems, mb, sizeof(mb)),
+               ng_mempol_name(rp->policy));
+        if (strict) {
+            if (!eff)
+                ng_effective_clear(&local);
+            return ng_err(err, errlen, "%s", e);
+        }
+        say(io, 1, "numa-gpu: %s", e);
+    }
+    export_env(io, rp);
+    if (io && io->verbose)
+        say(io, 0, "numa-gpu: task %d [%s] gpus %d -> cpus %s, mem %s %s", self,
+            ng_verdict_name(rp->verdict), rp->ngpus, ng_list_str(ef->cpus, eb, sizeof(eb)),
+            ng_mempol_name(ef->policy), ng_list_str(ef->mems, emb, sizeof(emb)));
+    if (!eff)
+        ng_effective_clear(&local);
+    return 0;
+}
+

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include "private/audit.h"
 #include "private/record.h"   /* NG_AUDIT_SCHEMA */
-#include "private/step.h"
+#include "private/apply.h"
 #include "private/util.h"
 
 /* One numa_maps line: "7f..000 bind:1 anon=16384 dirty=16384 N1=16384

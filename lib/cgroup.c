@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "private/step.h"
+#include "private/cgroup.h"
 #include "private/util.h"
 
 /* Read a cpuset file of cgroup `path` under `base`, walking up to the root

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "private/irq.h"
-#include "private/step.h"
+#include "private/slurmstep.h"
 #include "private/util.h"
 
 #define MAX_IRQS_PER_DEVICE 4096

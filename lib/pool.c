@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "numagpu/pool.h"
-#include "private/step.h"
+#include "private/cgroup.h"
 #include "private/util.h"
 
 struct ng_pool {

@@ -44,6 +44,9 @@
 #include "private/hints.h"
 #include "private/hugepages.h"
 #include "private/irq.h"
+#include "private/apply.h"
+#include "private/cgroup.h"
+#include "private/slurmstep.h"
 #include "private/step.h"
 
 SPANK_PLUGIN(numa_gpu, 1);

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
+#include "private/cgroup.h"
+#include "private/slurmstep.h"
 #include "private/gpumap.h"
 
 int cli_usage_error(const char *fmt, ...)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "private/apply.h"
 
 static void log_stderr(int level, const char *msg, void *ctx)
 {

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include "cli.h"
+#include "private/slurmstep.h"
 #include "private/gresconf.h"
 
 int cmd_gres_conf(int argc, char **argv)

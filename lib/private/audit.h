@@ -5,7 +5,7 @@
 #define NG_PRIVATE_AUDIT_H
 
 #include "numagpu.h"
-#include "private/step.h"
+#include "private/apply.h"
 #include "private/util.h"   /* NG_MAX_NODES */
 
 /* Pages per NUMA node (in 4 KiB units, huge pages counted by size). */

@@ -6,7 +6,7 @@
 #define NG_PRIVATE_AUDITSTEP_H
 
 #include "numagpu.h"
-#include "private/step.h"
+#include "private/apply.h"
 
 #define NG_AUDIT_MAX_TASKS 4096
 

@@ -39,9 +39,6 @@ long ng_read_file(const char *path, char *buf, size_t len);
  * suffix); 0 or -1. */
 int ng_parse_u64(const char *s, unsigned long long min, unsigned long long max,
                  unsigned long long *out);
-/* Tasks on the first node from SLURM_NTASKS_PER_NODE / SLURM_TASKS_PER_NODE
- * ("4", "2(x3),1"): 1..65536, else -1 naming the value. */
-int ng_tasks_per_node_parse(const char *s, int *n, char *err, size_t errlen);
 
 /* A root-only state directory (created 0700 if missing; refused when not
  * ours or writable by others) locked exclusively through DIR/lockname;

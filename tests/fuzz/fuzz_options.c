@@ -6,6 +6,7 @@
 #include "private/config.h"
 #include "private/hints.h"
 #include "private/hugepages.h"
+#include "private/slurmstep.h"
 #include "private/util.h"
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {

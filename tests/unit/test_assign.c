@@ -10,7 +10,7 @@
 #include "numagpu.h"
 #include "private/assign.h"
 #include "private/config.h"
-#include "private/step.h"
+#include "private/slurmstep.h"
 
 /* "0,1;1" style rendering of an assignment: tasks by ';'. */
 static char *rows(const ng_assignment *a, char *buf, size_t len)

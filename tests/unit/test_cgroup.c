@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include "t.h"
 #include "numagpu.h"
-#include "private/step.h"
+#include "private/cgroup.h"
 
 static char root[64];
 

@@ -13,7 +13,7 @@
 #include "numagpu.h"
 #include "private/gresconf.h"
 #include "private/gresread.h"
-#include "private/step.h"
+#include "private/slurmstep.h"
 
 static char dir[] = "/tmp/ng-gresread-XXXXXX";
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include "t.h"
 #include "numagpu.h"
-#include "private/step.h"
+#include "private/apply.h"
 
 
 /* The NICs of the GPU at busid (or of the GPU-less rank on node): names

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include "t.h"
 #include "numagpu.h"
-#include "private/step.h"
+#include "private/cgroup.h"
 
 static ng_topo *load(const char *name)
 {

@@ -13,6 +13,7 @@
 #include "private/config.h"
 #include "private/hints.h"
 #include "private/devcheck.h"
+#include "private/slurmstep.h"
 #include "private/step.h"
 
 static void config(void)
