@@ -5,7 +5,7 @@
 #include "fuzz.h"
 #include "numagpu.h"
 #include "private/assign.h"
-#include "private/step.h"
+#include "private/slurmstep.h"
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
     char *s = fz_str(d, n), err[NG_ERRLEN];
