@@ -22,7 +22,6 @@
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "private/audit.h"
 #include "private/hugepages.h"
 #include "private/util.h"
 

@@ -9,6 +9,7 @@
  * the libraries it maps, which sits wherever the first reader put it); the
  * sample and the walk count every resident page of the mappings. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <numaif.h>
@@ -16,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "private/audit.h"
+#include "private/sample.h"
 #include "private/util.h"
 
 const char *ng_method_name(ng_method m)
@@ -297,3 +298,220 @@ double ng_pages_ci95(const ng_pages *p, hwloc_const_bitmap_t nodes)
     unsigned n = p->hits ? p->hits : (unsigned)p->total;
     return 196.0 * sqrt(f * (1 - f) / (double)n);
 }
+
+/* ----------------------------------------- numa_maps and the dispatcher */
+
+/* One numa_maps line: "7f..000 bind:1 anon=16384 dirty=16384 N1=16384
+ * kernelpagesize_kB=4". Counts are in pages of kernelpagesize_kB. */
+static int parse_line(char *line, ng_pages *p, char *policy, size_t plen)
+{
+    char *save = NULL, *tok = strtok_r(line, " \t\n", &save);
+    if (!tok || strspn(tok, "0123456789abcdef") != strlen(tok))
+        return -1;
+    tok = strtok_r(NULL, " \t\n", &save);
+    if (!tok)
+        return -1;
+    snprintf(policy, plen, "%s", tok);
+    unsigned long kb = 4, counts[NG_MAX_NODES];
+    int nodes[NG_MAX_NODES], n = 0;
+    while ((tok = strtok_r(NULL, " \t\n", &save))) {
+        char *end;
+        if (tok[0] == 'N' && tok[1] >= '0' && tok[1] <= '9') {
+            errno = 0;
+            unsigned long node = strtoul(tok + 1, &end, 10);
+            if (*end != '=' || node >= NG_MAX_NODES || n == NG_MAX_NODES)
+                return -1;
+            unsigned long c = strtoul(end + 1, &end, 10);
+            if (*end || errno)
+                return -1;
+            nodes[n] = (int)node;
+            counts[n++] = c;
+        } else if (!strncmp(tok, "kernelpagesize_kB=", 18)) {
+            kb = strtoul(tok + 18, &end, 10);
+            if (*end || kb < 4 || kb % 4)
+                return -1;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        unsigned long base = counts[i] * (kb / 4);
+        p->pages[nodes[i]] += base;
+        p->total += base;
+    }
+    return 0;
+}
+
+int ng_numa_maps_parse(const char *text, ng_pages *p)
+{
+    char *copy = strdup(text ? text : "");
+    if (!copy)
+        return -1;
+    int lines = 0, bad = 0;
+    /* The task's policy: numa_maps shows it on VMAs without their own. */
+    char policy[64], best[64] = "";
+    unsigned long best_pages = 0;
+    for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        unsigned long before = p->total;
+        if (parse_line(l, p, policy, sizeof(policy)) < 0) {
+            bad++;
+            continue;
+        }
+        lines++;
+        if (p->total - before >= best_pages) {
+            best_pages = p->total - before;
+            snprintf(best, sizeof(best), "%s", policy);
+        }
+    }
+    free(copy);
+    if (best[0])
+        snprintf(p->policy, sizeof(p->policy), "%s", best);
+    return bad && !lines ? -1 : lines;
+}
+
+/* Children of pid via /proc/<pid>/task/<tid>/children. */
+static int children_of(const char *procfs, int pid, int *out, int max)
+{
+    char path[4200], text[8192];
+    int n = 0;
+    snprintf(path, sizeof(path), "%s/%d/task", procfs, pid);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d)) && n < max) {
+        if (e->d_name[0] == '.')
+            continue;
+        char cp[8400];
+        snprintf(cp, sizeof(cp), "%s/%s/children", path, e->d_name);
+        if (ng_read_file(cp, text, sizeof(text)) <= 0)
+            continue;
+        for (char *s = NULL, *t = strtok_r(text, " \n", &s); t && n < max; t = strtok_r(NULL, " \n", &s))
+            out[n++] = atoi(t);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Cpus_allowed_list of pid into p->cpus. */
+static void read_cpus(const char *procfs, int pid, ng_pages *p)
+{
+    char sp[4200], st[8192];
+    snprintf(sp, sizeof(sp), "%s/%d/status", procfs, pid);
+    char *l = ng_read_file(sp, st, sizeof(st)) > 0 ? strstr(st, "Cpus_allowed_list:") : NULL;
+    if (l) {
+        l += strlen("Cpus_allowed_list:");
+        l += strspn(l, " \t");
+        l[strcspn(l, "\n")] = '\0';
+        snprintf(p->cpus, sizeof(p->cpus), "%s", l);
+    }
+}
+
+int ng_sample_pid(const char *procfs, int pid, int children, ng_pages *p, char *err,
+                  size_t errlen)
+{
+    procfs = procfs ? procfs : "/proc";
+    int pids[64], n = 1;
+    pids[0] = pid;
+    /* Breadth-first over descendants, bounded. */
+    for (int i = 0; children && i < n && n < 64; i++)
+        n += children_of(procfs, pids[i], pids + n, 64 - n);
+    memset(p, 0, sizeof(*p));
+    size_t cap = 1 << 20;
+    char *text = malloc(cap);
+    if (!text)
+        return ng_err(err, errlen, "out of memory");
+    for (int i = 0; i < n; i++) {
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/%d/numa_maps", procfs, pids[i]);
+        if (ng_read_file(path, text, cap) < 0) {
+            if (i == 0) {
+                free(text);
+                return ng_err(err, errlen, "%s: %s", path, strerror(errno));
+            }
+            continue;
+        }
+        if (i == 0)
+            read_cpus(procfs, pid, p);
+        if (ng_numa_maps_parse(text, p) >= 0)
+            p->nprocs++;
+    }
+    free(text);
+    return 0;
+}
+
+int ng_sample_task(const char *procfs, const char *sysfs, int pid, ng_method m, unsigned npages,
+                   int alone, ng_pages *p, char *err, size_t errlen)
+{
+    procfs = procfs ? procfs : "/proc";
+    char e[NG_ERRLEN], level[16] = "";
+    if (m == NG_METHOD_NUMA_MAPS) {
+        if (ng_sample_pid(procfs, pid, 1, p, err, errlen) < 0)
+            return -1;
+        p->method = NG_METHOD_NUMA_MAPS;
+        return 0;
+    }
+    /* The task's own memory cgroup (or its step's when it is the only
+     * task): exact and O(nodes). */
+    if ((m == NG_METHOD_AUTO || m == NG_METHOD_CGROUP) &&
+        ng_sample_cgroup(procfs, sysfs, pid, p, level, sizeof(level), e, sizeof(e)) == 0 &&
+        (m == NG_METHOD_CGROUP || !strcmp(level, "task") || (alone && !strcmp(level, "step")))) {
+        p->method = NG_METHOD_CGROUP;
+        snprintf(p->level, sizeof(p->level), "%s", level);
+        p->nprocs = 1;
+        read_cpus(procfs, pid, p);
+        return 0;
+    }
+    if (m == NG_METHOD_CGROUP)
+        return ng_err(err, errlen, "%s", level[0] ? "the memory cgroup is not the task's own" : e);
+    /* Sampled over the task and its descendants (the shell's children do
+     * the work), the pages split between them. */
+    int pids[64], n = 1;
+    pids[0] = pid;
+    for (int i = 0; i < n && n < 64; i++)
+        n += children_of(procfs, pids[i], pids + n, 64 - n);
+    unsigned per = npages ? npages : 4096;
+    per = per / (unsigned)n < 256 ? 256 : per / (unsigned)n;
+    memset(p, 0, sizeof(*p));
+    int got = 0;
+    for (int i = 0; i < n; i++) {
+        ng_pages one;
+        if (ng_sample_pages(procfs, pids[i], per, (unsigned)pids[i] * 2654435761u, &one, e,
+                            sizeof(e)) < 0) {
+            if (i == 0)
+                snprintf(err, errlen, "%s", e);
+            continue;
+        }
+        for (int k = 0; k < NG_MAX_NODES; k++)
+            p->pages[k] += one.pages[k];
+        p->total += one.total;
+        p->sampled += one.sampled;
+        p->hits += one.hits;
+        got++;
+    }
+    if (!got)
+        return -1;
+    p->method = NG_METHOD_SAMPLED;
+    p->nprocs = got;
+    read_cpus(procfs, pid, p);
+    return 0;
+}
+
+double ng_pages_local_pct(const ng_pages *p, hwloc_const_bitmap_t nodes)
+{
+    unsigned long local = 0;
+    int i;
+    hwloc_bitmap_foreach_begin(i, nodes) {
+        if (i < NG_MAX_NODES)
+            local += p->pages[i];
+    } hwloc_bitmap_foreach_end();
+    return p->total ? 100.0 * (double)local / (double)p->total : 0.0;
+}
+
+char *ng_pages_str(const ng_pages *p, char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < NG_MAX_NODES && off < len; i++)
+        if (p->pages[i])
+            off += (size_t)snprintf(buf + off, len - off, "%s%d:%lu", off ? "," : "", i, p->pages[i]);
+    return buf;
+}
+
