@@ -206,27 +206,42 @@ run_flavour() {
     # A partial node: another running job holds GPU 0.
     held gpu0-held-by-other-job 1
 
-    # An assignment the plugin cannot trust: the admin says gres.conf has
-    # Cores= (it has not) and that Slurm binds closest first, so the
-    # plugin's reading of Slurm's per_task
-    # binding disagrees with what Slurm did. Strict refuses naming why;
-    # prefer warns and places the task on the step's GPUs' nodes.
+    # A misread configuration: the admin says every GPU has Cores= of its
+    # node (it has none) and that Slurm binds closest first, so the plugin's
+    # reading of Slurm's per_task binding of the crossed tasks is wrong.
+    # What the task really has wins, in strict mode too, with a warning that
+    # names both: under ConstrainDevices the GPU files the kernel lets it
+    # open (device_check), otherwise its own global SLURM_STEP_GPUS.
     lab_plugstack default=off gres_cores=yes bind_rules=current
-    local rc
-    srun -n2 --gpus-per-task=1 --cpu-bind=map_cpu:$((N - 1)),0 --numa-gpu=strict true >"$OUT/dis" 2>&1
+    local o=$OUT/misread rc t bad="" g c
+    srun -l -n2 --gpus-per-task=1 --cpu-bind=map_cpu:$((N - 1)),0 --numa-gpu=strict \
+        sh "$LAB/bin/probe.sh" >"$o" 2>"$o.err"
     rc=$?
+    for t in 0 1; do
+        g=$(gpus_of "$o" $t); c=$(field "$o" $t cpus)
+        [ "$g" = "$t" ] || bad="$bad task $t has GPU '$g' not '$t';"
+        next_to "$g" "$c" || bad="$bad task $t cpus '$c' not on GPU '$g''s node;"
+    done
     if [ "$FL" = cgroup ]; then
-        # Under ConstrainDevices a task sees its GPUs renumbered: only the
-        # count can be compared, and it agrees here (one each).
-        skip "$FL/disagreement-strict-fails" "ConstrainDevices hides global ids from the task"
+        grep -q "but the device cgroup lets the task open GPU" "$o.err" || bad="$bad no device-check warning;"
     else
-        [ $rc -ne 0 ] && grep -q "cannot tell which GPU this task has: the task's SLURM_STEP_GPUS=" "$OUT/dis" &&
-            pass "$FL/disagreement-strict-fails" || fail "$FL/disagreement-strict-fails" "rc=$rc $(cat "$OUT/dis")"
-        srun -n2 --gpus-per-task=1 --cpu-bind=map_cpu:$((N - 1)),0 --numa-gpu=prefer true >"$OUT/dis2" 2>&1
-        rc=$?
-        [ $rc -eq 0 ] && grep -q "placing it on the nodes of all the step's GPUs" "$OUT/dis2" &&
-            pass "$FL/disagreement-prefer-warns" || fail "$FL/disagreement-prefer-warns" "rc=$rc $(cat "$OUT/dis2")"
+        grep -q "differs from GRES" "$o.err" || bad="$bad no SLURM_STEP_GPUS warning;"
     fi
+    [ $rc -eq 0 ] && [ -z "$bad" ] && pass "$FL/misread-binding-corrected-by-what-the-task-has" ||
+        fail "$FL/misread-binding-corrected-by-what-the-task-has" "rc=$rc$bad $(cat "$o" "$o.err" | tr '\n' ' ')"
+    # The same misreading with the device check off, under ConstrainDevices:
+    # only the GPU count can be compared, it agrees, and nothing corrects it
+    # (why device_check=yes is the default): each task sits next to the
+    # other's GPU.
+    if [ "$FL" = cgroup ]; then
+        lab_plugstack default=off gres_cores=yes bind_rules=current device_check=no
+        srun -l -n2 --gpus-per-task=1 --cpu-bind=map_cpu:$((N - 1)),0 --numa-gpu=strict \
+            sh "$LAB/bin/probe.sh" >"$o.nocheck" 2>&1
+        g=$(gpus_of "$o.nocheck" 0); c=$(field "$o.nocheck" 0 cpus)
+        [ "$g" = 0 ] && ! next_to "$g" "$c" && pass "$FL/misread-unseen-without-device-check" ||
+            fail "$FL/misread-unseen-without-device-check" "task 0 GPU '$g' cpus '$c' $(tr '\n' ' ' < "$o.nocheck")"
+    fi
+    lab_plugstack default=off
     lab_stop
 }
 
