@@ -209,12 +209,14 @@ run_flavour() {
     # A misread configuration: the admin says every GPU has Cores= of its
     # node (it has none) and that Slurm binds closest first, so the plugin's
     # reading of Slurm's per_task binding of the crossed tasks is wrong.
-    # What the task really has wins, in strict mode too, with a warning that
-    # names both: under ConstrainDevices the GPU files the kernel lets it
-    # open (device_check), otherwise its own global SLURM_STEP_GPUS.
+    # What the task really has wins, with a warning that names both: under
+    # ConstrainDevices the GPU files the kernel lets it open (device_check),
+    # otherwise its own global SLURM_STEP_GPUS. (Prefer: strict refuses the
+    # lab's node 1, which has no memory of its own; the unit tests and the
+    # guest run strict.)
     lab_plugstack default=off gres_cores=yes bind_rules=current
     local o=$OUT/misread rc t bad="" g c
-    srun -l -n2 --gpus-per-task=1 --cpu-bind=map_cpu:$((N - 1)),0 --numa-gpu=strict \
+    srun -l -n2 --gpus-per-task=1 --cpu-bind=map_cpu:$((N - 1)),0 --numa-gpu=prefer \
         sh "$LAB/bin/probe.sh" >"$o" 2>"$o.err"
     rc=$?
     for t in 0 1; do
@@ -235,7 +237,7 @@ run_flavour() {
     # other's GPU.
     if [ "$FL" = cgroup ]; then
         lab_plugstack default=off gres_cores=yes bind_rules=current device_check=no
-        srun -l -n2 --gpus-per-task=1 --cpu-bind=map_cpu:$((N - 1)),0 --numa-gpu=strict \
+        srun -l -n2 --gpus-per-task=1 --cpu-bind=map_cpu:$((N - 1)),0 --numa-gpu=prefer \
             sh "$LAB/bin/probe.sh" >"$o.nocheck" 2>&1
         g=$(gpus_of "$o.nocheck" 0); c=$(field "$o.nocheck" 0 cpus)
         [ "$g" = 0 ] && ! next_to "$g" "$c" && pass "$FL/misread-unseen-without-device-check" ||
