@@ -83,6 +83,7 @@ static struct {
     hwloc_bitmap_t cpus, mems;     /* the step's (a daemon's: the job's) */
     unsigned *gres;                /* the step's GPUs on this node */
     ng_gres_facts gres_facts;      /* gres.conf per GRES index: Cores=, File= */
+    char gres_node[256];           /* the node name gres.conf was read for */
     ng_slurm_step slurm;
     hwloc_bitmap_t isolated, nohz; /* the kernel's, for the admin's policy */
     ng_plan_policy policy;
@@ -258,6 +259,23 @@ static step_kind kind_of(spank_t sp)
     return STEP_TASKS;
 }
 
+/* Slurm's node name: slurmstepd exports it into its own environment
+ * (several slurmds on one host keep their names, unlike gethostname); else
+ * the job's, else the short host name. */
+static void node_name(spank_t sp, char *host, size_t len)
+{
+    const char *nodename = getenv("SLURMD_NODENAME");
+    if (nodename && *nodename)
+        snprintf(host, len, "%s", nodename);
+    else if (spank_getenv(sp, "SLURMD_NODENAME", host, (int)len) != ESPANK_SUCCESS) {
+        if (gethostname(host, len - 1) < 0)
+            snprintf(host, len, "?");
+        host[len - 1] = '\0';
+        host[strcspn(host, ".")] = '\0';
+    }
+    host[len - 1] = '\0';
+}
+
 /* Cores of the step (or job) on this node (Slurm core indexes -> PUs)
  * within the cgroup's cpuset; mems from the cgroup. */
 static int read_allowed(spank_t sp, spank_item_t cores_item, char *err, size_t errlen)
@@ -297,15 +315,7 @@ static void audit_start(spank_t sp, const char *skipped)
     char host[256], err[NG_ERRLEN];
     if (!S.cfg.audit_dir[0] || spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &n) != ESPANK_SUCCESS)
         return;
-    /* Slurm's node name: slurmstepd exports it into its own environment
-     * (several slurmds on one host keep their names, unlike gethostname). */
-    const char *nodename = getenv("SLURMD_NODENAME");
-    if (nodename && *nodename)
-        snprintf(host, sizeof(host), "%s", nodename);
-    else if (spank_getenv(sp, "SLURMD_NODENAME", host, sizeof(host)) != ESPANK_SUCCESS &&
-             gethostname(host, sizeof(host) - 1) < 0)
-        snprintf(host, sizeof(host), "?");
-    host[sizeof(host) - 1] = '\0';
+    node_name(sp, host, sizeof(host));
     ng_audit_conf c = { S.cfg.audit_dir, S.cfg.audit_interval, S.cfg.audit_warn_local,
                         S.cfg.audit_method, S.cfg.audit_pages };
     S.audit = ng_audit_step_new(&c, item_u32(sp, S_JOB_ID), item_u32(sp, S_JOB_STEPID), host,
@@ -406,6 +416,27 @@ static void hp_start(spank_t sp)
         slurm_error("numa-gpu: %s", err);
 }
 
+/* gres.conf's records of this node for the step's GPUs (Cores=, File=). */
+static int read_gres_facts(const char *node, char *err, size_t errlen)
+{
+    ng_roots roots;
+    ng_config_roots(&S.cfg, &roots);
+    ng_gres_facts_free(&S.gres_facts);
+    snprintf(S.gres_node, sizeof(S.gres_node), "%s", node);
+    if (ng_gres_facts_read(S.topo, &roots, getenv("SLURM_CONF"), node, S.cfg.gres_cores, S.gres,
+                           S.slurm.ngres, &S.gres_facts, err, errlen) < 0)
+        return -1;
+    S.slurm.gres_cpus = (hwloc_const_bitmap_t const *)S.gres_facts.cpus;
+    S.slurm.ngres_cpus = S.gres_facts.n;
+    S.slurm.gres_dev = (const char *const *)S.gres_facts.dev;
+    S.slurm.ngres_dev = S.gres_facts.n;
+    /* 26.05 Flags=env_uuid: map/mask ids are global even under
+     * ConstrainDevices (src/interfaces/gres.c, GRES_CONF_UUID). */
+    if (S.gres_facts.env_uuid && S.slurm.release >= NG_RELEASE(26, 5, 0))
+        S.slurm.local_index = 0;
+    return 0;
+}
+
 /* The step's facts the library needs to know which task has which GPU. */
 static int read_slurm_step(spank_t sp, char *err, size_t errlen)
 {
@@ -438,25 +469,10 @@ static int read_slurm_step(spank_t sp, char *err, size_t errlen)
                                      SLURM_VERSION_MINOR(SLURM_VERSION_NUMBER),
                                      SLURM_VERSION_MICRO(SLURM_VERSION_NUMBER));
     if (S.slurm.ngres) {
-        ng_roots roots;
-        char host[256] = "", *node = job_getenv_alloc(sp, "SLURMD_NODENAME");
-        if (!node && gethostname(host, sizeof(host) - 1) == 0)
-            host[strcspn(host, ".")] = '\0';
-        ng_config_roots(&S.cfg, &roots);
-        if (ng_gres_facts_read(S.topo, &roots, conf, node ? node : host, S.cfg.gres_cores,
-                               S.gres, S.slurm.ngres, &S.gres_facts, err, errlen) < 0) {
-            free(node);
+        char host[256];
+        node_name(sp, host, sizeof(host));
+        if (read_gres_facts(host, err, errlen) < 0)
             return -1;
-        }
-        free(node);
-        S.slurm.gres_cpus = (hwloc_const_bitmap_t const *)S.gres_facts.cpus;
-        S.slurm.ngres_cpus = S.gres_facts.n;
-        S.slurm.gres_dev = (const char *const *)S.gres_facts.dev;
-        S.slurm.ngres_dev = S.gres_facts.n;
-        /* 26.05 Flags=env_uuid: map/mask ids are global even under
-         * ConstrainDevices (src/interfaces/gres.c, GRES_CONF_UUID). */
-        if (S.gres_facts.env_uuid && S.slurm.release >= NG_RELEASE(26, 5, 0))
-            S.slurm.local_index = 0;
         if (S.verbose)
             slurm_info("numa-gpu: %s", S.gres_facts.note);
     }
@@ -778,6 +794,12 @@ static int place_task(spank_t sp, char *err, size_t errlen)
     spank_get_item(sp, S_TASK_ID, &self);
     spank_get_item(sp, S_JOB_LOCAL_TASK_COUNT, &ntasks);
     ng_config_roots(&S.cfg, &roots);
+    /* slurmstepd may not know Slurm's node name before fork (22.05); every
+     * task has it: gres.conf's NodeName= lines are read for that name. */
+    char node[256];
+    if (S.slurm.ngres && spank_getenv(sp, "SLURMD_NODENAME", node, sizeof(node)) == ESPANK_SUCCESS &&
+        node[0] && strcmp(node, S.gres_node) && read_gres_facts(node, err, errlen) < 0)
+        return -1;
     if (ng_step_from_slurm(S.topo, &roots, &S.slurm, (int)ntasks, self, S.mode, job_getenv, sp,
                            &st, warn, sizeof(warn), err, errlen) < 0)
         return -1;
