@@ -15,7 +15,8 @@
 # GPU-node QEMU guest on cgroup v2 (tests/vm/test_gpunode.sh with
 # VM_GPUNODE_SLURM). Every case is named VER/... (the nested suites name the
 # release their slurmd reported too: VER/binding@VER/cgroup/gpus-per-task); a
-# nested suite that hangs (NG_RELEASE_TIMEOUT seconds, default 900), dies,
+# nested suite that hangs (900 s for the binding suite, 1500 s for the guest,
+# as run-all.sh allows them; NG_RELEASE_TIMEOUT=SECONDS for both), dies,
 # exits non-zero without a FAIL or miscounts is a FAIL of that release.
 # NG_LAB_LOCK=FILE: each lab run holds `flock FILE` (a machine where others
 # run labs too), not the Slurm builds or the guests.
@@ -33,7 +34,6 @@ esac
 vendor=$(cd .. && pwd)/shared/vendor
 cache=${NUMA_GPU_CACHE:-/var/cache/numa-gpu}
 BUILD=${NUMA_GPU_BUILD:-$(pwd)/build}
-limit=${NG_RELEASE_TIMEOUT:-900}
 sysver=$(slurmd -V 2>/dev/null | awk '{print $2}')
 
 vendored() { ls "$vendor"/slurm-*.tar.xz 2>/dev/null | sed 's|.*/slurm-||; s|\.tar\.xz$||' | sort -V; }
@@ -61,7 +61,9 @@ nested() {
     shift
     id=$(basename "$1")
     out=$T/$id.out
-    local lock=()
+    local lock=() limit=900
+    [ "$id" = test_gpunode.sh ] && limit=1500
+    limit=${NG_RELEASE_TIMEOUT:-$limit}
     [ -n "${NG_LAB_LOCK:-}" ] && [ "$id" = test_binding.sh ] && lock=(flock "$NG_LAB_LOCK")
     "${lock[@]}" env "${envs[@]}" timeout -k 30 "$limit" bash "$1" </dev/null 2>&1 | tee "$out" |
         sed -E "s#^(PASS|FAIL|SKIP) #&$NG_NAME#" | ng_relay
