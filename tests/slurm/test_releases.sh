@@ -9,7 +9,8 @@
 #   --check   make check's share: every vendored or cached release but the
 #             newest, cached builds only (make check runs Debian's and the
 #             newest already: test_binding.sh, test_release_current.sh,
-#             test_gpunode.sh)
+#             test_gpunode.sh); NG_CHECK_RELEASES=no skips them all with
+#             one SKIP (CI that runs make check-releases beside make check)
 # For each release: build numa_gpu.so against its headers (build/slurm-VER),
 # run tests/slurm/test_binding.sh on its daemons (both lab flavours) and the
 # GPU-node QEMU guest on cgroup v2 (tests/vm/test_gpunode.sh with
@@ -31,6 +32,10 @@ case ${1:-} in
     --check) cached=1; newest=skip; shift ;;
 esac
 [ "$(id -u)" = 0 ] || { skip all "needs root"; ng_end; }
+if [ -n "$newest" ] && [ "${NG_CHECK_RELEASES:-yes}" = no ]; then
+    skip all "NG_CHECK_RELEASES=no: the older Slurm series are left to make check-releases"
+    ng_end
+fi
 vendor=$(cd .. && pwd)/shared/vendor
 cache=${NUMA_GPU_CACHE:-/var/cache/numa-gpu}
 BUILD=${NUMA_GPU_BUILD:-$(pwd)/build}
