@@ -7,25 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "t.h"
+#include "t_assign.h"
 #include "numagpu.h"
 #include "private/assign.h"
 #include "private/config.h"
 #include "private/slurmstep.h"
 
-/* "0,1;1" style rendering of an assignment: tasks by ';'. */
-static char *rows(const ng_assignment *a, char *buf, size_t len)
-{
-    buf[0] = '\0';
-    for (int t = 0; t < a->ntasks; t++) {
-        size_t u = strlen(buf);
-        snprintf(buf + u, len - u, "%s", t ? ";" : "");
-        for (int j = 0; j < a->n[t]; j++) {
-            u = strlen(buf);
-            snprintf(buf + u, len - u, "%s%u", j ? "," : "", a->gres[t][j]);
-        }
-    }
-    return buf;
-}
 
 /* assign STEP-GPUS NTASKS BIND LOCAL -> rows or "error: ..." */
 static unsigned rel = 0;   /* the newest rules */
@@ -44,7 +31,7 @@ static const char *assign(const char *step, int ntasks, const char *bind, int lo
     if (ng_assign(&in, &a, err, sizeof(err)) < 0)
         snprintf(out, sizeof(out), "error: %s", err);
     else
-        rows(&a, out, sizeof(out)), ng_assignment_free(&a);
+        t_rows(&a, out, sizeof(out)), ng_assignment_free(&a);
     free(g);
     return out;
 }

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "t.h"
+#include "t_assign.h"
 #include "numagpu.h"
 #include "private/assign.h"
 
@@ -349,20 +350,6 @@ static const struct {
 
 /* ---- driver ----------------------------------------------------------- */
 
-/* "0,1;2" rendering of an assignment. */
-static char *render(const ng_assignment *a, char *buf, size_t len)
-{
-    buf[0] = '\0';
-    for (int t = 0; t < a->ntasks; t++) {
-        size_t u = strlen(buf);
-        snprintf(buf + u, len - u, "%s", t ? ";" : "");
-        for (int j = 0; j < a->n[t]; j++) {
-            u = strlen(buf);
-            snprintf(buf + u, len - u, "%s%u", j ? "," : "", a->gres[t][j]);
-        }
-    }
-    return buf;
-}
 
 static hwloc_bitmap_t list(const char *s)
 {
@@ -403,7 +390,7 @@ static const char *run(const shape *sh, const row *r, unsigned rel, char *out, s
         if (a.unknown)
             snprintf(out, len, "?");
         else
-            render(&a, out, len);
+            t_rows(&a, out, len);
         ng_assignment_free(&a);
     }
     for (int i = 0; i < 4; i++)
@@ -467,7 +454,7 @@ int main(void)
             if (ng_assign(&in, &a, err, sizeof(err)) < 0) {
                 CHECK(0, "%s", err);
             } else {
-                CHECK(!strcmp(render(&a, got, sizeof(got)), "3;2,3") &&
+                CHECK(!strcmp(t_rows(&a, got, sizeof(got)), "3;2,3") &&
                       a.mask_env_differs == want[i].differs,
                       "Slurm %s: rows '%s' mask_env_differs %d, want '3;2,3' and %d",
                       ng_release_str(want[i].rel, rb, sizeof(rb)), got, a.mask_env_differs,

@@ -20,11 +20,12 @@ static const char *hint(const ng_hints *h, const char *name)
     return NULL;
 }
 
+#define PASCAL "llnl-pascal-2s-bdw-2xp100-pcie.xml"   /* 2 sockets, a GPU on each */
+
 static void hints(void)
 {
-    char xml[4096], err[NG_ERRLEN];
-    snprintf(xml, sizeof(xml), "%s/llnl-pascal-2s-bdw-2xp100-pcie.xml", t_corpus());
-    ng_topo *t = ng_topo_load(xml, err, sizeof(err));
+    char err[NG_ERRLEN];
+    ng_topo *t = t_load_corpus(PASCAL);
     ng_roots r = { 0 };
     ng_step st;
     ng_plan p;
@@ -76,9 +77,8 @@ static void hints(void)
 
 static void batch_rankfile(void)
 {
-    char xml[4096], err[NG_ERRLEN], path[128];
-    snprintf(xml, sizeof(xml), "%s/llnl-pascal-2s-bdw-2xp100-pcie.xml", t_corpus());
-    ng_topo *t = ng_topo_load(xml, err, sizeof(err));
+    char err[NG_ERRLEN], path[128];
+    ng_topo *t = t_load_corpus(PASCAL);
     ng_roots r = { 0 };
     ng_step st;
     ng_plan p;
