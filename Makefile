@@ -6,8 +6,9 @@
 #   make check-releases  root: every Slurm series (Debian's 22.05 and each of
 #                 ../shared/vendor, built once into /var/cache/numa-gpu):
 #                 the plugin built against it, the binding suite in both lab
-#                 flavours, the GPU-node guest on cgroup v2 (about 2 min a
-#                 series once built, 4-5 min more to build one)
+#                 flavours, the GPU-node guest on cgroup v2 (about 5 min a
+#                 series once built, 3.5 more to build one: ~45 min warm,
+#                 ~70 cold on 2 cores); make check runs those already built
 #   make demo     install deps, build, run a local Slurm cluster and show it
 #   make bench    benchmarks (ratios measured side by side)
 #   make check-gpu  on a GPU node: calibrate + numa-gpu vs Slurm's placement
