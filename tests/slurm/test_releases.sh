@@ -2,7 +2,7 @@
 # The plugin on every Slurm series, one release at a time:
 #   tests/slurm/test_releases.sh [--cached|--check] [RELEASE...]
 # RELEASE is a vendored version (23.02.8: ../shared/vendor/slurm-23.02.8.tar.xz,
-# built once into the cache by tests/lab/build-slurm.sh, ~4-5 min on 2 cores)
+# built once into the cache by tests/lab/build-slurm.sh, 3.2-4 min on 2 cores)
 # or "system" (Debian's Slurm in PATH, 22.05; its version works too).
 # Default: Debian's and every vendored release (make check-releases).
 #   --cached  never build Slurm: a release not in the cache is a SKIP naming it
