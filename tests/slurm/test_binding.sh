@@ -70,6 +70,13 @@ field() { sed -n "s/^ *$2: $3=//p" "$1" | head -1; }
 # The GPUs task T of output FILE really has (see the top).
 gpus_of() { if [ "$(lab_flavour)" = cgroup ]; then field "$1" "$2" own; else field "$1" "$2" step; fi; }
 
+# settle: the previous step's job has released the node (not COMPLETING).
+# A job that cannot start at once waits for the scheduler, and Slurm 23.11
+# without accounting then holds it ~30 s as InvalidAccount.
+settle() {
+    local i
+    for i in $(seq 1 40); do [ -z "$(squeue -h -t CG -o %i 2>/dev/null)" ] && return 0; sleep 0.25; done
+}
 # bcase NAME NTASKS "WANT0 WANT1 ..." SRUN-ARGS...: the step without and with
 # the plugin. WANTt = the GPU list Slurm gives task t by the running
 # release's rule ("-": not asserted, "none": no GPU at all). Checked: the task has a GPU, the same
@@ -82,8 +89,10 @@ bcase() {
     local o="$OUT/${name//\//_}" bad="" t k=0 m=0 rc rcb allc="" g gb c cb w
     local -a W
     read -r -a W <<< "$wants"
+    settle
     srun -l -n"$n" "$@" --numa-gpu=off sh "$LAB/bin/probe.sh" >"$o.off" 2>"$o.off.err"
     rcb=$?
+    settle
     srun -l -n"$n" "$@" --numa-gpu=prefer sh "$LAB/bin/probe.sh" >"$o" 2>"$o.err"
     rc=$?
     [ $rcb -eq 0 ] || bad="$bad without numa-gpu rc=$rcb;"
