@@ -8,7 +8,8 @@
 #                 the plugin built against it, the binding suite in both lab
 #                 flavours, the GPU-node guest on cgroup v2 (about 5 min a
 #                 series once built, 3.5 more to build one: ~45 min warm,
-#                 ~70 cold on 2 cores); make check runs those already built
+#                 ~70 cold on 2 cores); make check runs the binding suite
+#                 on those already built
 #   make demo     install deps, build, run a local Slurm cluster and show it
 #   make bench    benchmarks (ratios measured side by side)
 #   make check-gpu  on a GPU node: calibrate + numa-gpu vs Slurm's placement
