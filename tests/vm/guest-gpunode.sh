@@ -111,8 +111,10 @@ echo "required /opt/numa-gpu/numa_gpu.so audit_dir=/tmp/audit audit_interval=1 s
 export SLURM_CONF=$S/slurm.conf
 # cluster_up: start slurmctld and slurmd on the current config, wait until
 # idle (else returns 1, why in /tmp/cluster-why); cluster_down stops them.
+# -c: no state from the previous start (a gres.conf variant changes the
+# node's GRES, which 23.02's recovered node state would mark INVAL).
 cluster_up() {
-    slurmctld -D -i >$S/log/ctld.out 2>&1 &
+    slurmctld -D -i -c >$S/log/ctld.out 2>&1 &
     CTLD_PID=$!
     slurmd -D >$S/log/slurmd.out 2>&1 &
     SLURMD_PID=$!
