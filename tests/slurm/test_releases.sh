@@ -54,6 +54,11 @@ elif [ -n "$newest" ]; then
 else
     releases="system $(vendored | tr '\n' ' ')"
 fi
+if [ -n "$newest" ] && [ -z "$(tr -d ' \n' <<<"$releases")" ]; then
+    # a new user's machine: no ../shared/vendor and nothing built
+    skip all "no older Slurm series vendored (../shared/vendor) or built in $cache"
+    ng_end
+fi
 ng_nonempty release-list "$(wc -w <<<"$releases")" || ng_end
 
 T=$(mktemp -d /tmp/numa-gpu-releases.XXXXXX)
