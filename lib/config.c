@@ -389,15 +389,6 @@ void ng_slurm_gres_conf_path(const char *slurm_conf, char *out, size_t len)
     beside_slurm_conf(slurm_conf, "gres.conf", out, len);
 }
 
-int ng_slurm_gres_cores(const char *slurm_conf)
-{
-    char path[4200], v[256];
-    beside_slurm_conf(slurm_conf, "gres.conf", path, sizeof(path));
-    if (ng_conf_get(path, "Cores", v, sizeof(v)) == 0 || ng_conf_get(path, "CPUs", v, sizeof(v)) == 0)
-        return 1;
-    return ng_conf_get(path, "AutoDetect", v, sizeof(v)) == 0 && strcasecmp(v, "off") != 0;
-}
-
 ng_mode ng_config_job_mode(const ng_config *c, int given, ng_mode opt, int opt_verbose,
                            const char *numa_gpu_env, int *verbose, char *note, size_t notelen)
 {

@@ -24,7 +24,8 @@ typedef struct {
     char hugepages_mount[1024];               /* hugetlbfs mount to tell tasks */
     char state_dir[1024];     /* state_dir=PATH (ledger), default /run/numa-gpu */
     int constrain_devices;    /* auto (-1): read slurm.conf/cgroup.conf */
-    int gres_cores;           /* gres.conf gives Cores= (or AutoDetect): -1 auto */
+    int gres_cores;           /* -1 auto: each GPU's gres.conf Cores=; 1 every
+                                 GPU's NUMA node cpus; 0 none */
     int device_check;         /* device_check=: under ConstrainDevices, ask
                                  the kernel which GPUs each task can open
                                  (default yes) */
@@ -54,8 +55,7 @@ void ng_config_roots(const ng_config *c, ng_roots *r);
 /* Slurm-style "Key=Value" file lookup (keys case-insensitive); -1 absent. */
 int ng_conf_get(const char *path, const char *key, char *out, size_t len);
 /* What Slurm does with the files beside slurm_conf (NULL: /etc/slurm):
- * device ids relative to the allocation (task/cgroup + ConstrainDevices),
- * and whether gres.conf gives GPUs Cores= (or AutoDetect does). */
+ * device ids relative to the allocation (task/cgroup + ConstrainDevices). */
 int ng_slurm_local_index(const char *slurm_conf);
 /* Slurm's boolean words (s_p_handle_boolean): yes/up/true/1, no/down/
  * false/0, any case; -1 for anything else. */
@@ -64,7 +64,6 @@ int ng_slurm_bool(const char *v);
 int ng_slurm_task_affinity(const char *slurm_conf);
 /* The path of gres.conf beside slurm.conf, as slurmd finds it. */
 void ng_slurm_gres_conf_path(const char *slurm_conf, char *out, size_t len);
-int ng_slurm_gres_cores(const char *slurm_conf);
 /* "strict,verbose" -> mode + verbose flag; the error names the bad part. */
 int ng_mode_option_parse(const char *s, ng_mode *mode, int *verbose, char *err,
                          size_t errlen);

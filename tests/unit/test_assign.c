@@ -231,12 +231,6 @@ int main(void)
             fclose(f);
             CHECK(ng_slurm_local_index(p) == 0, "ConstrainDevices=%s", no[i]);
         }
-        CHECK(ng_slurm_gres_cores(p) == 0, "no gres.conf: no Cores");
-        snprintf(q, sizeof(q), "%s/gres.conf", dir);
-        f = fopen(q, "w");
-        fprintf(f, "AutoDetect=off\nName=gpu File=/dev/nvidia0 Cores=0-3\n");
-        fclose(f);
-        CHECK(ng_slurm_gres_cores(p) == 1, "Cores= seen");
         char cmd[128];
         snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
         CHECK(system(cmd) == 0, "cleanup");
