@@ -303,10 +303,20 @@ run_all() {
     LAB_GRES_CORES=all gres_variant cores-node
     LAB_GPU_TYPE=tesla gres_variant typed
 }
-run_all
-if [ -d /sys/fs/cgroup/cpuset ] && [ -d /sys/fs/cgroup/devices ]; then
-    LAB_CGROUP=1 run_all
-else
-    skip cgroup/all "no cgroup v1 cpuset+devices hierarchy mounted here"
-fi
+# BINDING_FLAVOURS: which lab flavours run (default both; make check runs
+# the older Slurm series in the cgroup flavour only, as GPU sites run them).
+flavours=${BINDING_FLAVOURS:-affinity cgroup}
+case " $flavours " in
+    *" affinity "*) run_all ;;
+    *) skip affinity/all "BINDING_FLAVOURS=$flavours: the task/affinity flavour is not run" ;;
+esac
+case " $flavours " in
+    *" cgroup "*)
+        if [ -d /sys/fs/cgroup/cpuset ] && [ -d /sys/fs/cgroup/devices ]; then
+            LAB_CGROUP=1 run_all
+        else
+            skip cgroup/all "no cgroup v1 cpuset+devices hierarchy mounted here"
+        fi ;;
+    *) skip cgroup/all "BINDING_FLAVOURS=$flavours: the cgroup flavour is not run" ;;
+esac
 ng_end

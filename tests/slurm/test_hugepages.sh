@@ -19,8 +19,14 @@ OUT=$LAB/out; mkdir -p "$OUT"
 before=$(cat "$NR")
 
 # Two tasks x 8 MiB of 2 MiB pages: both tasks' memory node here is node 0.
+# A task's pages are reserved in its task_init, before it runs, and given
+# back when it exits: two barriers (not sleeps: on a loaded CI machine one
+# task may start or end seconds after the other) make each task read the
+# counter while both are alive and both reservations are in it.
+bar() { echo "touch $OUT/$1.\$SLURM_PROCID; for i in \$(seq 1 300); do [ -e $OUT/$1.0 ] && [ -e $OUT/$1.1 ] && break; sleep 0.1; done"; }
 srun -l -n2 --gpus-per-task=1 --numa-gpu=prefer --numa-gpu-hugepages=8M \
-    sh -c "sleep 0.5; echo during=\$(cat $NR) hp=\$NUMA_GPU_HUGEPAGES fs=\$NUMA_GPU_HUGETLBFS" >"$OUT/hp" 2>&1
+    sh -c "$(bar started); echo during=\$(cat $NR) hp=\$NUMA_GPU_HUGEPAGES fs=\$NUMA_GPU_HUGETLBFS; $(bar read)" \
+    >"$OUT/hp" 2>&1
 rc=$?
 sleep 0.3
 after=$(cat "$NR")

@@ -7,7 +7,8 @@
 # Default: Debian's and every vendored release (make check-releases).
 #   --cached  never build Slurm: a release not in the cache is a SKIP naming it
 #   --check   make check's share: every vendored or cached release but the
-#             newest, cached builds only, the binding suite only (no guest;
+#             newest, cached builds only, the binding suite only and in its
+#             cgroup flavour only (BINDING_FLAVOURS=cgroup; no guest;
 #             make check runs Debian's and the
 #             newest already: test_binding.sh, test_release_current.sh,
 #             test_gpunode.sh); NG_CHECK_RELEASES=no skips them all with
@@ -142,10 +143,14 @@ run_release() {
         cp "$BUILD/mkfakeroot" "$BUILD/memhelper" "$BUILD/numa-gpu" "$B/"
     fi
     t0=$SECONDS
+    # make check's share: the cgroup flavour (how GPU sites run), both
+    # flavours in make check-releases.
+    local fl="affinity cgroup"
+    [ -n "$newest" ] && fl=cgroup
     if [ -n "$prefix" ]; then
-        nested PATH="$prefix/bin:$prefix/sbin:$PATH" NUMA_GPU_BUILD="$B" -- tests/slurm/test_binding.sh
+        nested PATH="$prefix/bin:$prefix/sbin:$PATH" NUMA_GPU_BUILD="$B" BINDING_FLAVOURS="$fl" -- tests/slurm/test_binding.sh
     else
-        nested NUMA_GPU_BUILD="$B" -- tests/slurm/test_binding.sh
+        nested NUMA_GPU_BUILD="$B" BINDING_FLAVOURS="$fl" -- tests/slurm/test_binding.sh
     fi
     times="${times}binding $((SECONDS - t0)) s, "
     t0=$SECONDS
