@@ -8,6 +8,7 @@
 #include "private/assign.h"
 #include "private/audit.h"
 #include "private/config.h"
+#include "private/cpuopt.h"
 #include "private/draw.h"
 #include "private/hugepages.h"
 #include "private/util.h"
@@ -259,6 +260,20 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
             return ng_err(err, errlen, "picture='%s' (expected off|" NG_DRAW_FORMAT_NAMES ")", v);
         return 0;
     }
+    if (!strcmp(key, "smt")) {
+        ng_smt m;
+        if (ng_smt_parse(v, &m) < 0)
+            return ng_err(err, errlen, "smt='%s' (expected " NG_SMT_NAMES ")", v);
+        c->smt = (int)m;
+        return 0;
+    }
+    if (!strcmp(key, "cpus")) {
+        ng_cpu_scope sc;
+        if (ng_cpu_scope_parse(v, &sc) < 0)
+            return ng_err(err, errlen, "cpus='%s' (expected " NG_SCOPE_NAMES ")", v);
+        c->cpu_scope = (int)sc;
+        return 0;
+    }
     if (!strcmp(key, "nic")) {
         if (strcmp(v, "off") && strcmp(v, "export"))
             return ng_err(err, errlen, "nic='%s' (expected off|export)", v);
@@ -267,7 +282,7 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
     }
     return ng_err(err, errlen, "unknown argument '%s' (expected default=, allowed=, "
                   "exclusive_only=, topology=, gpu_map=, gpu_order=, constrain_devices=, "
-                  "gres_cores=, device_check=, bind_rules=, nic=, irq=, isolated=, reserve_first_core_per=, "
+                  "gres_cores=, device_check=, bind_rules=, smt=, cpus=, nic=, irq=, isolated=, reserve_first_core_per=, "
                   "audit_dir=, audit_interval=, picture=, "
                   "audit_warn_local=, audit_method=, audit_pages=, hugepages=, "
                   "hugepages_max_per_job=, hugepages_max_fraction=, hugepages_mount=, "

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "private/cpuopt.h"
 #include "private/util.h"
 
 static const char *mode_names[] = { "off", "prefer", "strict", "interleave", "explain" };
@@ -64,6 +65,7 @@ typedef struct {
     hwloc_bitmap_t cpus, mems;   /* allowed */
     int nnodes;
     node_info *nodes;
+    const ng_cpuopt *co;         /* the user's CPU requests; NULL none */
 } ctx;
 
 static node_info *node_by_os(ctx *c, unsigned os)
@@ -331,46 +333,146 @@ static int split_node(ctx *c, node_info *ni, ng_plan *p, int *sharers, int k,
     return over;
 }
 
-/* OMP_PLACES: one place per core of the rank ("{0,56},{1,57}"). */
+/* OMP_PLACES: one place per core of the rank ("{0,56},{1,57}"), the cores
+ * of its home node(s) first: with fewer threads than places (a thread count
+ * asked for, cpus=package) OMP_PROC_BIND=close keeps them next to the GPU.
+ * A list longer than the field is "cores"; omp_threads counts every core. */
 static void omp_places(ctx *c, ng_rank_plan *rp)
 {
     size_t off = 0;
-    int places = 0;
+    int places = 0, full = 0;
     rp->omp_places[0] = '\0';
-    hwloc_bitmap_t seen = hwloc_bitmap_alloc();
-    int pu;
-    hwloc_bitmap_foreach_begin(pu, rp->cpus) {
-        if (hwloc_bitmap_isset(seen, (unsigned)pu))
-            continue;
-        hwloc_obj_t o = hwloc_get_pu_obj_by_os_index(c->h, (unsigned)pu);
-        hwloc_obj_t core = o ? hwloc_get_ancestor_obj_by_type(c->h, HWLOC_OBJ_CORE, o) : NULL;
-        hwloc_bitmap_t place = hwloc_bitmap_alloc();
-        if (core)
-            hwloc_bitmap_and(place, core->cpuset, rp->cpus);
-        else
-            hwloc_bitmap_only(place, (unsigned)pu);
-        hwloc_bitmap_or(seen, seen, place);
-        /* OpenMP places list PUs explicitly: "{0,56}". */
-        char lb[256];
-        size_t w = 0;
-        int x;
-        lb[0] = '\0';
-        hwloc_bitmap_foreach_begin(x, place) {
-            if (w < sizeof(lb) - 12)
-                w += (size_t)snprintf(lb + w, sizeof(lb) - w, "%s%d", w ? "," : "", x);
-        } hwloc_bitmap_foreach_end();
-        int n = snprintf(rp->omp_places + off, sizeof(rp->omp_places) - off, "%s{%s}",
-                         places ? "," : "", lb);
-        hwloc_bitmap_free(place);
-        if (n < 0 || (size_t)n >= sizeof(rp->omp_places) - off) {
-            snprintf(rp->omp_places, sizeof(rp->omp_places), "cores");
-            break;
-        }
-        off += (size_t)n;
-        places++;
+    hwloc_bitmap_t seen = hwloc_bitmap_alloc(), order[2] = { hwloc_bitmap_alloc(),
+                                                            hwloc_bitmap_alloc() };
+    int n;
+    hwloc_bitmap_foreach_begin(n, rp->home) {
+        node_info *ni = node_by_os(c, (unsigned)n);
+        if (ni)
+            hwloc_bitmap_or(order[0], order[0], ni->cpus);
     } hwloc_bitmap_foreach_end();
+    hwloc_bitmap_and(order[0], order[0], rp->cpus);
+    hwloc_bitmap_andnot(order[1], rp->cpus, order[0]);
+    for (int pass = 0; pass < 2; pass++) {
+        int pu;
+        hwloc_bitmap_foreach_begin(pu, order[pass]) {
+            if (hwloc_bitmap_isset(seen, (unsigned)pu))
+                continue;
+            hwloc_obj_t o = hwloc_get_pu_obj_by_os_index(c->h, (unsigned)pu);
+            hwloc_obj_t core = o ? hwloc_get_ancestor_obj_by_type(c->h, HWLOC_OBJ_CORE, o)
+                             : NULL;
+            hwloc_bitmap_t place = hwloc_bitmap_alloc();
+            if (core)
+                hwloc_bitmap_and(place, core->cpuset, rp->cpus);
+            else
+                hwloc_bitmap_only(place, (unsigned)pu);
+            hwloc_bitmap_or(seen, seen, place);
+            /* OpenMP places list PUs explicitly: "{0,56}". */
+            char lb[256];
+            size_t w = 0;
+            int x;
+            lb[0] = '\0';
+            hwloc_bitmap_foreach_begin(x, place) {
+                if (w < sizeof(lb) - 12)
+                    w += (size_t)snprintf(lb + w, sizeof(lb) - w, "%s%d", w ? "," : "", x);
+            } hwloc_bitmap_foreach_end();
+            hwloc_bitmap_free(place);
+            places++;
+            if (full)
+                continue;
+            int k = snprintf(rp->omp_places + off, sizeof(rp->omp_places) - off, "%s{%s}",
+                             places > 1 ? "," : "", lb);
+            if (k < 0 || (size_t)k >= sizeof(rp->omp_places) - off) {
+                snprintf(rp->omp_places, sizeof(rp->omp_places), "cores");
+                full = 1;
+            } else {
+                off += (size_t)k;
+            }
+        } hwloc_bitmap_foreach_end();
+    }
     hwloc_bitmap_free(seen);
+    hwloc_bitmap_free(order[0]);
+    hwloc_bitmap_free(order[1]);
     rp->omp_threads = places;
+}
+
+/* At most k PUs of each core of the rank (the first ones, as Slurm takes
+ * them for --hint=nomultithread); 1 when that removed some. */
+static int smt_trim(ctx *c, ng_rank_plan *rp, int k)
+{
+    int ncores = hwloc_get_nbobjs_by_type(c->h, HWLOC_OBJ_CORE), trimmed = 0;
+    if (ncores <= 0)
+        return 0;
+    int *seen = calloc((size_t)ncores, sizeof(int));
+    hwloc_obj_t o = NULL;
+    while (seen && (o = hwloc_get_next_obj_by_type(c->h, HWLOC_OBJ_PU, o))) {
+        if (!hwloc_bitmap_isset(rp->cpus, o->os_index))
+            continue;
+        hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(c->h, HWLOC_OBJ_CORE, o);
+        if (!core || core->logical_index >= (unsigned)ncores)
+            continue;
+        if (++seen[core->logical_index] > k) {
+            hwloc_bitmap_clr(rp->cpus, o->os_index);
+            trimmed = 1;
+        }
+    }
+    free(seen);
+    return trimmed;
+}
+
+/* cpus=package: the allowed cpus of each package that no rank holds are
+ * shared, by whole cores in topology order, between the ranks whose home
+ * is in that package (rank order). Memory and verdicts stay as they are. */
+static void spread_package(ctx *c, ng_plan *p)
+{
+    hwloc_obj_t pk = NULL;
+    hwloc_bitmap_t held = hwloc_bitmap_alloc(), idle = hwloc_bitmap_alloc();
+    int *rk = malloc(sizeof(int) * (size_t)p->nranks);
+    if (!held || !idle || !rk)
+        goto out;
+    for (int r = 0; r < p->nranks; r++)
+        hwloc_bitmap_or(held, held, p->ranks[r].cpus);
+    while ((pk = hwloc_get_next_obj_by_type(c->h, HWLOC_OBJ_PACKAGE, pk))) {
+        hwloc_bitmap_and(idle, pk->cpuset, c->cpus);
+        hwloc_bitmap_andnot(idle, idle, held);
+        int k = 0;
+        for (int r = 0; r < p->nranks; r++) {
+            int n, in = 0;
+            hwloc_bitmap_foreach_begin(n, p->ranks[r].home) {
+                node_info *ni = node_by_os(c, (unsigned)n);
+                if (ni && ni->has_cpus && hwloc_bitmap_isincluded(ni->obj->cpuset, pk->cpuset))
+                    in = 1;
+            } hwloc_bitmap_foreach_end();
+            if (in)
+                rk[k++] = r;
+        }
+        if (k == 0 || hwloc_bitmap_iszero(idle))
+            continue;
+        node_info whole = { .obj = pk, .os = pk->os_index, .has_cpus = 1, .cpus = idle };
+        hwloc_bitmap_t *units;
+        int nu = node_units(c, &whole, &units);
+        char b[256];
+        for (int s = 0, u = 0; s < k && units; s++) {
+            ng_rank_plan *rp = &p->ranks[rk[s]];
+            hwloc_bitmap_t got = hwloc_bitmap_alloc();
+            for (int q = nu / k + (s < nu % k); q > 0 && u < nu; q--, u++)
+                hwloc_bitmap_or(got, got, units[u]);
+            if (!hwloc_bitmap_iszero(got)) {
+                hwloc_bitmap_or(rp->cpus, rp->cpus, got);
+                char pb[32];
+                snprintf(pb, sizeof(pb), "%u", pk->logical_index);
+                append_reason(rp, "; with package %s's idle cpus %s", pb,
+                              ng_list_str(got, b, sizeof(b)));
+            }
+            hwloc_bitmap_free(got);
+        }
+        for (int u = 0; u < nu; u++)
+            hwloc_bitmap_free(units[u]);
+        free(units);
+    }
+out:
+    free(rk);
+    hwloc_bitmap_free(held);
+    hwloc_bitmap_free(idle);
 }
 
 /* Rule 5 and the final wording. */
@@ -415,7 +517,25 @@ static void finish_rank(ctx *c, ng_plan *p, ng_rank_plan *rp)
     case NG_MODE_OFF: rp->policy = NG_POL_NONE; break;
     default: rp->policy = NG_POL_PREFERRED; break;
     }
+    const ng_cpuopt *co = c->co;
+    if (co && co->threads_per_core > 0 && smt_trim(c, rp, co->threads_per_core)) {
+        char tb[160];
+        if (co->threads_per_core == 1)
+            snprintf(tb, sizeof(tb), "; one hardware thread per core (%s)", co->why);
+        else
+            snprintf(tb, sizeof(tb), "; at most %d hardware threads per core (%s)",
+                     co->threads_per_core, co->why);
+        append_reason(rp, "%s%s", tb, "");
+    }
     omp_places(c, rp);
+    if (co && co->cpus_per_task > 0) {
+        /* The thread count the user asked for; the cpuset stays the node's. */
+        char nb[64];
+        snprintf(nb, sizeof(nb), "%d", co->cpus_per_task);
+        append_reason(rp, "; %s OpenMP threads as asked (cpus per task), on all these "
+                      "cores%s", nb, "");
+        rp->omp_threads = co->cpus_per_task;
+    }
     append_reason(rp, "; cpus %s, memory %s", ng_list_str(rp->cpus, cb, sizeof(cb)),
                   "");
     size_t off = strlen(rp->reason);
@@ -588,6 +708,15 @@ int ng_plan_compute_policy(const ng_topo *t, hwloc_const_bitmap_t allowed_cpus,
                            const ng_rank_gpus *gpus, ng_mode mode, const ng_plan_policy *pol,
                            ng_plan *p, char *err, size_t errlen)
 {
+    return ng_plan_compute_cpuopt(t, allowed_cpus, allowed_mems, nranks, gpus, mode, pol, NULL,
+                                  p, err, errlen);
+}
+
+int ng_plan_compute_cpuopt(const ng_topo *t, hwloc_const_bitmap_t allowed_cpus,
+                           hwloc_const_bitmap_t allowed_mems, int nranks,
+                           const ng_rank_gpus *gpus, ng_mode mode, const ng_plan_policy *pol,
+                           const ng_cpuopt *co, ng_plan *p, char *err, size_t errlen)
+{
     memset(p, 0, sizeof(*p));
     if (nranks < 1 || nranks > 65536)
         return ng_err(err, errlen, "number of ranks %d out of range (1..65536)", nranks);
@@ -597,6 +726,7 @@ int ng_plan_compute_policy(const ng_topo *t, hwloc_const_bitmap_t allowed_cpus,
         return -1;
     }
     apply_policy(t, &c, pol, p);
+    c.co = co;
     p->mode = mode;
     p->ok = 1;
     p->allowed_cpus = hwloc_bitmap_dup(c.cpus);
@@ -646,6 +776,8 @@ int ng_plan_compute_policy(const ng_topo *t, hwloc_const_bitmap_t allowed_cpus,
             }
         }
         free(sharers);
+        if (co && co->scope == NG_SCOPE_PACKAGE)
+            spread_package(&c, p);
         for (int r = 0; r < nranks; r++)
             finish_rank(&c, p, &p->ranks[r]);
         rc = plan_nics(t, p, err, errlen);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "private/step.h"
+#include "private/cpuopt.h"
 #include "private/util.h"
 
 void ng_step_free(ng_step *st)
@@ -91,9 +92,21 @@ int ng_step_from_spec(const ng_topo *t, const ng_roots *r, const char *spec,
     for (const char *p = spec;;) {
         size_t n = spec_token(p, tok, sizeof(tok));
         char b[NG_BUSID_LEN], e[NG_ERRLEN];
+        /* A rank without a GPU: an empty group ("0::1", ":0", "0:") or
+         * "none" alone in its group. */
+        int group_start = p == spec || p[-1] == ':', group_end = p[n] == ':' || p[n] == '\0';
+        if (group_start && group_end && (n == 0 || !strcmp(tok, "none"))) {
+            p += n;
+            if (*p == '\0')
+                break;
+            g++;
+            p++;
+            continue;
+        }
         if (n == 0 || ng_gpu_resolve(t, r, NG_IDX_GRES, tok, b, e, sizeof(e)) < 0) {
             ng_err(err, errlen, "--gpus '%s': %s", spec,
-                   n == 0 ? "empty GPU id (expected ids separated by ',' and ranks by ':')" : e);
+                   n == 0 ? "empty GPU id (expected ids separated by ',' and ranks by ':'; "
+                   "an empty rank or 'none' is a rank without a GPU)" : e);
             ng_step_free(st);
             return -1;
         }
@@ -201,12 +214,12 @@ int ng_step_from_env(const ng_topo *t, const ng_roots *r, ng_getenv_fn fn,
 
 int ng_step_plan(const ng_topo *t, const ng_step *st, hwloc_const_bitmap_t cpus,
                  hwloc_const_bitmap_t mems, ng_mode mode, ng_memopt mem,
-                 const ng_plan_policy *pol, ng_plan *p, char *warn, size_t warnlen, char *err,
-                 size_t errlen)
+                 const ng_plan_policy *pol, const ng_cpuopt *co, ng_plan *p, char *warn,
+                 size_t warnlen, char *err, size_t errlen)
 {
     if (warn && warnlen)
         warn[0] = '\0';
-    if (ng_plan_compute_policy(t, cpus, mems, st->nranks, st->ranks, mode, pol, p, err,
+    if (ng_plan_compute_cpuopt(t, cpus, mems, st->nranks, st->ranks, mode, pol, co, p, err,
                                errlen) < 0)
         return -1;
     char merr[NG_ERRLEN];

@@ -39,6 +39,7 @@
 #include "private/assign.h"
 #include "private/auditstep.h"
 #include "private/config.h"
+#include "private/cpuopt.h"
 #include "private/draw.h"
 #include "private/gpumap.h"
 #include "private/hints.h"
@@ -73,6 +74,7 @@ static struct {
         int given, verbose;
         ng_mode mode;
         ng_memopt mem;
+        int smt, scope;            /* -1: the plugstack default */
         unsigned long long hp_bytes;
         unsigned long hp_page_kb;
     } opt;
@@ -102,6 +104,8 @@ static struct {
 static int opt_cb(int val, const char *optarg, int remote);
 static int hp_cb(int val, const char *optarg, int remote);
 static int mem_cb(int val, const char *optarg, int remote);
+static int smt_cb(int val, const char *optarg, int remote);
+static int cpus_cb(int val, const char *optarg, int remote);
 
 static struct spank_option options[] = {
     { "numa-gpu", "MODE",
@@ -113,6 +117,12 @@ static struct spank_option options[] = {
     { "numa-gpu-mem", "POLICY",
       "Memory placement with --numa-gpu: local|interleave|tiered (DDR then HBM/CXL)|hbm", 1, 0,
       mem_cb },
+    { "numa-gpu-smt", "auto|1|all",
+      "Hardware threads per core with --numa-gpu: 1 = one, all = every one, auto = what you "
+      "asked Slurm (--hint=nomultithread, --threads-per-core)", 1, 0, smt_cb },
+    { "numa-gpu-cpus", "node|package",
+      "Cores with --numa-gpu: node = the GPU's NUMA node(s); package = also the package's "
+      "cores no task uses (memory stays on the GPU's node)", 1, 0, cpus_cb },
     SPANK_OPTIONS_TABLE_END
 };
 
@@ -126,6 +136,33 @@ static int mem_cb(int val, const char *optarg, int remote)
         slurm_error("numa-gpu: unknown --numa-gpu-mem '%s' (expected %s)", optarg, NG_MEM_NAMES);
         return -1;
     }
+    return 0;
+}
+
+static int smt_cb(int val, const char *optarg, int remote)
+{
+    (void)val;
+    (void)remote;
+    ng_smt m;
+    if (ng_smt_parse(optarg, &m) < 0) {
+        slurm_error("numa-gpu: unknown --numa-gpu-smt '%s' (expected %s)", optarg, NG_SMT_NAMES);
+        return -1;
+    }
+    S.opt.smt = (int)m;
+    return 0;
+}
+
+static int cpus_cb(int val, const char *optarg, int remote)
+{
+    (void)val;
+    (void)remote;
+    ng_cpu_scope sc;
+    if (ng_cpu_scope_parse(optarg, &sc) < 0) {
+        slurm_error("numa-gpu: unknown --numa-gpu-cpus '%s' (expected %s)", optarg,
+                    NG_SCOPE_NAMES);
+        return -1;
+    }
+    S.opt.scope = (int)sc;
     return 0;
 }
 
@@ -169,6 +206,7 @@ static void load_config(int ac, char **av)
     if (S.loaded++)
         return;
     ng_config_init(&S.cfg);
+    S.opt.smt = S.opt.scope = -1;
     for (int i = 0; i < ac && !S.inert; i++)
         if (ng_config_arg(&S.cfg, av[i], err, sizeof(err)) < 0)
             S.inert = 1;
@@ -696,6 +734,21 @@ int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 
 /* ------------------------------------------------------------- the tasks */
 
+/* What the user asked of the CPU binding (their option, else the
+ * plugstack default; auto and the thread count from Slurm's variables). A
+ * variable Slurm would never set is said and left out, the task runs. */
+static const ng_cpuopt *cpuopt(spank_t sp, ng_cpuopt *co)
+{
+    char err[NG_ERRLEN], msg[NG_ERRLEN + 32];
+    ng_smt smt = (ng_smt)(S.opt.smt >= 0 ? S.opt.smt : S.cfg.smt);
+    ng_cpu_scope sc = (ng_cpu_scope)(S.opt.scope >= 0 ? S.opt.scope : S.cfg.cpu_scope);
+    if (ng_cpuopt_from_env(smt, sc, 0, job_getenv, sp, co, err, sizeof(err)) == 0)
+        return co;
+    snprintf(msg, sizeof(msg), "numa-gpu: %s; ignored", err);
+    task_log(1, msg, NULL);
+    return ng_cpuopt_from_env(smt, sc, 0, NULL, NULL, co, err, sizeof(err)) == 0 ? co : NULL;
+}
+
 /* The batch script: the plan of this node for the job's tasks, rendered
  * for mpirun & co. (never overriding what the user set), and a rankfile. */
 static void export_hints(spank_t sp)
@@ -710,8 +763,9 @@ static void export_hints(spank_t sp)
     ng_config_roots(&S.cfg, &roots);
     int rc = ng_step_from_batch(S.topo, &roots, job_getenv, sp, 0, &st, err, sizeof(err));
     if (rc == 0) {
-        rc = ng_step_plan(S.topo, &st, S.cpus, S.mems, S.mode, S.opt.mem, &S.policy, &plan,
-                          warn, sizeof(warn), err, sizeof(err));
+        ng_cpuopt co;
+        rc = ng_step_plan(S.topo, &st, S.cpus, S.mems, S.mode, S.opt.mem, &S.policy,
+                          cpuopt(sp, &co), &plan, warn, sizeof(warn), err, sizeof(err));
         ng_step_free(&st);
     }
     if (rc < 0) {
@@ -807,8 +861,9 @@ static int place_task(spank_t sp, char *err, size_t errlen)
         task_log(1, warn, NULL);
     char source[sizeof(st.source)];
     snprintf(source, sizeof(source), "%s", st.source);
-    int rc = ng_step_plan(S.topo, &st, S.cpus, S.mems, S.mode, S.opt.mem, &S.policy, &plan,
-                          warn, sizeof(warn), err, errlen);
+    ng_cpuopt co;
+    int rc = ng_step_plan(S.topo, &st, S.cpus, S.mems, S.mode, S.opt.mem, &S.policy,
+                          cpuopt(sp, &co), &plan, warn, sizeof(warn), err, errlen);
     ng_step_free(&st);
     if (rc < 0)
         return -1;

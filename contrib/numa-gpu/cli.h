@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include "numagpu.h"
 #include "private/config.h"
+#include "private/cpuopt.h"
 #include "private/step.h"
 
 typedef struct {
@@ -36,9 +37,12 @@ typedef struct {
     int ntasks, gpus_per_task, verbose;
     int use_isolated;           /* --isolated use|avoid */
     ng_reserve reserve;         /* --reserve-first-core-per l3|numa|off */
+    ng_smt smt;                 /* --smt auto|1|all */
+    ng_cpu_scope scope;         /* --cpu-scope node|package */
+    int cpus_per_task;          /* --cpus-per-task N (0: unset) */
 } plan_opts;
 enum { PO_TOPO = 256, PO_NT, PO_GPT, PO_GPUS, PO_MODE, PO_MEM, PO_CPUS, PO_MEMS, PO_PROC,
-       PO_SYS, PO_MAP, PO_ORDER, PO_ISO, PO_RES, PO_LAST };
+       PO_SYS, PO_MAP, PO_ORDER, PO_ISO, PO_RES, PO_SMT, PO_SCOPE, PO_CPT, PO_LAST };
 #define PLAN_LONGOPTS                                                              \
     { "topology", 1, 0, PO_TOPO }, { "ntasks", 1, 0, PO_NT },                     \
     { "gpus-per-task", 1, 0, PO_GPT }, { "gpus", 1, 0, PO_GPUS },                 \
@@ -46,7 +50,8 @@ enum { PO_TOPO = 256, PO_NT, PO_GPT, PO_GPUS, PO_MODE, PO_MEM, PO_CPUS, PO_MEMS,
     { "mems", 1, 0, PO_MEMS }, { "procfs-root", 1, 0, PO_PROC },                  \
     { "sysfs-root", 1, 0, PO_SYS }, { "gpu-map", 1, 0, PO_MAP },                  \
     { "gpu-order", 1, 0, PO_ORDER }, { "isolated", 1, 0, PO_ISO },                \
-    { "reserve-first-core-per", 1, 0, PO_RES }
+    { "reserve-first-core-per", 1, 0, PO_RES }, { "smt", 1, 0, PO_SMT },          \
+    { "cpu-scope", 1, 0, PO_SCOPE }, { "cpus-per-task", 1, 0, PO_CPT }
 /* Defaults, and getopt reset for a command's parse. */
 void plan_opts_init(plan_opts *o);
 /* getopt_long over lo taking the plan options itself: the next other

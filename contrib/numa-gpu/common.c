@@ -128,6 +128,18 @@ int plan_opt(plan_opts *o, int c, const char *arg)
             return cli_usage_error("unknown --reserve-first-core-per '%s' (expected "
                                    "l3|numa|off)", arg);
         return 0;
+    case PO_SMT:
+        if (ng_smt_parse(arg, &o->smt) < 0)
+            return cli_usage_error("unknown --smt '%s' (expected %s)", arg, NG_SMT_NAMES);
+        return 0;
+    case PO_SCOPE:
+        if (ng_cpu_scope_parse(arg, &o->scope) < 0)
+            return cli_usage_error("unknown --cpu-scope '%s' (expected %s)", arg,
+                                   NG_SCOPE_NAMES);
+        return 0;
+    case PO_CPT:
+        return cli_int("--cpus-per-task", arg, 1, NG_MAX_CPUS_PER_TASK, &o->cpus_per_task) ? 2
+               : 0;
     default:
         return 1;
     }
@@ -256,8 +268,13 @@ int cli_plan(const char *cmd, const plan_opts *o, step_source src, int local_ran
             fprintf(stderr, "numa-gpu: note: the locality of %d GPU(s) comes from gpu_map %s "
                     "(measured), not from the firmware\n", mapped, o->roots.gpu_map);
         char warn[NG_ERRLEN];
-        rc = ng_step_plan(*tp, st, cpus, mems, o->mode, o->mem, &pol, p, warn, sizeof(warn),
-                          err, sizeof(err)) < 0 ? 2 : 0;
+        /* smt auto and the thread count: what the user told Slurm, inside
+         * a job (exec, hints); plan and explain take their options only. */
+        ng_cpuopt co;
+        rc = ng_cpuopt_from_env(o->smt, o->scope, o->cpus_per_task, src == STEP_FROM_COUNT
+                                ? NULL : ng_step_getenv_process, NULL, &co, err, sizeof(err)) < 0
+           || ng_step_plan(*tp, st, cpus, mems, o->mode, o->mem, &pol, &co, p, warn,
+                           sizeof(warn), err, sizeof(err)) < 0 ? 2 : 0;
         if (rc)
             fprintf(stderr, "numa-gpu: %s\n", err);
         else if (warn[0])

@@ -64,6 +64,13 @@ static const char common_help[] =
 "  --cpus LIST --mems LIST   allowed cpus/memory nodes (default: the topology's)\n"
 "  --isolated use|avoid      the kernel's isolated cpus (isolcpus=): avoided by default\n"
 "  --reserve-first-core-per l3|numa|off   keep the first core of each L3/node free\n"
+"  --smt auto|1|all  hardware threads per core: 1 = one, all = every one; auto = what\n"
+"                    the job told Slurm (--hint=nomultithread, --threads-per-core; exec\n"
+"                    and hints read it from the environment), else all\n"
+"  --cpu-scope node|package  node: the cores of the GPU's NUMA node(s); package: also\n"
+"                    the package's cores no rank uses (memory stays on the GPU's node)\n"
+"  --cpus-per-task N OMP_NUM_THREADS of each rank (exec, hints: default\n"
+"                    $SLURM_CPUS_PER_TASK; a set OMP_NUM_THREADS is kept)\n"
 "'numa-gpu COMMAND --help' shows one command.\n";
 
 /* Usage lines, each prefixed: "usage: " for the first, aligned after. */

@@ -33,6 +33,10 @@ typedef struct {
                                  0 newest, -1 auto (the running release) */
     int audit_method;         /* ng_method for the audit samples */
     unsigned audit_pages;     /* pages per sample for the sampled method */
+    int smt;                  /* smt=auto|1|all: default of --numa-gpu-smt
+                                 (an ng_smt, default auto) */
+    int cpu_scope;            /* cpus=node|package: default of
+                                 --numa-gpu-cpus (an ng_cpu_scope) */
     int nic_off;              /* nic=off: no NIC variables (default export) */
     int use_isolated;         /* isolated=use (default avoid) */
     int reserve_first_core;   /* reserve_first_core_per=: ng_reserve */

@@ -31,13 +31,15 @@ int ng_step_from_env(const ng_topo *t, const ng_roots *r, ng_getenv_fn fn,
                      void *ctx, int ntasks, int local_rank, ng_step *st, char *err,
                      size_t errlen);
 const char *ng_step_getenv_process(const char *name, void *ctx);
-/* The one plan path: step -> plan -> memory tier (mem), with the mode's
- * rule for a tier this node lacks (strict: error; otherwise local memory is
+/* The one plan path: step -> plan (keeping the user's CPU requests co,
+ * private/cpuopt.h; NULL none) -> memory tier (mem), with the mode's rule
+ * for a tier this node lacks (strict: error; otherwise local memory is
  * kept and warn says why). Used by the plugin, exec and hints alike. */
+struct ng_cpuopt_s;
 int ng_step_plan(const ng_topo *t, const ng_step *st, hwloc_const_bitmap_t cpus,
                  hwloc_const_bitmap_t mems, ng_mode mode, ng_memopt mem,
-                 const ng_plan_policy *pol, ng_plan *p, char *warn, size_t warnlen, char *err,
-                 size_t errlen);
+                 const ng_plan_policy *pol, const struct ng_cpuopt_s *co, ng_plan *p,
+                 char *warn, size_t warnlen, char *err, size_t errlen);
 void ng_step_free(ng_step *st);
 /* For the modules that build steps (lib/slurmstep.c): n ranks without
  * GPUs; one more GPU for a rank. */

@@ -46,7 +46,7 @@ static int plan_count(ng_topo *t, int n, int k, hwloc_const_bitmap_t cpus, ng_mo
         t_fail(__FILE__, __LINE__, "step: %s", err);
         return -1;
     }
-    int rc = ng_step_plan(t, &st, cpus, NULL, m, NG_MEM_LOCAL, NULL, p, warn, sizeof(warn),
+    int rc = ng_step_plan(t, &st, cpus, NULL, m, NG_MEM_LOCAL, NULL, NULL, p, warn, sizeof(warn),
                           err, sizeof(err));
     ng_step_free(&st);
     if (rc < 0)

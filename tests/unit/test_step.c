@@ -61,8 +61,19 @@ static void step_env(void)
                                  sizeof(err)) == 0 && st.nranks == 2 &&
           same(&st.ranks[0], A, B) && same(&st.ranks[1], C, NULL), "%s", err);
     ng_step_free(&st);
-    CHECK(t && ng_step_from_spec(t, &r, "0000:03:00.0::0000:83:00.0", 0, &st, err, sizeof(err)) < 0
-          && strstr(err, "empty GPU id"), "%s", err);
+    /* A rank without a GPU between others: an empty group or "none". */
+    CHECK(t && ng_step_from_spec(t, &r, "0000:03:00.0::0000:83:00.0", 0, &st, err, sizeof(err))
+          == 0 && st.nranks == 3 && same(&st.ranks[0], A, NULL) && st.ranks[1].ngpus == 0 &&
+          same(&st.ranks[2], C, NULL), "empty group: %s", err);
+    ng_step_free(&st);
+    CHECK(t && ng_step_from_spec(t, &r, "none:0000:83:00.0:", 0, &st, err, sizeof(err)) == 0 &&
+          st.nranks == 3 && st.ranks[0].ngpus == 0 && same(&st.ranks[1], C, NULL) &&
+          st.ranks[2].ngpus == 0, "none first, empty last: %s", err);
+    ng_step_free(&st);
+    CHECK(t && ng_step_from_spec(t, &r, "0000:03:00.0,,0000:83:00.0", 0, &st, err, sizeof(err))
+          < 0 && strstr(err, "empty GPU id"), "empty id inside a rank: %s", err);
+    CHECK(t && ng_step_from_spec(t, &r, "0000:03:00.0,none", 0, &st, err, sizeof(err)) < 0 &&
+          strstr(err, "'none'"), "none beside a GPU: %s", err);
     CHECK(t && ng_step_from_spec(t, &r, "0000:03:00.0:0000:83:00.0", 1, &st, err, sizeof(err)) < 0
           && strstr(err, "--ntasks is 1"), "%s", err);
     CHECK(t && ng_step_from_spec(t, &r, "0000:03:00.0", 3, &st, err, sizeof(err)) == 0 &&

@@ -1,0 +1,106 @@
+/* The user's CPU requests besides the GPU, by name and as Slurm exports
+ * them to a task (see private/cpuopt.h; which release exports which
+ * variable: contrib/docs/slurm-releases.md). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "private/cpuopt.h"
+#include "private/util.h"
+
+static const char *smt_names[] = { "auto", "1", "all" };
+static const char *scope_names[] = { "node", "package" };
+
+int ng_smt_parse(const char *s, ng_smt *out)
+{
+    for (int i = 0; s && i < 3; i++)
+        if (!strcmp(s, smt_names[i])) {
+            *out = (ng_smt)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *ng_smt_name(ng_smt s)
+{
+    return (unsigned)s < 3 ? smt_names[s] : "?";
+}
+
+int ng_cpu_scope_parse(const char *s, ng_cpu_scope *out)
+{
+    for (int i = 0; s && i < 2; i++)
+        if (!strcmp(s, scope_names[i])) {
+            *out = (ng_cpu_scope)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *ng_cpu_scope_name(ng_cpu_scope s)
+{
+    return (unsigned)s < 2 ? scope_names[s] : "?";
+}
+
+/* A decimal count lo..hi in a variable; 0 when unset or empty. */
+static int env_count(ng_getenv_fn fn, void *ctx, const char *name, long lo, long hi, int *out,
+                     char *err, size_t errlen)
+{
+    const char *v = fn ? fn(name, ctx) : NULL;
+    *out = 0;
+    if (!v || !*v)
+        return 0;
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < lo || n > hi)
+        return ng_err(err, errlen, "%s='%.32s' is not a count %ld..%ld", name, v, lo, hi);
+    *out = (int)n;
+    return 0;
+}
+
+/* SLURM_HINT holds srun's --hint value(s), comma separated. */
+static int hint_has(const char *hint, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = hint; p && *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !strncmp(p, word, n))
+            return 1;
+        p = e ? e + 1 : NULL;
+    }
+    return 0;
+}
+
+int ng_cpuopt_from_env(ng_smt smt, ng_cpu_scope scope, int cpus_per_task, ng_getenv_fn fn,
+                       void *ctx, ng_cpuopt *out, char *err, size_t errlen)
+{
+    ng_cpuopt o;
+    memset(&o, 0, sizeof(o));
+    o.scope = scope;
+    if (cpus_per_task > 0)
+        o.cpus_per_task = cpus_per_task;
+    else if (env_count(fn, ctx, "SLURM_CPUS_PER_TASK", 1, NG_MAX_CPUS_PER_TASK,
+                       &o.cpus_per_task, err, errlen) < 0)
+        return -1;
+    if (smt == NG_SMT_ONE) {
+        o.threads_per_core = 1;
+        snprintf(o.why, sizeof(o.why), "smt 1");
+    } else if (smt == NG_SMT_AUTO) {
+        int tpc = 0;
+        const char *hint = fn ? fn("SLURM_HINT", ctx) : NULL;
+        if (env_count(fn, ctx, "SLURM_THREADS_PER_CORE", 1, NG_MAX_THREADS_PER_CORE, &tpc, err,
+                      errlen) < 0)
+            return -1;
+        if (hint && hint_has(hint, "nomultithread")) {
+            o.threads_per_core = 1;
+            snprintf(o.why, sizeof(o.why), "hint nomultithread");
+        } else if (tpc > 0) {
+            o.threads_per_core = tpc;
+            snprintf(o.why, sizeof(o.why), "threads per core %d", tpc);
+        }
+    }
+    *out = o;
+    return 0;
+}
