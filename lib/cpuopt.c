@@ -104,3 +104,35 @@ int ng_cpuopt_from_env(ng_smt smt, ng_cpu_scope scope, int cpus_per_task, ng_get
     *out = o;
     return 0;
 }
+
+int ng_cpu_bind_verbose(ng_getenv_fn fn, void *ctx)
+{
+    const char *v = fn ? fn("SLURM_CPU_BIND_VERBOSE", ctx) : NULL;
+    if (v && !strcmp(v, "verbose"))
+        return 1;
+    return hint_has(fn ? fn("SLURM_CPU_BIND", ctx) : NULL, "verbose");
+}
+
+int ng_cpu_bind_line(const char *host, unsigned gtid, unsigned ltid, unsigned pid,
+                     hwloc_const_bitmap_t cpus, char *buf, size_t len)
+{
+    /* Slurm's task_cpuset_to_str: lowercase hex, no leading zeros, "0"
+     * for an empty mask. */
+    int last = cpus ? hwloc_bitmap_last(cpus) : -1;
+    size_t nd = last < 0 ? 1 : (size_t)last / 4 + 1;
+    char *hex = malloc(nd + 1);
+    if (!hex)
+        return -1;
+    for (size_t d = 0; d < nd; d++) {
+        unsigned v = 0, base = (unsigned)(nd - 1 - d) * 4;
+        for (unsigned b = 0; b < 4 && last >= 0; b++)
+            if (hwloc_bitmap_isset(cpus, base + b))
+                v |= 1u << b;
+        hex[d] = "0123456789abcdef"[v];
+    }
+    hex[nd] = '\0';
+    int n = snprintf(buf, len, "cpu-bind=NUMA-GPU - %s, task %2u %2u [%u]: mask 0x%s set",
+                     host ? host : "?", gtid, ltid, pid, hex);
+    free(hex);
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}

@@ -166,6 +166,21 @@ static ng_nearness near_gpu(const ng_topo *t, const ng_nic *nic, const ng_accel 
     return g->locality == NG_LOC_KNOWN ? near_nodes(t, nic, g->nodes) : NG_NEAR_FAR;
 }
 
+/* NUMA distance from the nodes from to a NIC's nearest node; NICs without
+ * locality (and ranks without nodes) last. */
+static unsigned far_distance(const ng_topo *t, const ng_nic *nic, hwloc_const_bitmap_t from)
+{
+    unsigned best = ~0u - 1;
+    int a, b;
+    hwloc_bitmap_foreach_begin(a, nic->nodes) {
+        hwloc_bitmap_foreach_begin(b, from) {
+            unsigned d = ng_topo_node_distance(t, (unsigned)a, (unsigned)b);
+            best = d < best ? d : best;
+        } hwloc_bitmap_foreach_end();
+    } hwloc_bitmap_foreach_end();
+    return best;
+}
+
 typedef struct { ng_rank_nic r; const char *busid; } cand;
 
 static int cand_cmp(const void *x, const void *y)
@@ -191,9 +206,25 @@ int ng_nics_near(const ng_topo *t, const ng_nic *nics, int nnics, const ng_accel
             fastest = nics[i].linkspeed;
     }
     cand *c = nnics > 0 ? calloc((size_t)nnics, sizeof(*c)) : NULL;
-    if (nnics > 0 && !c)
+    int *far = nnics > 0 ? calloc((size_t)nnics, sizeof(int)) : NULL;
+    if (nnics > 0 && (!c || !far)) {
+        free(c);
+        free(far);
         return -1;
-    int k = 0;
+    }
+    /* The nodes the rank is measured from: its GPUs' (known ones), else
+     * its home. */
+    hwloc_bitmap_t from = hwloc_bitmap_alloc();
+    for (int g = 0; g < ngpus; g++)
+        if (gpus[g].locality == NG_LOC_KNOWN)
+            hwloc_bitmap_or(from, from, gpus[g].nodes);
+    if (hwloc_bitmap_iszero(from) && home)
+        hwloc_bitmap_copy(from, home);
+    /* Far NICs (beyond the package) count only when nothing nearer exists:
+     * then the nearest of them by NUMA distance (an AWS g4dn.metal's one
+     * EFA for the GPUs of the other socket), rather than none and TCP. */
+    unsigned far_best = ~0u;
+    int k = 0, nfar = 0;
     for (int i = 0; i < nnics; i++) {
         if (rdma && nics[i].kind != NG_NIC_RDMA)
             continue;
@@ -206,8 +237,16 @@ int ng_nics_near(const ng_topo *t, const ng_nic *nics, int nnics, const ng_accel
         }
         if (ngpus == 0 && home)
             best = near_nodes(t, &nics[i], home);
-        if (best == NG_NEAR_FAR)
+        if (best == NG_NEAR_FAR) {
+            unsigned d = far_distance(t, &nics[i], from);
+            if (d < far_best) {
+                far_best = d;
+                nfar = 0;
+            }
+            if (d == far_best)
+                far[nfar++] = i;
             continue;
+        }
         snprintf(c[k].r.name, sizeof(c[k].r.name), "%s", nics[i].name);
         c[k].r.port = nics[i].port;
         c[k].r.kind = nics[i].kind;
@@ -215,6 +254,18 @@ int ng_nics_near(const ng_topo *t, const ng_nic *nics, int nnics, const ng_accel
         c[k].busid = nics[i].busid;
         k++;
     }
+    for (int j = 0; k == 0 && j < nfar; j++) {
+        const ng_nic *ni = &nics[far[j]];
+        snprintf(c[j].r.name, sizeof(c[j].r.name), "%s", ni->name);
+        c[j].r.port = ni->port;
+        c[j].r.kind = ni->kind;
+        c[j].r.near = NG_NEAR_FAR;
+        c[j].busid = ni->busid;
+    }
+    if (k == 0)
+        k = nfar;
+    free(far);
+    hwloc_bitmap_free(from);
     if (k == 0) {
         free(c);
         return 0;

@@ -145,7 +145,9 @@ typedef struct {
     ng_nearness near;
 } ng_rank_nic;
 /* The NICs within the package of a rank's GPUs, nearest first, ties in PCI
- * order. Fabric NICs only: the RDMA ones when the machine has any, else
+ * order; when none is, the ones nearest by NUMA distance (near
+ * NG_NEAR_FAR), so a machine with a fabric NIC always gives one. Fabric
+ * NICs only: the RDMA ones when the machine has any, else
  * the Ethernet ones whose PCIe link is at least half the fastest one's (a
  * 1 GbE management port on a x1 link never stands for a 200 Gb/s NIC).
  * *out malloc'ed. */

@@ -123,7 +123,10 @@ char *ng_plan_explain(const ng_topo *t, const ng_plan *p)
                    rp->omp_threads, rp->omp_places);
         char nics[512];
         ng_plan_nic_list(rp, 0, nics, sizeof(nics));
-        if (rp->nnics)
+        if (rp->nnics && rp->nics[0].near == NG_NEAR_FAR)
+            ng_buf_add(&b, "  NICs %s (remote: none within the package of its %s; the nearest "
+                       "by NUMA distance)\n", nics, rp->ngpus ? "GPUs" : "node");
+        else if (rp->nnics)
             ng_buf_add(&b, "  NICs %s (nearest %s: %s)\n", nics,
                        rp->ngpus ? "to its GPUs" : "to its node",
                        ng_nearness_name(rp->nics[0].near));

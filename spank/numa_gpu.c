@@ -874,6 +874,18 @@ static int place_task(spank_t sp, char *err, size_t errlen)
     /* explain: local task 0 prints the node's plan once */
     if (S.mode != NG_MODE_EXPLAIN || self == 0)
         rc = ng_task_apply(S.topo, &plan, self, &io, &eff, err, errlen);
+    /* --cpu-bind=verbose: Slurm printed the mask it set; say the one the
+     * task runs with, in Slurm's format, right after. */
+    if (rc == 0 && S.mode != NG_MODE_EXPLAIN && eff.cpus && ng_cpu_bind_verbose(job_getenv, sp)) {
+        char host[256] = "", line[NG_ERRLEN + 256];
+        uint32_t gtid = 0;
+        spank_get_item(sp, S_TASK_GLOBAL_ID, &gtid);
+        if (spank_getenv(sp, "SLURMD_NODENAME", host, sizeof(host)) != ESPANK_SUCCESS)
+            gethostname(host, sizeof(host) - 1);
+        if (ng_cpu_bind_line(host, gtid, (unsigned)self, (unsigned)getpid(), eff.cpus, line,
+                             sizeof(line)) == 0)
+            fprintf(stderr, "%s\n", line);
+    }
     if (S.mode == NG_MODE_EXPLAIN && self == 0)
         task_log(0, "numa-gpu explain: the step's cores come from Slurm, which never gives out "
                  "the node's specialized cores (CoreSpecCount, CpuSpecList)", NULL);

@@ -41,6 +41,16 @@ typedef struct ng_cpuopt_s {
 int ng_cpuopt_from_env(ng_smt smt, ng_cpu_scope scope, int cpus_per_task, ng_getenv_fn fn,
                        void *ctx, ng_cpuopt *out, char *err, size_t errlen);
 
+/* --cpu-bind=verbose: the task's SLURM_CPU_BIND_VERBOSE is "verbose", or
+ * its SLURM_CPU_BIND has a "verbose" word. */
+int ng_cpu_bind_verbose(ng_getenv_fn fn, void *ctx);
+/* The mask a task runs with, in the format of Slurm's own verbose line
+ * (task_slurm_chkaffinity: "cpu-bind-threads=MASK - node1, task  0  0
+ * [1234]: mask 0x3 set"), named NUMA-GPU where Slurm names its bind type.
+ * -1 when it does not fit len. */
+int ng_cpu_bind_line(const char *host, unsigned gtid, unsigned ltid, unsigned pid,
+                     hwloc_const_bitmap_t cpus, char *buf, size_t len);
+
 /* The planner (ng_plan_compute_policy) keeping co (NULL: none). */
 int ng_plan_compute_cpuopt(const ng_topo *t, hwloc_const_bitmap_t allowed_cpus,
                            hwloc_const_bitmap_t allowed_mems, int nranks,

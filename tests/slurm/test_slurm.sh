@@ -126,6 +126,41 @@ srun --numa-gpu=strict,loud true >"$OUT/bad2" 2>&1
 [ $? -ne 0 ] && grep -q "unknown modifier 'loud'" "$OUT/bad2" && pass bad-option-modifier ||
     fail bad-option-modifier "$(cat "$OUT/bad2")"
 
+srun --numa-gpu=prefer --numa-gpu-smt=2 true >"$OUT/bad3" 2>&1
+[ $? -ne 0 ] && grep -qF "numa-gpu: unknown --numa-gpu-smt '2' (expected auto|1|all)" "$OUT/bad3" &&
+    pass bad-smt-value || fail bad-smt-value "$(cat "$OUT/bad3")"
+srun --numa-gpu=prefer --numa-gpu-cpus=socket true >"$OUT/bad4" 2>&1
+[ $? -ne 0 ] && grep -qF "numa-gpu: unknown --numa-gpu-cpus 'socket' (expected node|package)" "$OUT/bad4" &&
+    pass bad-cpus-value || fail bad-cpus-value "$(cat "$OUT/bad4")"
+
+# --- -c N: OMP_NUM_THREADS is N (Slurm sets none), unless the user set it;
+# the cpus stay the plan's (one task on all cpus: its GPU node's half).
+srun -l -n1 -c"$(getconf _NPROCESSORS_ONLN)" --gpus=1 --numa-gpu=prefer sh -c "$REPORT" >"$OUT/cpt" 2>&1
+srun -l -n1 -c"$(getconf _NPROCESSORS_ONLN)" --gpus=1 --numa-gpu=off sh -c "$REPORT" >"$OUT/cpt-off" 2>&1
+OMP_NUM_THREADS=5 srun -l -n1 -c"$(getconf _NPROCESSORS_ONLN)" --gpus=1 --numa-gpu=prefer sh -c "$REPORT" >"$OUT/cpt-user" 2>&1
+ncpu=$(getconf _NPROCESSORS_ONLN)
+want=$(plan "$(field "$OUT/cpt" 0 gpus)" "$ALLCPUS" | jq -r 'select(.rank == 0) | .cpus')
+[ "$(field "$OUT/cpt" 0 omp)" = "$ncpu" ] && [ -z "$(field "$OUT/cpt-off" 0 omp)" ] &&
+    [ "$(field "$OUT/cpt-user" 0 omp)" = 5 ] && [ -n "$want" ] && [ "$(field "$OUT/cpt" 0 cpus)" = "$want" ] &&
+    pass cpus-per-task-sets-omp-threads ||
+    fail cpus-per-task-sets-omp-threads "want omp=$ncpu cpus=$want: $(cat "$OUT/cpt") | off: $(cat "$OUT/cpt-off") | user: $(cat "$OUT/cpt-user")"
+
+# --- --cpu-bind=verbose: after Slurm's line, the mask the task really runs
+# with in Slurm's format (the task's own Cpus_allowed, as hex)
+srun -l -n2 --gpus-per-task=1 --cpu-bind=verbose --numa-gpu=prefer sh -c "$REPORT" >"$OUT/vb" 2>&1
+rc=$?
+bad=""
+for t in 0 1; do
+    cpus=$(field "$OUT/vb" $t cpus)
+    hex=$(python3 -c "import sys; print('%x' % sum(1 << int(c) for r in sys.argv[1].split(',') for c in (range(int(r.split('-')[0]), int(r.split('-')[-1]) + 1))))" "$cpus")
+    grep -qE "cpu-bind=NUMA-GPU - [^,]+, task +$t +$t \[[0-9]+\]: mask 0x$hex set\$" "$OUT/vb" || bad="$bad task $t (cpus $cpus = 0x$hex) has no numa-gpu line;"
+done
+grep -q "cpu-bind.*=MASK\|cpu-bind.*=MAP\|cpu-bind.*=NULL\|cpu-bind.*=UNK" "$OUT/vb" || bad="$bad no line from Slurm;"
+srun -l -n2 --gpus-per-task=1 --numa-gpu=prefer sh -c "$REPORT" >"$OUT/novb" 2>&1
+grep -q "NUMA-GPU" "$OUT/novb" && bad="$bad a numa-gpu line without verbose;"
+[ $rc -eq 0 ] && [ -z "$bad" ] && pass cpu-bind-verbose-shows-real-mask ||
+    fail cpu-bind-verbose-shows-real-mask "rc=$rc$bad $(cat "$OUT/vb")"
+
 # --- NUMA_GPU=off opts out
 NUMA_GPU=off srun -l -n1 -c2 --gpus=1 --numa-gpu=strict sh -c "$REPORT" >"$OUT/optout" 2>&1
 [ $? -eq 0 ] && [ "$(field "$OUT/optout" 0 policy)" = default ] && [ -z "$(field "$OUT/optout" 0 node)" ] &&

@@ -290,8 +290,51 @@ static void from_env(void)
     t_end();
 }
 
+/* The verbose line against Slurm's format and an independent hex render
+ * (printf's %llx of the same mask, cpus below 64). */
+static void verbose_line(void)
+{
+    const char *lists[] = { "0-1", "4-5", "0,2,4,6", "63", "", "8-15,40" };
+    char line[512], want[512];
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        t_begin("cpuopt/cpu-bind-line/%s", lists[i][0] ? lists[i] : "empty");
+        hwloc_bitmap_t b = hwloc_bitmap_alloc();
+        hwloc_bitmap_list_sscanf(b, lists[i]);
+        unsigned long long m = 0;
+        int c;
+        hwloc_bitmap_foreach_begin(c, b) {
+            m |= 1ull << c;
+        } hwloc_bitmap_foreach_end();
+        snprintf(want, sizeof(want), "cpu-bind=NUMA-GPU - gpu07, task %2u %2u [%u]: mask 0x%llx set",
+                 12u, 3u, 4321u, m);
+        CHECK(ng_cpu_bind_line("gpu07", 12, 3, 4321, b, line, sizeof(line)) == 0 &&
+              !strcmp(line, want), "got '%s', want '%s'", line, want);
+        hwloc_bitmap_free(b);
+        t_end();
+    }
+    t_begin("cpuopt/cpu-bind-line/above-64-cpus-and-too-small");
+    hwloc_bitmap_t b = hwloc_bitmap_alloc();
+    hwloc_bitmap_list_sscanf(b, "1,200");
+    CHECK(ng_cpu_bind_line("n", 0, 0, 1, b, line, sizeof(line)) == 0 &&
+          strstr(line, "mask 0x1") && strlen(strstr(line, "0x") + 2) == 51 + 4 &&
+          strstr(line, "0002 set"), "%s", line);
+    CHECK(ng_cpu_bind_line("n", 0, 0, 1, b, line, 20) < 0, "a short buffer is not an error");
+    hwloc_bitmap_free(b);
+    t_end();
+    t_begin("cpuopt/cpu-bind-verbose-asked");
+    t_env v1 = { { "SLURM_CPU_BIND_VERBOSE" }, { "verbose" } };
+    t_env v2 = { { "SLURM_CPU_BIND" }, { "verbose,mask_cpu:0x1,0x2" } };
+    t_env q1 = { { "SLURM_CPU_BIND_VERBOSE", "SLURM_CPU_BIND" }, { "quiet", "quiet,cores" } };
+    t_env q2 = { { "SLURM_CPU_BIND" }, { "map_cpu:0,1,noverbose" } };
+    CHECK(ng_cpu_bind_verbose(t_getenv, &v1) && ng_cpu_bind_verbose(t_getenv, &v2) &&
+          !ng_cpu_bind_verbose(t_getenv, &q1) && !ng_cpu_bind_verbose(t_getenv, &q2) &&
+          !ng_cpu_bind_verbose(NULL, NULL), "verbose read wrong");
+    t_end();
+}
+
 int main(void)
 {
+    verbose_line();
     for (size_t i = 0; i < sizeof(smt_machines) / sizeof(smt_machines[0]); i++)
         smt_one(smt_machines[i]);
     package();

@@ -89,14 +89,81 @@ static void corpus(void)
     ng_topo_free(t);
 
     t = t_load_corpus("jsc-juropa3-2s-snb-2xk20-no-pci-locality-hwloc1.xml");
-    t_begin("nic/unknown-locality-names-none");
+    t_begin("nic/unknown-locality-still-names-the-fabric");
+    /* Neither the GPU nor the HCA has locality: nothing is near, but the
+     * machine's one RDMA NIC is still the rank's (far: no preference). */
     ng_accel *g;
     int ng = 0;
     CHECK(t && ng_accel_list(t, &g, &ng) == 0 && ng > 0, "gpus");
     if (t && ng > 0) {
-        CHECK(nics_of(t, g[0].busid, -1, got, sizeof(got), &d) == 0 && !got[0], "%s", got);
+        CHECK(nics_of(t, g[0].busid, -1, got, sizeof(got), &d) == 0 && !strcmp(got, "mlx4_0") &&
+              d == NG_NEAR_FAR, "%s %s", got, ng_nearness_name(d));
         ng_accel_list_free(g, ng);
     }
+    t_end();
+    ng_topo_free(t);
+
+    t = t_load_corpus("hp-sl390s-2s-westmere-3xm2070-interleaved-cpus.xml");
+    t_begin("nic/other-socket-nic-when-none-is-nearer");
+    /* mlx4_0 hangs off node 0: a rank on node 1 (GPU or not) gets it, far. */
+    CHECK(t && nics_of(t, NULL, 1, got, sizeof(got), &d) == 0 && !strcmp(got, "mlx4_0") &&
+          d == NG_NEAR_FAR, "%s %s", got, ng_nearness_name(d));
+    CHECK(t && nics_of(t, NULL, 0, got, sizeof(got), &d) == 0 && !strcmp(got, "mlx4_0") &&
+          d == NG_NEAR_NODE, "node 0: %s %s", got, ng_nearness_name(d));
+    t_end();
+    ng_topo_free(t);
+}
+
+/* Done-when of issue 28: on every corpus machine with an RDMA NIC, every
+ * rank of a GPU-per-rank plan and of a CPU-only plan names an RDMA NIC. */
+static void every_rank_one(const char *xml, const char *name)
+{
+    char err[NG_ERRLEN];
+    ng_topo *t = ng_topo_load(xml, err, sizeof(err));
+    ng_nic *v = NULL;
+    int n = 0, rdma = 0;
+    if (!t || ng_nic_list(t, &v, &n) < 0) {
+        ng_topo_free(t);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        rdma |= v[i].kind == NG_NIC_RDMA;
+    ng_nic_list_free(v, n);
+    if (!rdma) {
+        ng_topo_free(t);
+        return;
+    }
+    t_begin("nic/every-rank-names-an-rdma-nic/%s", name);
+    ng_accel *g = NULL;
+    int ng = 0;
+    ng_accel_list(t, &g, &ng);
+    int nr = ng > 0 ? ng : 2;
+    ng_rank_gpus *rg = calloc((size_t)nr, sizeof(*rg));
+    for (int r = 0; r < ng; r++) {
+        rg[r].ngpus = 1;
+        rg[r].busids = calloc(1, NG_BUSID_LEN);
+        memcpy(rg[r].busids[0], g[r].busid, NG_BUSID_LEN);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        ng_plan p;
+        int ranks = pass ? hwloc_bitmap_weight(ng_topo_cpu_nodes(t)) : nr;
+        if (ranks < 1)
+            ranks = 1;
+        if (ng_plan_compute(t, NULL, NULL, ranks, pass ? NULL : rg, NG_MODE_PREFER, &p, err,
+                            sizeof(err)) < 0) {
+            CHECK(0, "plan: %s", err);
+            continue;
+        }
+        for (int r = 0; r < p.nranks; r++)
+            CHECK(p.ranks[r].nnics > 0 && p.ranks[r].nics[0].kind == NG_NIC_RDMA,
+                  "%s rank %d (home node %d) names no RDMA NIC", pass ? "cpu-only" : "gpu",
+                  r, hwloc_bitmap_first(p.ranks[r].home));
+        ng_plan_free(&p);
+    }
+    for (int r = 0; r < ng; r++)
+        free(rg[r].busids);
+    free(rg);
+    ng_accel_list_free(g, ng);
     t_end();
     ng_topo_free(t);
 }
@@ -184,6 +251,7 @@ static void exports(void)
 
 int main(void)
 {
+    t_each_corpus_xml("nic", every_rank_one);
     corpus();
     exports();
     T_EXIT();

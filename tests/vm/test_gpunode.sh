@@ -2,9 +2,11 @@
 # make check-site: the plugin on a GPU-node-shaped QEMU guest (8 CPUs, 4 NUMA
 # nodes, 4 GPUs with a real DRM driver) in a Slurm with cgroups, three runs:
 # cgroup v1 with gres.conf Cores=, cgroup v1 without Cores=, pure cgroup v2
-# with Cores=. See guest-gpunode.sh for the cases; ends with a table.
+# with Cores=; and a fourth on cgroup v2 with the CPUs as 2 hyperthreads a
+# core (v2-smt: the user's CPU requests, issue 30). See guest-gpunode.sh for
+# the cases; ends with a table.
 # Which runs (one guest boot each):
-#   VM_GPUNODE_RUNS="v1-cores ..."   on Debian's Slurm (default: the three
+#   VM_GPUNODE_RUNS="v1-cores ..."   on Debian's Slurm (default: the four
 #                                    above; "none": no Debian run)
 #   VM_GPUNODE_SLURM="PREFIX ..."    upstream Slurm builds (install prefixes
 #                                    of tests/lab/build-slurm.sh), each with a
@@ -34,7 +36,9 @@ trap 'rm -rf "$T"' EXIT
 # run_mode LABEL MODE: one boot of the prepared guest in MODE ("v1-cores");
 # the cases of the run kept are relayed as ours.
 run_mode() {
-    local label=$1 mode=$2 rc
+    local label=$1 mode=$2 rc VM_SMT=""
+    # *-smt: the guest's CPUs with two hyperthreads a core (vm.sh)
+    case $mode in *-smt) VM_SMT=1 ;; esac
     echo "${mode%-*} ${mode#*-}" > "$T/mode"
     vm_run tests/vm/guest-gpunode.sh tests/lab/slurm-conf.sh "$T/mode" > "$T/out"
     rc=$?
@@ -50,7 +54,7 @@ run_mode() {
     echo "vm-gpunode: $label$mode: boot + cluster + cases ${VM_TOTAL_S} s, exit status $rc"
     vm_judge "$T/out" "$rc" "$label$mode/"
 }
-runs=${VM_GPUNODE_RUNS:-v1-cores v1-nocores v2-cores}
+runs=${VM_GPUNODE_RUNS:-v1-cores v1-nocores v2-cores v2-smt}
 [ "$runs" = none ] && runs=""
 if [ -n "$runs" ]; then
     VM_DIR=$VM_BUILD/vm-gpunode

@@ -13,7 +13,10 @@
 # VM_SHAPE=gpunode: a GPU-node-shaped guest instead: 8 CPUs over 4 NUMA
 # nodes (2 each) + a memory-only node 4, and 4 VGA devices behind pxb-pcie
 # bridges on nodes 3, 2, 1, 0; VM_WITH_DRM=1 packs the kernel's bochs DRM
-# driver so they become real /dev/dri/card0..3.
+# driver so they become real /dev/dri/card0..3. VM_SMT=1 (gpunode only):
+# the same 8 CPUs as 2 sockets x 2 cores x 2 hyperthreads, each NUMA node
+# one core (cpus 2N, 2N+1 siblings); under TCG the guest kernel sees the
+# threads only with an Intel vendor on -cpu max.
 # Facts behind the choices: ../shared/notes/qemu-numa.md.
 
 VM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -202,9 +205,13 @@ vm_run() {
     cat "$VM_DIR/base.cpio" "$run/extra.cpio" > "$run/initrd.cpio"
     : > "$run/out"
     local t0=$SECONDS
-    local shape
+    local shape cpu=max
     if [ "${VM_SHAPE:-}" = gpunode ]; then
         shape="-smp 8,sockets=2,cores=4 -m 2304M"
+        if [ "${VM_SMT:-}" = 1 ]; then
+            shape="-smp 8,sockets=2,cores=2,threads=2 -m 2304M"
+            cpu=max,vendor=GenuineIntel
+        fi
         local n
         for n in 0 1 2 3; do
             shape="$shape -object memory-backend-ram,id=m$n,size=512M"
@@ -230,7 +237,7 @@ vm_run() {
         -device pcie-root-port,id=rp1,bus=pxb1,chassis=2,slot=0 -device VGA,bus=rp1"
     fi
     # shellcheck disable=SC2086
-    timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -machine q35 -cpu max $shape \
+    timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg -machine q35 -cpu $cpu $shape \
         -nodefaults -no-user-config -display none -monitor none -no-reboot \
         -serial "file:$run/console" -serial "file:$run/out" \
         -kernel "$VM_DIR/vmlinux" -initrd "$run/initrd.cpio" \
