@@ -216,14 +216,32 @@ static int place_spread_ranks(ctx *c, ng_plan *p)
         hwloc_bitmap_free(free_nodes);
         return -1;
     }
+    /* In proportion to each node's usable PUs, in node order: node j takes
+     * the ranks k with ceil(count * W<j / W) <= k < ceil(count * W<=j / W)
+     * (equal nodes: k * nfree / count, as before weights counted). A
+     * 2990WX's node 0 with 48 PUs takes three times node 2's share. */
+    long wsum = 0;
+    int n;
+    hwloc_bitmap_foreach_begin(n, free_nodes) {
+        node_info *ni = node_by_os(c, (unsigned)n);
+        wsum += ni ? hwloc_bitmap_weight(ni->cpus) : 0;
+    } hwloc_bitmap_foreach_end();
+    n = -1;
+    long wcum = 0, upto = 0;   /* ranks [0, upto) go to node n or earlier */
     for (int r = 0; r < p->nranks; r++) {
         ng_rank_plan *rp = &p->ranks[r];
         if (!hwloc_bitmap_iszero(rp->home))
             continue;
-        int which = (int)((long)k++ * nfree / count);
-        int n = hwloc_bitmap_first(free_nodes);
-        for (int s = 0; s < which; s++)
-            n = hwloc_bitmap_next(free_nodes, n);
+        while (k >= upto) {
+            int next = hwloc_bitmap_next(free_nodes, n);
+            if (next < 0)   /* cannot happen: the last node's bound is count */
+                break;
+            n = next;
+            node_info *ni = node_by_os(c, (unsigned)n);
+            wcum += ni ? hwloc_bitmap_weight(ni->cpus) : 0;
+            upto = wsum > 0 ? (long)(((long long)count * wcum + wsum - 1) / wsum) : count;
+        }
+        k++;
         hwloc_bitmap_set(rp->home, (unsigned)n);
         if (rp->verdict == NG_V_NOGPU)
             snprintf(rp->reason, sizeof(rp->reason), "no GPUs; spread over NUMA "

@@ -445,8 +445,54 @@ static void tiers(void)
     t_end();
 }
 
+/* GPU-less ranks in proportion to each node's usable PUs (issue 28): node
+ * 0 of the Dell SNC4 whole (28 PUs) beside 7 PUs of node 1; as many ranks
+ * as PUs: no PU carries two ranks while another is idle. */
+static void proportional(void)
+{
+    char err[NG_ERRLEN];
+    ng_topo *t = t_load_corpus("dell-xe8640-2s-xeon8480-snc4-4xh100.xml");
+    hwloc_bitmap_t allowed = hwloc_bitmap_alloc(), seen = hwloc_bitmap_alloc();
+    t_begin("plan/gpu-less-ranks-in-proportion-to-usable-pus");
+    CHECK(t != NULL, "no topology");
+    if (t) {
+        hwloc_bitmap_and(allowed, ng_topo_node_cpus(t, 0), ng_topo_allowed_cpus(t));
+        int extra = 0, c;
+        hwloc_bitmap_foreach_begin(c, ng_topo_node_cpus(t, 1)) {
+            if (extra++ < 7)
+                hwloc_bitmap_set(allowed, (unsigned)c);
+        } hwloc_bitmap_foreach_end();
+        int npu = hwloc_bitmap_weight(allowed);
+        ng_plan p;
+        CHECK(npu == hwloc_bitmap_weight(ng_topo_node_cpus(t, 0)) + 7, "%d PUs", npu);
+        for (int nr = npu; nr >= npu / 2 && !t_case_failed; nr -= npu / 2) {
+            if (ng_plan_compute(t, allowed, NULL, nr, NULL, NG_MODE_PREFER, &p, err,
+                                sizeof(err)) < 0) {
+                CHECK(0, "%s", err);
+                break;
+            }
+            hwloc_bitmap_zero(seen);
+            int shared = 0;
+            for (int r = 0; r < p.nranks; r++) {
+                shared += hwloc_bitmap_intersects(seen, p.ranks[r].cpus);
+                hwloc_bitmap_or(seen, seen, p.ranks[r].cpus);
+            }
+            /* nr == npu: every PU one rank; fewer ranks: no rank shares a PU */
+            CHECK(shared == 0 && (nr < npu || hwloc_bitmap_isequal(seen, allowed)),
+                  "%d ranks on %d PUs: %d ranks share a PU, %d PUs used", nr, npu, shared,
+                  hwloc_bitmap_weight(seen));
+            ng_plan_free(&p);
+        }
+    }
+    t_end();
+    hwloc_bitmap_free(allowed);
+    hwloc_bitmap_free(seen);
+    ng_topo_free(t);
+}
+
 int main(void)
 {
+    proportional();
     if (t_each_corpus_xml("plan", corpus_properties) < 0)
         return 1;
     targeted();
