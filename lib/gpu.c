@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "private/gpudev.h"
 #include "private/gpumap.h"
 #include "private/util.h"
 
@@ -196,6 +197,43 @@ static int drm_lookup(const char *sysfs, const char *idx, char busid[NG_BUSID_LE
     return ng_busid_parse(base ? base + 1 : target, busid);
 }
 
+int ng_gpu_resolve_file(const ng_roots *r, const char *path, char busid[NG_BUSID_LEN],
+                        char *err, size_t errlen)
+{
+    const char *procfs = r && r->procfs ? r->procfs : "/proc";
+    const char *sysfs = r && r->sysfs ? r->sysfs : "/sys";
+    const char *name = path ? strrchr(path, '/') : NULL;
+    name = name ? name + 1 : path;
+    if (!name || !*name || strlen(name) > 64)
+        return ng_err(err, errlen, "no GPU device file");
+    size_t d = strspn(name + strcspn(name, "0123456789"), "0123456789");
+    const char *num = name + strcspn(name, "0123456789");
+    if (d == 0 || num[d])
+        return ng_err(err, errlen, "device file '%s' has no index", path);
+    if (r && r->offline)
+        return ng_err(err, errlen, "device file '%s': the topology is not this machine", path);
+    if (!strncmp(name, "nvidia", 6) && num == name + 6) {
+        if (nvidia_lookup(procfs, "Device Minor", num, busid) == 0)
+            return 0;
+        return ng_err(err, errlen, "device file '%s': no NVIDIA GPU with minor %s in "
+                      "%s/driver/nvidia/gpus", path, num, procfs);
+    }
+    if ((!strncmp(name, "card", 4) && num == name + 4) ||
+        (!strncmp(name, "renderD", 7) && num == name + 7)) {
+        char link[4096], target[4096];
+        snprintf(link, sizeof(link), "%s/class/drm/%s/device", sysfs, name);
+        ssize_t n = readlink(link, target, sizeof(target) - 1);
+        if (n > 0) {
+            target[n] = '\0';
+            const char *base = strrchr(target, '/');
+            if (ng_busid_parse(base ? base + 1 : target, busid) == 0)
+                return 0;
+        }
+        return ng_err(err, errlen, "device file '%s': %s is not a PCI device's", path, link);
+    }
+    return ng_err(err, errlen, "device file '%s' is not an NVIDIA or DRM device", path);
+}
+
 /* hwloc OS device named <prefix><idx> (cuda0, nvml0, rsmi1, ze2). */
 static int osdev_lookup(const ng_topo *t, const char *prefix, const char *idx,
                         char busid[NG_BUSID_LEN])
@@ -306,9 +344,22 @@ int ng_gpu_resolve(const ng_topo *t, const ng_roots *r, ng_idx_kind kind,
         return 0;
     if (host && kind != NG_IDX_CUDA && drm_lookup(sysfs, num, busid) == 0)
         return 0;
-    if (kind == NG_IDX_GRES && (osdev_lookup(t, "nvml", num, busid) == 0 ||
-                                osdev_lookup(t, "rsmi", num, busid) == 0))
-        return 0;
+    if (kind == NG_IDX_GRES) {
+        /* A node with NVIDIA and AMD GPUs: nvmlN and rsmiN are two devices,
+         * and Slurm's index N is the N-th of gres.conf, which hwloc cannot
+         * tell. Refuse rather than guess. */
+        char nb[NG_BUSID_LEN], rb[NG_BUSID_LEN];
+        int nv = osdev_lookup(t, "nvml", num, nb) == 0, rs = osdev_lookup(t, "rsmi", num, rb) == 0;
+        if (nv && rs && strcmp(nb, rb))
+            return ng_err(err, errlen, "GRES index %lu is ambiguous on this node: nvml%lu is "
+                          "%s and rsmi%lu is %s (NVIDIA and AMD GPUs; Slurm numbers them in "
+                          "gres.conf order); give PCI bus ids, or an 'INDEX BUSID' gpu_map in "
+                          "gres.conf order", idx, idx, nb, idx, rb);
+        if (nv || rs) {
+            memcpy(busid, nv ? nb : rb, NG_BUSID_LEN);
+            return 0;
+        }
+    }
     if (r && r->pci_order && pci_order_lookup(t, idx, busid) == 0)
         return 0;
     return ng_err(err, errlen, "%s %lu: no device names it (no NVIDIA minor in "

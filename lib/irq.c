@@ -547,7 +547,7 @@ int ng_irq_step(const ng_topo *t, const ng_roots *r, const ng_irq_ctx *c, const 
     if (!bus)
         return ng_err(err, errlen, "out of memory");
     for (int i = 0; i < ngres; i++)
-        nb += ng_gres_resolve(t, r, gres[i], bus[nb], e, sizeof(e)) == 0;
+        nb += ng_gres_resolve(t, r, gres[i], NULL, bus[nb], e, sizeof(e)) == 0;
     if (ng_irq_devices(t, (const char (*)[NG_BUSID_LEN])bus, nb, NULL, &devs, &nd, err,
                        errlen) < 0 ||
         ng_irq_list(t, c, devs, nd, &v, &n, err, errlen) < 0) {

@@ -10,21 +10,27 @@
 #include "private/assign.h"
 #include "private/config.h"
 #include "private/devcheck.h"
+#include "private/gpudev.h"
 #include "private/gresconf.h"
 #include "private/gresread.h"
 #include "private/slurmstep.h"
 #include "private/util.h"
 
-int ng_gres_resolve(const ng_topo *t, const ng_roots *r, unsigned g, char b[NG_BUSID_LEN],
-                    char *err, size_t errlen)
+int ng_gres_resolve(const ng_topo *t, const ng_roots *r, unsigned g, const char *dev,
+                    char b[NG_BUSID_LEN], char *err, size_t errlen)
 {
+    /* The device file gres.conf gives index g is what Slurm means by it;
+     * without one (or one this machine cannot resolve), the index. */
+    if (dev && ng_gpu_resolve_file(r, dev, b, err, errlen) == 0)
+        return 0;
     char id[16];
     snprintf(id, sizeof(id), "%u", g);
     return ng_gpu_resolve(t, r, NG_IDX_GRES, id, b, err, errlen);
 }
 
 int ng_step_from_assignment(const ng_topo *t, const ng_roots *r, const ng_assignment *a,
-                            int self, ng_step *st, char *err, size_t errlen)
+                            const char *const *dev, int ndev, int self, ng_step *st, char *err,
+                            size_t errlen)
 {
     if (self >= a->ntasks)
         return ng_err(err, errlen, "local task %d is not below the number of local tasks %d",
@@ -48,7 +54,8 @@ int ng_step_from_assignment(const ng_topo *t, const ng_roots *r, const ng_assign
         }
         for (int j = from; j < from + cnt; j++) {
             char b[NG_BUSID_LEN];
-            if (ng_gres_resolve(t, r, a->gres[i][j], b, err, errlen) < 0 ||
+            unsigned g = a->gres[i][j];
+            if (ng_gres_resolve(t, r, g, dev && (int)g < ndev ? dev[g] : NULL, b, err, errlen) < 0 ||
                 ng_step_add_gpu(&st->ranks[i], b) < 0) {
                 ng_step_free(st);
                 return err && !*err ? ng_err(err, errlen, "out of memory") : -1;
@@ -152,7 +159,7 @@ int ng_gres_local_cpus(const ng_topo *t, const ng_roots *r, const unsigned *gres
     for (int i = 0; i < n; i++) {
         char b[NG_BUSID_LEN], e[NG_ERRLEN];
         ng_accel a;
-        if (ng_gres_resolve(t, r, gres[i], b, e, sizeof(e)) < 0 ||
+        if (ng_gres_resolve(t, r, gres[i], NULL, b, e, sizeof(e)) < 0 ||
             ng_accel_lookup(t, b, &a, e, sizeof(e)) < 0)
             continue;
         if (a.locality == NG_LOC_KNOWN && !hwloc_bitmap_iszero(a.nodes)) {
@@ -466,7 +473,7 @@ int ng_step_from_slurm(const ng_topo *t, const ng_roots *r, const ng_slurm_step 
     hwloc_bitmap_free(open);
     hwloc_bitmap_free(row);
     if (rc == 0)
-        rc = ng_step_from_assignment(t, r, &a, self, st, err, errlen);
+        rc = ng_step_from_assignment(t, r, &a, s->gres_dev, s->ngres_dev, self, st, err, errlen);
     if (rc == 0)
         snprintf(st->source, sizeof(st->source), "%.63s", a.how);
     if (a.n)

@@ -14,10 +14,12 @@
  * local-rank convention: rank i takes chunk i when the list splits evenly,
  * GPU i / (tasks per GPU) when tasks share GPUs evenly, else all of them. */
 int ng_step_from_assignment(const ng_topo *t, const ng_roots *r, const ng_assignment *a,
-                            int self, ng_step *st, char *err, size_t errlen);
-/* GRES index g (a Slurm device index) -> its PCI bus id. */
-int ng_gres_resolve(const ng_topo *t, const ng_roots *r, unsigned g, char b[NG_BUSID_LEN],
-                    char *err, size_t errlen);
+                            const char *const *dev, int ndev, int self, ng_step *st, char *err,
+                            size_t errlen);
+/* GRES index g (a Slurm device index) -> its PCI bus id: through dev, the
+ * device file gres.conf gives g (NULL: none known), else the index. */
+int ng_gres_resolve(const ng_topo *t, const ng_roots *r, unsigned g, const char *dev,
+                    char b[NG_BUSID_LEN], char *err, size_t errlen);
 /* "0,1,3" -> ascending unique GRES indexes (malloc'ed). */
 int ng_gres_list_parse(const char *s, unsigned **out, int *n, char *err, size_t errlen);
 /* Cross-check row self against the task's own SLURM_STEP_GPUS: the same

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "t.h"
+#include "private/gpudev.h"
 #include "numagpu.h"
 
 typedef struct { char busid[32], vendor[16], minor[16], uuid[80], card[16]; } row;
@@ -97,6 +98,18 @@ static void corpus_file(const char *xml, const char *name)
                 CHECK(resolves_to(t, &r, NG_IDX_ROCM, w->card, w->busid, err, sizeof(err)),
                       "ROCR index %s: %s", w->card, err);
         }
+        /* gres.conf File= names the device: /dev/nvidia<minor>, /dev/dri/card<N>. */
+        char dev[64], fb[NG_BUSID_LEN];
+        if (strcmp(w->minor, "-")) {
+            snprintf(dev, sizeof(dev), "/dev/nvidia%s", w->minor);
+            CHECK(ng_gpu_resolve_file(&r, dev, fb, err, sizeof(err)) == 0 &&
+                  !strcmp(fb, w->busid), "%s: %s (want %s)", dev, err, w->busid);
+        }
+        if (strcmp(w->card, "-")) {
+            snprintf(dev, sizeof(dev), "/dev/dri/card%s", w->card);
+            CHECK(ng_gpu_resolve_file(&r, dev, fb, err, sizeof(err)) == 0 &&
+                  !strcmp(fb, w->busid), "%s: %s (want %s)", dev, err, w->busid);
+        }
         /* Bus id spellings: as nvidia-smi prints it, no domain, upper case. */
         char up[32], longdom[48];
         snprintf(longdom, sizeof(longdom), "0000%.20s", w->busid);
@@ -140,6 +153,59 @@ static void corpus_file(const char *xml, const char *name)
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "cleanup of %s failed\n", dir);
+}
+
+/* A node with NVIDIA and AMD GPUs (the Dell's fourth GPU renamed rsmi0 in
+ * a copy of its XML): GRES index 0 is nvml0 or rsmi0, which only
+ * gres.conf's order tells; refused naming both and the fix. Device files
+ * that name no GPU are errors too. */
+static void mixed_vendor(void)
+{
+    char in[4096], out[] = "/tmp/ng-mixed-XXXXXX.xml", err[NG_ERRLEN], b[NG_BUSID_LEN];
+    snprintf(in, sizeof(in), "%s/dell-xe8640-2s-xeon8480-snc4-4xh100.xml", t_corpus());
+    t_begin("gpu/mixed-vendor-gres-index-refused-with-the-fix");
+    FILE *f = fopen(in, "r");
+    int fd = mkstemps(out, 4);
+    FILE *o = fd >= 0 ? fdopen(fd, "w") : NULL;
+    char line[8192];
+    int renamed = 0;
+    while (f && o && fgets(line, sizeof(line), f)) {
+        char *p = strstr(line, "name=\"nvml3\"");
+        if (p) {
+            memcpy(p, "name=\"rsmi0\"", 12);
+            renamed++;
+        }
+        fputs(line, o);
+    }
+    if (f)
+        fclose(f);
+    if (o)
+        fclose(o);
+    CHECK(renamed == 1, "nvml3 renamed %d times", renamed);
+    ng_topo *t = renamed == 1 ? ng_topo_load(out, err, sizeof(err)) : NULL;
+    ng_roots r = { .offline = 1 };
+    CHECK(t && ng_gpu_resolve(t, &r, NG_IDX_GRES, "0", b, err, sizeof(err)) < 0 &&
+          strstr(err, "GRES index 0 is ambiguous") && strstr(err, "nvml0 is 0000:4e:00.0") &&
+          strstr(err, "rsmi0 is 0000:db:00.0") && strstr(err, "gres.conf order"), "%s", err);
+    CHECK(t && ng_gpu_resolve(t, &r, NG_IDX_GRES, "1", b, err, sizeof(err)) == 0,
+          "index 1 (NVIDIA only) refused: %s", err);
+    ng_topo_free(t);
+    unlink(out);
+    t_end();
+
+    t_begin("gpu/device-file-errors-name-the-file");
+    ng_roots live = { .procfs = "/nonexistent", .sysfs = "/nonexistent" };
+    CHECK(ng_gpu_resolve_file(&live, "/dev/nvidia-uvm", b, err, sizeof(err)) < 0 &&
+          strstr(err, "'/dev/nvidia-uvm' has no index"), "%s", err);
+    CHECK(ng_gpu_resolve_file(&live, "/dev/nvidia7", b, err, sizeof(err)) < 0 &&
+          strstr(err, "no NVIDIA GPU with minor 7"), "%s", err);
+    CHECK(ng_gpu_resolve_file(&live, "/dev/dri/renderD129", b, err, sizeof(err)) < 0 &&
+          strstr(err, "renderD129/device is not"), "%s", err);
+    CHECK(ng_gpu_resolve_file(&live, "/dev/accel3", b, err, sizeof(err)) < 0 &&
+          strstr(err, "not an NVIDIA or DRM device"), "%s", err);
+    CHECK(ng_gpu_resolve_file(&r, "/dev/nvidia0", b, err, sizeof(err)) < 0 &&
+          strstr(err, "not this machine"), "offline: %s", err);
+    t_end();
 }
 
 /* CUDA ordinals follow hwloc's cudaN OS devices, not PCI or tree order. */
@@ -250,6 +316,7 @@ int main(void)
 {
     if (t_each_corpus_xml("gpu", corpus_file) < 0)
         return 1;
+    mixed_vendor();
     cuda_ordinals();
     errors_and_map();
     T_EXIT();
