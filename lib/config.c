@@ -9,6 +9,7 @@
 #include "private/audit.h"
 #include "private/config.h"
 #include "private/cpuopt.h"
+#include "private/visible.h"
 #include "private/draw.h"
 #include "private/hugepages.h"
 #include "private/util.h"
@@ -274,6 +275,13 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
         c->cpu_scope = (int)sc;
         return 0;
     }
+    if (!strcmp(key, "visible")) {
+        ng_visible vi;
+        if (ng_visible_parse(v, &vi) < 0)
+            return ng_err(err, errlen, "visible='%s' (expected " NG_VISIBLE_NAMES ")", v);
+        c->visible = (int)vi;
+        return 0;
+    }
     if (!strcmp(key, "nic")) {
         if (strcmp(v, "off") && strcmp(v, "export"))
             return ng_err(err, errlen, "nic='%s' (expected off|export)", v);
@@ -282,7 +290,7 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
     }
     return ng_err(err, errlen, "unknown argument '%s' (expected default=, allowed=, "
                   "exclusive_only=, topology=, gpu_map=, gpu_order=, constrain_devices=, "
-                  "gres_cores=, device_check=, bind_rules=, smt=, cpus=, nic=, irq=, isolated=, reserve_first_core_per=, "
+                  "gres_cores=, device_check=, bind_rules=, smt=, cpus=, visible=, nic=, irq=, isolated=, reserve_first_core_per=, "
                   "audit_dir=, audit_interval=, picture=, "
                   "audit_warn_local=, audit_method=, audit_pages=, hugepages=, "
                   "hugepages_max_per_job=, hugepages_max_fraction=, hugepages_mount=, "

@@ -42,24 +42,31 @@ int ng_step_from_assignment(const ng_topo *t, const ng_roots *r, const ng_assign
              "step GPUs, Slurm's binding");
     for (int i = 0; i < a->ntasks; i++) {
         int n = a->n[i], from = 0, cnt = n;
-        /* Shared list: the local-rank convention (rank i drives GPU chunk i,
-         * or GPU i / tasks-per-GPU); if it does not split evenly every rank
-         * keeps all the GPUs. */
-        if (a->shared && n >= a->ntasks && n % a->ntasks == 0) {
-            cnt = n / a->ntasks;
-            from = i * cnt;
-        } else if (a->shared && n > 0 && n < a->ntasks && a->ntasks % n == 0) {
-            cnt = 1;
-            from = i / (a->ntasks / n);
-        }
-        for (int j = from; j < from + cnt; j++) {
+        /* Shared list (every task sees all the step's GPUs): the local-rank
+         * convention, each task's home its chunk (ng_home_chunk). */
+        if (a->shared)
+            ng_home_chunk(i, a->ntasks, n, &from, &cnt);
+        /* The task's own variables list all its n GPUs in this order. */
+        char (*vis)[NG_BUSID_LEN] = i == self && n > 0 ? calloc((size_t)n, NG_BUSID_LEN) : NULL;
+        int ok = i != self || n == 0 || vis;
+        for (int j = 0; ok && j < n; j++) {
             char b[NG_BUSID_LEN];
             unsigned g = a->gres[i][j];
+            int home = j >= from && j < from + cnt;
+            if (!home && i != self)
+                continue;
             if (ng_gres_resolve(t, r, g, dev && (int)g < ndev ? dev[g] : NULL, b, err, errlen) < 0 ||
-                ng_step_add_gpu(&st->ranks[i], b) < 0) {
-                ng_step_free(st);
-                return err && !*err ? ng_err(err, errlen, "out of memory") : -1;
-            }
+                (home && ng_step_add_gpu(&st->ranks[i], b) < 0))
+                ok = 0;
+            else if (vis)
+                memcpy(vis[j], b, NG_BUSID_LEN);
+        }
+        if (ok && vis && ng_step_set_visible(st, vis, n, from, cnt) < 0)
+            ok = 0;
+        free(vis);
+        if (!ok) {
+            ng_step_free(st);
+            return err && !*err ? ng_err(err, errlen, "out of memory") : -1;
         }
     }
     return 0;

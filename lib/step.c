@@ -15,7 +15,36 @@ void ng_step_free(ng_step *st)
     for (int i = 0; st->ranks && i < st->nranks; i++)
         free(st->ranks[i].busids);
     free(st->ranks);
+    free(st->visible);
     memset(st, 0, sizeof(*st));
+}
+
+void ng_home_chunk(int i, int ntasks, int n, int *from, int *cnt)
+{
+    if (ntasks < 1 || n < 1 || i < 0 || i >= ntasks) {
+        *from = *cnt = 0;
+        return;
+    }
+    long long f = (long long)i * n / ntasks, to = (long long)(i + 1) * n / ntasks;
+    *from = (int)f;
+    *cnt = to > f ? (int)(to - f) : 1;
+}
+
+int ng_step_set_visible(ng_step *st, char (*busids)[NG_BUSID_LEN], int n, int from, int cnt)
+{
+    free(st->visible);
+    st->visible = NULL;
+    st->nvisible = st->home_from = st->home_cnt = 0;
+    if (n <= 0 || from < 0 || cnt < 1 || from + cnt > n)
+        return 0;
+    st->visible = malloc((size_t)n * NG_BUSID_LEN);
+    if (!st->visible)
+        return -1;
+    memcpy(st->visible, busids, (size_t)n * NG_BUSID_LEN);
+    st->nvisible = n;
+    st->home_from = from;
+    st->home_cnt = cnt;
+    return 0;
 }
 
 int ng_step_alloc(ng_step *st, int n, char *err, size_t errlen)
@@ -193,19 +222,21 @@ int ng_step_from_env(const ng_topo *t, const ng_roots *r, ng_getenv_fn fn,
     int rc = ng_step_alloc(st, ntasks, err, errlen);
     st->self = local_rank;
     snprintf(st->source, sizeof(st->source), "%s", *src ? src : "no GPU variables");
-    /* Equal consecutive chunks when the list divides evenly; otherwise the
-     * other ranks' GPUs are unknown and they are placed as GPU-less. */
-    int k = nall >= ntasks && nall % ntasks == 0 ? nall / ntasks : 0;
-    for (int i = 0; rc == 0 && i < ntasks; i++)
-        for (int j = 0; j < k && i != local_rank; j++)
-            if (ng_step_add_gpu(&st->ranks[i], all[i * k + j]) < 0)
+    /* At least as many GPUs as tasks: each task's home is its chunk of the
+     * shared list (ng_home_chunk). Fewer: the list may be per task (a
+     * launcher under a per-task binding), so the other ranks' GPUs are
+     * unknown (placed as GPU-less) and ours are all we see. */
+    int chunks = nall >= ntasks;
+    for (int i = 0; rc == 0 && i < ntasks; i++) {
+        int from = 0, cnt = i == local_rank ? nown : 0;
+        if (chunks)
+            ng_home_chunk(i, ntasks, nall, &from, &cnt);
+        for (int j = from; rc == 0 && j < from + cnt; j++)
+            if (ng_step_add_gpu(&st->ranks[i], all[j]) < 0)
                 rc = ng_err(err, errlen, "out of memory");
-    /* Our row: our own GPUs when our env narrows them (per-task binding) or
-     * the list does not split evenly, else our chunk of the shared list. */
-    int narrowed = nown > 0 && (nown < nall || k == 0);
-    for (int j = 0; rc == 0 && j < (narrowed ? nown : k); j++)
-        if (ng_step_add_gpu(&st->ranks[local_rank], narrowed ? own[j] : all[local_rank * k + j]) < 0)
+        if (rc == 0 && i == local_rank && ng_step_set_visible(st, own, nown, from, cnt) < 0)
             rc = ng_err(err, errlen, "out of memory");
+    }
     free(own);
     if (rc < 0)
         ng_step_free(st);

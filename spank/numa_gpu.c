@@ -40,6 +40,7 @@
 #include "private/auditstep.h"
 #include "private/config.h"
 #include "private/cpuopt.h"
+#include "private/visible.h"
 #include "private/draw.h"
 #include "private/gpumap.h"
 #include "private/hints.h"
@@ -74,7 +75,7 @@ static struct {
         int given, verbose;
         ng_mode mode;
         ng_memopt mem;
-        int smt, scope;            /* -1: the plugstack default */
+        int smt, scope, visible;   /* -1: the plugstack default */
         unsigned long long hp_bytes;
         unsigned long hp_page_kb;
     } opt;
@@ -106,6 +107,7 @@ static int hp_cb(int val, const char *optarg, int remote);
 static int mem_cb(int val, const char *optarg, int remote);
 static int smt_cb(int val, const char *optarg, int remote);
 static int cpus_cb(int val, const char *optarg, int remote);
+static int visible_cb(int val, const char *optarg, int remote);
 
 static struct spank_option options[] = {
     { "numa-gpu", "MODE",
@@ -123,6 +125,9 @@ static struct spank_option options[] = {
     { "numa-gpu-cpus", "node|package",
       "Cores with --numa-gpu: node = the GPU's NUMA node(s); package = also the package's "
       "cores no task uses (memory stays on the GPU's node)", 1, 0, cpus_cb },
+    { "numa-gpu-visible", "keep|all|own",
+      "When every task sees all the step's GPUs: keep the visible-device variables, list the "
+      "task's home GPU first (all), or only it (own)", 1, 0, visible_cb },
     SPANK_OPTIONS_TABLE_END
 };
 
@@ -166,6 +171,20 @@ static int cpus_cb(int val, const char *optarg, int remote)
     return 0;
 }
 
+static int visible_cb(int val, const char *optarg, int remote)
+{
+    (void)val;
+    (void)remote;
+    ng_visible v;
+    if (ng_visible_parse(optarg, &v) < 0) {
+        slurm_error("numa-gpu: unknown --numa-gpu-visible '%s' (expected %s)", optarg,
+                    NG_VISIBLE_NAMES);
+        return -1;
+    }
+    S.opt.visible = (int)v;
+    return 0;
+}
+
 static int hp_cb(int val, const char *optarg, int remote)
 {
     (void)val;
@@ -206,7 +225,7 @@ static void load_config(int ac, char **av)
     if (S.loaded++)
         return;
     ng_config_init(&S.cfg);
-    S.opt.smt = S.opt.scope = -1;
+    S.opt.smt = S.opt.scope = S.opt.visible = -1;
     for (int i = 0; i < ac && !S.inert; i++)
         if (ng_config_arg(&S.cfg, av[i], err, sizeof(err)) < 0)
             S.inert = 1;
@@ -864,6 +883,18 @@ static int place_task(spank_t sp, char *err, size_t errlen)
     ng_cpuopt co;
     int rc = ng_step_plan(S.topo, &st, S.cpus, S.mems, S.mode, S.opt.mem, &S.policy,
                           cpuopt(sp, &co), &plan, warn, sizeof(warn), err, errlen);
+    /* The task's home GPU among those it sees (and first or alone, if
+     * asked): before it runs, whatever the placement's outcome. */
+    if (rc == 0 && S.mode != NG_MODE_EXPLAIN) {
+        char note[NG_ERRLEN];
+        ng_visible vis = (ng_visible)(S.opt.visible >= 0 ? S.opt.visible : S.cfg.visible);
+        ng_visible_apply(&st, vis, job_getenv, job_setenv, sp, note, sizeof(note));
+        if (note[0]) {
+            char msg[NG_ERRLEN + 64];
+            snprintf(msg, sizeof(msg), "numa-gpu: task %d: %s", self, note);
+            task_log(1, msg, NULL);
+        }
+    }
     ng_step_free(&st);
     if (rc < 0)
         return -1;

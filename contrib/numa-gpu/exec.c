@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "private/apply.h"
+#include "private/visible.h"
 
 static void log_stderr(int level, const char *msg, void *ctx)
 {
@@ -26,8 +27,9 @@ int cmd_exec(int argc, char **argv)
 {
     static const struct option lo[] = {
         PLAN_LONGOPTS, { "local-rank", 1, 0, 'l' }, { "verbose", 0, 0, 'v' }, { "nic", 1, 0, 'n' },
-        { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+        { "visible", 1, 0, 'V' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
     plan_opts o;
+    ng_visible vis = NG_VISIBLE_KEEP;
     int local_rank = -1, nic_off = 0, c, rc;
     plan_opts_init(&o);
     while ((c = plan_getopt(argc, argv, lo, &o, &rc)) != -1) {
@@ -42,6 +44,10 @@ int cmd_exec(int argc, char **argv)
             if (strcmp(optarg, "off") && strcmp(optarg, "export"))
                 return cli_usage_error("unknown --nic '%s' (expected off|export)", optarg);
             nic_off = !strcmp(optarg, "off");
+        } else if (c == 'V') {
+            if (ng_visible_parse(optarg, &vis) < 0)
+                return cli_usage_error("unknown --visible '%s' (expected %s)", optarg,
+                                       NG_VISIBLE_NAMES);
         } else if (c == 'h') {
             cli_usage("exec", stdout);
             return 0;
@@ -61,6 +67,11 @@ int cmd_exec(int argc, char **argv)
         ng_task_io io = { ng_step_getenv_process, setenv_process, log_stderr, NULL, o.verbose,
                           nic_off };
         int self = st.self >= 0 ? st.self : (local_rank >= 0 ? local_rank : 0);
+        char note[NG_ERRLEN];
+        ng_visible_apply(&st, vis, ng_step_getenv_process, setenv_process, NULL, note,
+                         sizeof(note));
+        if (note[0])
+            fprintf(stderr, "numa-gpu: %s\n", note);
         if (ng_task_apply(t, &p, self, &io, NULL, err, sizeof(err)) < 0) {
             fprintf(stderr, "numa-gpu: %s\n", err);
             rc = 1;

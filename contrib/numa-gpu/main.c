@@ -16,7 +16,8 @@ static const cli_command commands[] = {
       "numa-gpu explain (the options of plan, without --json) [--k8s] [--svg FILE] [--png FILE]\n" },
     { "exec", cmd_exec,
       "numa-gpu exec    [--mode M] [--gpus SPEC | GPU env] [--local-rank N] [--ntasks N]\n"
-      "                 [--topology F] [--procfs-root D] [--sysfs-root D] [--nic export|off] [--verbose]\n"
+      "                 [--topology F] [--procfs-root D] [--sysfs-root D] [--nic export|off]\n"
+      "                 [--visible keep|all|own] [--verbose]\n"
       "                 -- PROGRAM ARGS\n" },
     { "hints", cmd_hints,
       "numa-gpu hints   [--mpi ompi4,ompi5,impi,mpich,torchrun|all] [--hosts H1,H2] [--rankfile F]\n"

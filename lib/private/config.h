@@ -37,6 +37,8 @@ typedef struct {
                                  (an ng_smt, default auto) */
     int cpu_scope;            /* cpus=node|package: default of
                                  --numa-gpu-cpus (an ng_cpu_scope) */
+    int visible;              /* visible=keep|all|own: default of
+                                 --numa-gpu-visible (an ng_visible) */
     int nic_off;              /* nic=off: no NIC variables (default export) */
     int use_isolated;         /* isolated=use (default avoid) */
     int reserve_first_core;   /* reserve_first_core_per=: ng_reserve */

@@ -13,7 +13,22 @@ typedef struct {
     ng_rank_gpus *ranks;
     int self;            /* the calling task's local rank, -1 if none */
     char source[64];     /* where the GPU ids came from */
+    /* The GPUs the calling task's own variables list (CUDA_VISIBLE_DEVICES
+     * and kin), in their order, and which of them are its home (the row
+     * it is placed by): positions home_from .. home_from + home_cnt - 1.
+     * nvisible 0: not known (lib/visible.c then leaves them alone). */
+    int nvisible, home_from, home_cnt;
+    char (*visible)[NG_BUSID_LEN];
 } ng_step;
+
+/* Home GPUs when ntasks tasks share a list of n GPUs (the local-rank
+ * convention, cuda:LOCAL_RANK): task i takes positions [from, from + cnt):
+ * balanced consecutive chunks when n >= ntasks, else GPU i * n / ntasks;
+ * no GPU is home to two tasks while another is home to none. */
+void ng_home_chunk(int i, int ntasks, int n, int *from, int *cnt);
+/* Record the calling task's visible list (n bus ids, copied) and its home
+ * positions in st. */
+int ng_step_set_visible(ng_step *st, char (*busids)[NG_BUSID_LEN], int n, int from, int cnt);
 
 /* --gpus "0,1:2,3": ids by ',', ranks by ':' (a ':' inside a PCI bus id is
  * part of the id). ntasks > groups adds ranks without GPUs. */

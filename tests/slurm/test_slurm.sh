@@ -161,6 +161,34 @@ grep -q "NUMA-GPU" "$OUT/novb" && bad="$bad a numa-gpu line without verbose;"
 [ $rc -eq 0 ] && [ -z "$bad" ] && pass cpu-bind-verbose-shows-real-mask ||
     fail cpu-bind-verbose-shows-real-mask "rc=$rc$bad $(cat "$OUT/vb")"
 
+# --- every task sees both GPUs (no per-task binding): task t's home is GPU
+# t of Slurm's list; keep leaves the list and names the home's position,
+# all moves the home first, own keeps only it; each task on its home's node.
+VISREPORT='echo cvd=$CUDA_VISIBLE_DEVICES; echo hidx=$NUMA_GPU_HOME_INDEX; echo hgpu=$NUMA_GPU_HOME_GPUS; '$B'/memhelper'
+bad=""
+for vis in keep all own; do
+    srun -l -n2 --gres=gpu:2 --numa-gpu=prefer --numa-gpu-visible=$vis sh -c "$VISREPORT" >"$OUT/vis-$vis" 2>&1 ||
+        bad="$bad $vis: srun failed;"
+done
+for t in 0 1; do
+    slurm=$(field "$OUT/vis-keep" $t cvd)           # as Slurm set it
+    home=$(echo "$slurm" | cut -d, -f$((t + 1)))      # task t's chunk of 2 over 2
+    rest=$(echo "$slurm" | tr ',' '\n' | grep -vx "$home" | paste -sd, -)
+    [ -n "$slurm" ] && [ "$(echo "$slurm" | tr ',' '\n' | wc -l)" = 2 ] || bad="$bad task $t sees '$slurm', not 2 GPUs;"
+    [ "$(field "$OUT/vis-keep" $t hidx)" = "$t" ] || bad="$bad keep: task $t index $(field "$OUT/vis-keep" $t hidx);"
+    [ "$(field "$OUT/vis-all" $t cvd)" = "$home,$rest" ] || bad="$bad all: task $t '$(field "$OUT/vis-all" $t cvd)' want '$home,$rest';"
+    [ "$(field "$OUT/vis-all" $t hidx)" = 0 ] || bad="$bad all: task $t index $(field "$OUT/vis-all" $t hidx);"
+    [ "$(field "$OUT/vis-own" $t cvd)" = "$home" ] || bad="$bad own: task $t '$(field "$OUT/vis-own" $t cvd)' want '$home';"
+    want=$(plan "$home" "$ALLCPUS" | jq -r 'select(.rank == 0) | .cpus')
+    for vis in keep all own; do
+        [ -n "$want" ] && [ "$(field "$OUT/vis-$vis" $t cpus)" = "$want" ] || bad="$bad $vis: task $t cpus $(field "$OUT/vis-$vis" $t cpus) want $want (GPU $home's node);"
+    done
+done
+[ -z "$bad" ] && pass all-visible-home-gpu-keep-all-own || fail all-visible-home-gpu-keep-all-own "$bad $(cat "$OUT/vis-all")"
+srun --numa-gpu=prefer --numa-gpu-visible=mine true >"$OUT/bad5" 2>&1
+[ $? -ne 0 ] && grep -qF "numa-gpu: unknown --numa-gpu-visible 'mine' (expected keep|all|own)" "$OUT/bad5" &&
+    pass bad-visible-value || fail bad-visible-value "$(cat "$OUT/bad5")"
+
 # --- NUMA_GPU=off opts out
 NUMA_GPU=off srun -l -n1 -c2 --gpus=1 --numa-gpu=strict sh -c "$REPORT" >"$OUT/optout" 2>&1
 [ $? -eq 0 ] && [ "$(field "$OUT/optout" 0 policy)" = default ] && [ -z "$(field "$OUT/optout" 0 node)" ] &&

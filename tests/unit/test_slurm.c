@@ -186,6 +186,22 @@ static void slurm_step(void)
         ng_step_free(&st);
     t_end();
 
+    t_begin("slurm-step/all-visible-each-task-a-home-gpu");
+    /* No per-task binding: both tasks see GRES 0 and 4; task 1's home is
+     * its chunk (GRES 4), and its visible list is both, in Slurm's order. */
+    t_env e7 = { { "SLURM_STEP_GPUS" }, { "0,4" } };
+    CHECK(ok && ng_step_from_slurm(t, &r, &s, 2, 1, NG_MODE_STRICT, t_getenv, &e7, &st, warn,
+                                   sizeof(warn), err, sizeof(err)) == 0, "%s", err);
+    if (ok && !t_case_failed) {
+        CHECK(st.ranks[0].ngpus == 1 && !strcmp(st.ranks[0].busids[0], b0) &&
+              st.ranks[1].ngpus == 1 && !strcmp(st.ranks[1].busids[0], b4) &&
+              st.nvisible == 2 && !strcmp(st.visible[0], b0) && !strcmp(st.visible[1], b4) &&
+              st.home_from == 1 && st.home_cnt == 1, "rows %d/%d visible %d home %d+%d",
+              st.ranks[0].ngpus, st.ranks[1].ngpus, st.nvisible, st.home_from, st.home_cnt);
+        ng_step_free(&st);
+    }
+    t_end();
+
     slurm_step_devices(t, &r, b0, b4, ok);
 
     t_begin("slurm-step/no-step-gpus-reads-task-env");

@@ -44,13 +44,43 @@ static void step_env(void)
     ng_step_free(&st);
     t_end();
 
-    t_begin("step/uneven-list-keeps-own-gpus-others-unknown");
+    t_begin("step/uneven-list-balanced-home-chunks");
+    /* 3 GPUs over 2 ranks: homes of 1 and 2 GPUs (every GPU someone's home);
+     * the task's visible list and its home positions are kept. */
     t_env e4 = { { "CUDA_VISIBLE_DEVICES" }, { "0000:03:00.0,0000:27:00.0,0000:83:00.0" } };
-    CHECK(t && ng_step_from_env(t, &r, t_getenv, &e4, 2, 0, &st, err, sizeof(err)) == 0,
+    CHECK(t && ng_step_from_env(t, &r, t_getenv, &e4, 2, 1, &st, err, sizeof(err)) == 0,
           "%s", err);
-    CHECK(st.ranks[0].ngpus == 3 && st.ranks[1].ngpus == 0, "3 GPUs over 2 ranks: %d/%d",
-          st.ranks[0].ngpus, st.ranks[1].ngpus);
+    CHECK(st.ranks[0].ngpus == 1 && same(&st.ranks[0], A, NULL) && st.ranks[1].ngpus == 2 &&
+          same(&st.ranks[1], B, C) && st.nvisible == 3 && st.home_from == 1 &&
+          st.home_cnt == 2, "3 GPUs over 2 ranks: %d/%d, visible %d from %d cnt %d",
+          st.ranks[0].ngpus, st.ranks[1].ngpus, st.nvisible, st.home_from, st.home_cnt);
     ng_step_free(&st);
+    /* Fewer GPUs than ranks: the list may be this task's own (a per-task
+     * binding under a launcher): ours, the others unknown. */
+    t_env e6 = { { "CUDA_VISIBLE_DEVICES" }, { "0000:27:00.0" } };
+    CHECK(t && ng_step_from_env(t, &r, t_getenv, &e6, 4, 2, &st, err, sizeof(err)) == 0 &&
+          st.ranks[2].ngpus == 1 && same(&st.ranks[2], B, NULL) && st.ranks[0].ngpus == 0 &&
+          st.ranks[3].ngpus == 0, "1 GPU, 4 ranks: %s", err);
+    ng_step_free(&st);
+    /* The convention itself: no GPU home to two tasks while another has none. */
+    for (int n = 1; n <= 9; n++)
+        for (int T = 1; T <= 9; T++) {
+            int homes[9] = { 0 }, from, cnt;
+            for (int i = 0; i < T; i++) {
+                ng_home_chunk(i, T, n, &from, &cnt);
+                CHECK(cnt >= 1 && from >= 0 && from + cnt <= n, "n %d T %d i %d: %d+%d", n, T,
+                      i, from, cnt);
+                for (int j = from; j < from + cnt && j < 9 && j >= 0; j++)
+                    homes[j]++;
+            }
+            int lo = 99, hi = 0;
+            for (int j = 0; j < n; j++) {
+                lo = homes[j] < lo ? homes[j] : lo;
+                hi = homes[j] > hi ? homes[j] : hi;
+            }
+            CHECK(hi - lo <= 1 && lo >= (T >= n), "n %d T %d: homes per GPU %d..%d", n, T, lo,
+                  hi);
+        }
     t_env e5 = { { "LOCAL_RANK", "LOCAL_WORLD_SIZE" }, { "4", "2" } };
     CHECK(t && ng_step_from_env(t, &r, t_getenv, &e5, 0, -1, &st, err, sizeof(err)) < 0 &&
           strstr(err, "local rank 4"), "rank beyond size: %s", err);
