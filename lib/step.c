@@ -25,9 +25,14 @@ void ng_home_chunk(int i, int ntasks, int n, int *from, int *cnt)
         *from = *cnt = 0;
         return;
     }
+    if (ntasks > n) {   /* what local_rank % device_count picks */
+        *from = i % n;
+        *cnt = 1;
+        return;
+    }
     long long f = (long long)i * n / ntasks, to = (long long)(i + 1) * n / ntasks;
     *from = (int)f;
-    *cnt = to > f ? (int)(to - f) : 1;
+    *cnt = (int)(to - f);
 }
 
 int ng_step_set_visible(ng_step *st, char (*busids)[NG_BUSID_LEN], int n, int from, int cnt)

@@ -23,8 +23,9 @@ typedef struct {
 
 /* Home GPUs when ntasks tasks share a list of n GPUs (the local-rank
  * convention, cuda:LOCAL_RANK): task i takes positions [from, from + cnt):
- * balanced consecutive chunks when n >= ntasks, else GPU i * n / ntasks;
- * no GPU is home to two tasks while another is home to none. */
+ * balanced consecutive chunks when n >= ntasks, else GPU i % n (what
+ * local_rank % device_count picks); no GPU is home to two tasks while
+ * another is home to none. */
 void ng_home_chunk(int i, int ntasks, int n, int *from, int *cnt);
 /* Record the calling task's visible list (n bus ids, copied) and its home
  * positions in st. */

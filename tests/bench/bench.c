@@ -3,6 +3,8 @@
  *   bench plan FILE MAXRANKS    median plan time for 1,2,4..MAXRANKS ranks (us)
  *   bench quality XML...        fraction of ranks on their GPU's node:
  *                               numa-gpu vs Slurm block vs GPU-blind spread
+ *   bench slurm XML...          the same against Slurm's best configurations
+ *                               (lib/assign.c's rules per binding and release)
  * Output: one tab-separated record per line, for tests/bench/run.sh. */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -11,7 +13,9 @@
 #include <string.h>
 #include <time.h>
 #include "numagpu.h"
+#include "private/assign.h"
 #include "private/audit.h"
+#include "private/step.h"
 
 static double now_us(void)
 {
@@ -217,6 +221,173 @@ static int cmd_quality(int argc, char **argv)
     return 0;
 }
 
+/* Slurm's best against numa-gpu. The node's GPUs all in the step (an
+ * exclusive node), n = 1..2xGPUs tasks on consecutive cores (block,
+ * --cpu-bind=cores), memory local to the task's cpus (--mem-bind=local).
+ * Which GPU(s) a task has is Slurm's rule as lib/assign.c models it (GRES
+ * index = PCI order). A task counts when its cpus and memory are all on its
+ * GPUs' node(s). Columns:
+ *   0 numa-gpu: the GPUs of column 1, cpus and memory as the planner says
+ *   1 --gpu-bind=closest, gres.conf Cores= per NUMA node (numa_node_as_socket)
+ *   2 --gpu-bind=closest, Cores= per socket (no numa_node_as_socket)
+ *   3 --gpus-per-task=1 (per_task:1), Cores= per NUMA node, 23.11+ rules
+ *   4 the same on 23.02 rules (index order)
+ * Columns 3-4 need n <= GPUs; the record counts their tasks apart. */
+#define SLURM_COLS 5
+/* The GPUs task r uses, as positions [from, from + cnt) of its list: all
+ * of them, or, when other tasks see some of the same GPUs (no per-task
+ * binding, closest on a node shared by several tasks), its home chunk as
+ * the application picks it (cuda:LOCAL_RANK, local_rank % count): the
+ * convention numa-gpu places by too (ng_home_chunk), so both columns
+ * count the same GPU. */
+static void used_of(const ng_assignment *a, int r, int *from, int *cnt)
+{
+    int shared = 0;
+    for (int o = 0; o < a->ntasks && !shared; o++)
+        for (int i = 0; o != r && i < a->n[o] && !shared; i++)
+            for (int j = 0; j < a->n[r] && !shared; j++)
+                shared = a->gres[o][i] == a->gres[r][j];
+    *from = 0;
+    *cnt = a->n[r];
+    if (shared && a->n[r] > 1)
+        ng_home_chunk(r, a->ntasks, a->n[r], from, cnt);
+}
+
+static int cmd_slurm(int argc, char **argv)
+{
+    long tot = 0, good[SLURM_COLS] = { 0 }, tot_pt = 0;
+    for (int f = 0; f < argc; f++) {
+        char err[NG_ERRLEN];
+        ng_topo *t = ng_topo_load(argv[f], err, sizeof(err));
+        if (!t)
+            continue;
+        ng_accel *v;
+        int ng;
+        ng_accel_list(t, &v, &ng);
+        hwloc_topology_t h = ng_topo_hwloc(t);
+        hwloc_const_bitmap_t allowed = ng_topo_allowed_cpus(t);
+        int ncores = 0, maxc = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_CORE), known = ng > 0;
+        hwloc_obj_t *cores = calloc((size_t)maxc + 1, sizeof(*cores));
+        for (hwloc_obj_t c = NULL; (c = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_CORE, c));)
+            if (hwloc_bitmap_intersects(c->cpuset, allowed))
+                cores[ncores++] = c;
+        /* Cores= per GPU: its NUMA node(s), or its package(s). */
+        unsigned *idx = calloc((size_t)ng + 1, sizeof(unsigned));
+        hwloc_bitmap_t *numa = calloc((size_t)ng + 1, sizeof(*numa));
+        hwloc_bitmap_t *sock = calloc((size_t)ng + 1, sizeof(*sock));
+        for (int g = 0; g < ng; g++) {
+            idx[g] = (unsigned)g;
+            numa[g] = hwloc_bitmap_alloc();
+            sock[g] = hwloc_bitmap_alloc();
+            nodes_cpus(t, v[g].nodes, numa[g]);
+            /* Only machines where every GPU's node can be used (as quality's
+             * "feasible"): otherwise nobody can be right and the row says nothing. */
+            hwloc_bitmap_t gm = hwloc_bitmap_dup(v[g].nodes);
+            hwloc_bitmap_and(gm, gm, ng_topo_cpu_nodes(t));
+            known &= v[g].locality == NG_LOC_KNOWN && hwloc_bitmap_intersects(numa[g], allowed) &&
+                     hwloc_bitmap_isincluded(gm, ng_topo_allowed_mems(t));
+            hwloc_bitmap_free(gm);
+            int n;
+            hwloc_bitmap_foreach_begin(n, v[g].nodes) {
+                hwloc_obj_t o = hwloc_get_numanode_obj_by_os_index(h, (unsigned)n);
+                hwloc_obj_t pk = o ? hwloc_get_ancestor_obj_by_type(h, HWLOC_OBJ_PACKAGE, o) : NULL;
+                hwloc_bitmap_or(sock[g], sock[g], pk ? pk->cpuset : numa[g]);
+            } hwloc_bitmap_foreach_end();
+        }
+        long ftot = 0, fgood[SLURM_COLS] = { 0 }, fpt = 0;
+        for (int n = 1; known && n <= 2 * ng && ncores >= n; n++) {
+            hwloc_bitmap_t *tc = calloc((size_t)n, sizeof(*tc)), *tm = calloc((size_t)n, sizeof(*tm));
+            int per = ncores / n;
+            for (int r = 0; r < n; r++) {
+                tc[r] = hwloc_bitmap_alloc();
+                tm[r] = hwloc_bitmap_alloc();
+                for (int c = r * per; c < (r + 1) * per && c < ncores; c++)
+                    hwloc_bitmap_or(tc[r], tc[r], cores[c]->cpuset);
+                hwloc_bitmap_and(tc[r], tc[r], allowed);
+                touch_nodes(t, tc[r], tm[r]);
+            }
+            struct { const char *bind; hwloc_bitmap_t *gc; unsigned rel; } mode[4] = {
+                { "gres/gpu:closest", numa, 0 }, { "gres/gpu:closest", sock, 0 },
+                { "gres/gpu:per_task:1", numa, 0 }, { "gres/gpu:per_task:1", numa, NG_RELEASE(23, 2, 8) } };
+            ng_assignment a[4];
+            int have[4];
+            for (int m = 0; m < 4; m++) {
+                ng_assign_in in = { .ngres = ng, .gres = idx, .ntasks = n, .bind = mode[m].bind,
+                                    .task_cpus = (hwloc_const_bitmap_t const *)tc,
+                                    .gres_cpus = (hwloc_const_bitmap_t const *)mode[m].gc,
+                                    .ngres_cpus = ng, .release = mode[m].rel };
+                have[m] = (m < 2 || n <= ng) && ng_assign(&in, &a[m], err, sizeof(err)) == 0 &&
+                          !a[m].unknown;
+            }
+            /* numa-gpu: the GPUs closest gives (column 1's), placed by the planner */
+            ng_rank_gpus *rg = calloc((size_t)n, sizeof(*rg));
+            for (int r = 0; have[0] && r < n; r++) {
+                int from, cnt;
+                used_of(&a[0], r, &from, &cnt);
+                rg[r].ngpus = cnt;
+                rg[r].busids = calloc((size_t)cnt + 1, NG_BUSID_LEN);
+                for (int j = 0; j < cnt; j++)
+                    memcpy(rg[r].busids[j], v[a[0].gres[r][from + j]].busid, NG_BUSID_LEN);
+            }
+            ng_plan p;
+            int planned = have[0] && ng_plan_compute(t, NULL, NULL, n, rg, NG_MODE_PREFER, &p, err,
+                                                     sizeof(err)) == 0;
+            for (int r = 0; planned && r < n; r++) {
+                ftot++;
+                fpt += n <= ng;
+                for (int m = 0; m < SLURM_COLS; m++) {
+                    ng_assignment *am = &a[m ? m - 1 : 0];
+                    if (m && !have[m - 1])
+                        continue;
+                    hwloc_bitmap_t gn = hwloc_bitmap_alloc();
+                    int from, cnt;
+                    used_of(am, r, &from, &cnt);
+                    for (int j = from; j < from + cnt; j++)
+                        hwloc_bitmap_or(gn, gn, v[am->gres[r][j]].nodes);
+                    hwloc_bitmap_and(gn, gn, ng_topo_cpu_nodes(t));
+                    fgood[m] += am->n[r] > 0 && (m == 0 ? on_gpu_node(t, gn, p.ranks[r].cpus, p.ranks[r].mems)
+                                                        : on_gpu_node(t, gn, tc[r], tm[r]));
+                    hwloc_bitmap_free(gn);
+                }
+            }
+            if (planned)
+                ng_plan_free(&p);
+            for (int r = 0; r < n; r++) {
+                free(rg[r].busids);
+                hwloc_bitmap_free(tc[r]);
+                hwloc_bitmap_free(tm[r]);
+            }
+            for (int m = 0; m < 4; m++)
+                if (have[m] || (m < 2 || n <= ng))
+                    if (a[m].n)
+                        ng_assignment_free(&a[m]);
+            free(rg);
+            free(tc);
+            free(tm);
+        }
+        if (ftot)
+            printf("slurm\t%s\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\n", argv[f], ftot, fpt, fgood[0],
+                   fgood[1], fgood[2], fgood[3], fgood[4]);
+        tot += ftot;
+        tot_pt += fpt;
+        for (int m = 0; m < SLURM_COLS; m++)
+            good[m] += fgood[m];
+        for (int g = 0; g < ng; g++) {
+            hwloc_bitmap_free(numa[g]);
+            hwloc_bitmap_free(sock[g]);
+        }
+        free(numa);
+        free(sock);
+        free(idx);
+        free(cores);
+        ng_accel_list_free(v, ng);
+        ng_topo_free(t);
+    }
+    printf("slurm\tALL\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\t%ld\n", tot, tot_pt, good[0], good[1], good[2],
+           good[3], good[4]);
+    return 0;
+}
+
 /* sample PID METHOD N: N samples of pid by method in this process; prints
  * "cpu_ms_per_sample node0_pct" (CPU of this process: the sampler's cost). */
 static int cmd_sample(int pid, const char *method, int n)
@@ -253,6 +424,9 @@ int main(int argc, char **argv)
         return cmd_plan(argv[2], atoi(argv[3]));
     if (argc >= 3 && !strcmp(argv[1], "quality"))
         return cmd_quality(argc - 2, argv + 2);
-    fprintf(stderr, "usage: bench load FILE...|live; bench plan FILE MAXRANKS; bench quality XML...\n");
+    if (argc >= 3 && !strcmp(argv[1], "slurm"))
+        return cmd_slurm(argc - 2, argv + 2);
+    fprintf(stderr, "usage: bench load FILE...|live; bench plan FILE MAXRANKS; bench quality XML...; "
+            "bench slurm XML...\n");
     return 2;
 }

@@ -81,6 +81,35 @@ say ""
 say "A rank counts when all its cores and memory are on its GPU's NUMA node(s) (block: memory by first touch)."
 say ""
 
+# ------------------------------------------------- 3b. against Slurm's best configuration
+say "## 3b. Against Slurm's own best configuration (exclusive node, 1..2×GPUs tasks)"
+say ""
+"$B/bench" slurm "$C"/*.xml > "$W/slurm.tsv"
+say "Every GPU of the node in the step, tasks on consecutive cores (\`--cpu-bind=cores\`), memory local to"
+say "the task's cpus (\`--mem-bind=local\`); which GPU(s) each task has is Slurm's rule as \`lib/assign.c\`"
+say "models it (GRES index = PCI order); a task that shares its GPUs with others uses its local-rank"
+say "chunk of them (cuda:LOCAL_RANK, local_rank % count), in every column. numa-gpu places the tasks with"
+say "the GPUs \`--gpu-bind=closest\` gives them. The per_task columns count only steps with no more tasks"
+say "than GPUs."
+say ""
+say "| topology | tasks | numa-gpu | closest, Cores= per NUMA node | closest, Cores= per socket | tasks ≤ GPUs | --gpus-per-task=1 (23.11+) | --gpus-per-task=1 (23.02) |"
+say "|---|---|---|---|---|---|---|---|"
+awk -F'\t' -v c="$C/" '$2 != "ALL" {n = $2; sub(c, "", n); p = $4 ? $4 : 1;
+    printf "| %s | %d | %.0f%% | %.0f%% | %.0f%% | %d | %.0f%% | %.0f%% |\n", n, $3, 100*$5/$3, 100*$6/$3, 100*$7/$3, $4, 100*$8/p, 100*$9/p}' \
+    "$W/slurm.tsv" | tee -a "$md"
+read -r s_better s_equal s_worse < <(awk -F'\t' '$2 != "ALL" {best = $6 > $7 ? $6 : $7;
+    if ($5 > best) b++; else if ($5 == best) e++; else w++} END {print b + 0, e + 0, w + 0}' "$W/slurm.tsv")
+read -r s_tot s_ng s_best < <(awk -F'\t' '$2 == "ALL" {print $3, $5, ($6 > $7 ? $6 : $7)}' "$W/slurm.tsv")
+say ""
+say "numa-gpu is strictly better than Slurm's best closest configuration on $s_better machine(s), equal on"
+say "$s_equal, worse on $s_worse; over all tasks $s_ng/$s_tot against $s_best/$s_tot. Where it is only equal, Slurm's"
+say "closest with Cores= per NUMA node already puts every block of cores on the node of the GPU it uses"
+say "(one or two GPUs per node, tasks no wider than a node). numa-gpu gains where a task's block spans"
+say "nodes (more NUMA nodes than GPU nodes: SNC4/NPS4 with GPUs on some nodes only), where several tasks"
+say "share a node's GPUs and each uses another one, and, without numa_node_as_socket, where Cores= per"
+say "socket makes every GPU of the package \"closest\"."
+say ""
+
 # ---------------------------------------------------------------- 4. launch overhead in Slurm
 say "## 4. Task launch overhead in the local Slurm cluster ($RUNS interleaved runs each)"
 say ""
@@ -220,6 +249,7 @@ cat > "$json" <<EOF
  "topology_load_ms":{"live":$live,"cached":$cached,"slowest_corpus":$largest},
  "plan_us":{"16gpu_256pu_16ranks":$p16,"1024pu_1rank":$r1,"1024pu_256ranks":$r256,"growth":$growth},
  "quality":{"feasible_ranks":$q_tot,"numa_gpu":$q_ng,"slurm_block":$q_block,"gpu_blind_rr":$q_rr},
+ "vs_slurm_best":{"tasks":$s_tot,"numa_gpu":$s_ng,"slurm_best":$s_best,"machines_better":$s_better,"machines_equal":$s_equal,"machines_worse":$s_worse},
  "launch":{"status":"$launch_note","ratio_prefer_gpus":${launch_ratio:-null},"plugin_ms_median":${pm:-null},"plugin_ms_p90":${pp:-null}},
  "vm":{"status":"$vm_note","remote_pct_baseline":${vm_base:-null},"local_pct_numa_gpu":${vm_with:-null}},
  "audit_worst_stall_ms":{"numa_maps":${stall_walk:-null},"sampled":${stall_sampled:-null},"cgroup":${stall_cgroup:-null}},
@@ -236,6 +266,7 @@ printf '%-46s %s\n' "plan 16 GPUs x 256 PUs, 16 ranks (us)" "$p16"
 printf '%-46s %s\n' "plan growth 1 -> 256 ranks (1024 PUs)" "$growth"
 printf '%-46s %s\n' "ranks on their GPU node: numa-gpu" "$(awk -v a="$q_ng" -v t="$q_tot" 'BEGIN {printf "%.1f%%", 100*a/t}')"
 printf '%-46s %s\n' "  Slurm block / GPU-blind round-robin" "$(awk -v a="$q_block" -v b="$q_rr" -v t="$q_tot" 'BEGIN {printf "%.1f%% / %.1f%%", 100*a/t, 100*b/t}')"
+printf '%-46s %s\n' "  vs Slurm's best (closest + Cores=): tasks" "$s_ng / $s_best of $s_tot ($s_better better, $s_equal equal, $s_worse worse)"
 printf '%-46s %s\n' "srun -n2 --gpus-per-task=1: prefer / not loaded" "${launch_ratio:-n/a}"
 printf '%-46s %s\n' "time in plugin per task, median / p90 (ms)" "${pm:-n/a} / ${pp:-n/a}"
 printf '%-46s %s\n' "remote pages, without / with (QEMU)" "${vm_base:-n/a}% / $(awk -v l="${vm_with:-100}" 'BEGIN {printf "%.1f", 100 - l}')%"
