@@ -55,7 +55,8 @@ static const cli_command commands[] = {
 static const char common_help[] =
 "\n"
 "GPU ids: GRES index, GPU-/MIG- UUID or PCI bus id. SPEC: ids separated by ',', ranks\n"
-"separated by ':' (e.g. 0,1:2,3 or 0000:5f:00.0:0000:4e:00.0).\n"
+"separated by ':' (e.g. 0,1:2,3 or 0000:5f:00.0:0000:4e:00.0); an empty rank or 'none'\n"
+"is a rank without a GPU (0::1, 0:none:1).\n"
 "Plan options (plan, explain, exec, hints):\n"
 "  --topology F      hwloc XML (default: $NUMA_GPU_TOPOLOGY, else live discovery)\n"
 "  --procfs-root D   --sysfs-root D   roots for GPU id resolution (default /proc, /sys)\n"

@@ -36,6 +36,11 @@ for k in $(printf '%s\n%s\n' "$parsed" "$listed" | sort -u); do
     grep -q "#   $k" etc/plugstack.conf.d/numa-gpu.conf || bad="$bad snippet:$k"
 done
 [ -z "$bad" ] && pass plugstack-arguments-documented || fail plugstack-arguments-documented "$bad"
+# The user guide's CLI synopsis is `numa-gpu --help`'s usage block, word for word.
+want=$("$B/numa-gpu" --help | sed '/^$/,$d' | sed 's/^usage: //; s/^       //')
+got=$(awk '/^## CLI/ {c = 1; next} c && /^```$/ {if (f) exit; f = 1; next} f' contrib/docs/user-guide.md)
+[ -n "$want" ] && [ "$want" = "$got" ] && pass user-guide-cli-synopsis-is-help ||
+    fail user-guide-cli-synopsis-is-help "$(diff <(echo "$want") <(echo "$got") | head -6 | tr '\n' ' ')"
 # Every relative link of the README and the guides points at a file that exists.
 bad=""
 links=0
