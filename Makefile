@@ -274,7 +274,7 @@ check-fast:
 	@bash tests/run-all.sh fast
 
 # The plugin compiles with -Werror against every Slurm release's SPANK headers
-# (tests/slurm-headers, and ../shared/vendor/slurm-headers when present).
+# (tests/vendor/slurm-headers, and ../shared/vendor/slurm-headers when present).
 # The library's sources, for scripts (tests/check-headers.sh): one list.
 print-lib-src:
 	@echo $(LIB_SRC)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The SPANK plugin compiles with -Werror against the public headers of every
-# Slurm release from 22.05 on: tests/slurm-headers/<version> (in the repo),
+# Slurm release from 22.05 on: tests/vendor/slurm-headers/<version> (in the repo),
 # plus ../shared/vendor/slurm-headers/<version> where that folder exists.
 # Only spank/*.c reads Slurm's headers: it is compiled per release and linked
 # with the library's PIC objects the build already made (build/lib), so a
@@ -20,7 +20,7 @@ out=$(mktemp -d /tmp/numa-gpu-hdr.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 declare -A seen
 sets=0
-for dir in tests/slurm-headers/*/ ../shared/vendor/slurm-headers/*/; do
+for dir in tests/vendor/slurm-headers/*/ ../shared/vendor/slurm-headers/*/; do
     [ -f "$dir/slurm/spank.h" ] || continue
     v=$(basename "$dir")
     where=$([ "${dir#tests/}" != "$dir" ] && echo repo || echo vendor)
@@ -48,5 +48,5 @@ for dir in tests/slurm-headers/*/ ../shared/vendor/slurm-headers/*/; do
         fail "slurm-$v ($where)" "${undef:+undefined library symbols: $undef}$(head -3 "$out/err" | tr '\n' ' ')"
     fi
 done
-ng_nonempty "header-sets (tests/slurm-headers)" "$sets"
+ng_nonempty "header-sets (tests/vendor/slurm-headers)" "$sets"
 ng_end

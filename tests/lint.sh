@@ -15,7 +15,7 @@ out=$(cppcheck --quiet --enable=warning,portability,performance --std=c11 --erro
     pass cppcheck || fail cppcheck "$out"
 CHECKS='-*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-narrowing-conversions,-bugprone-reserved-identifier,-clang-analyzer-security.insecureAPI.*,-bugprone-suspicious-string-compare,-bugprone-sizeof-expression'
 SLURM_INC=""
-[ -f /usr/include/slurm/spank.h ] || SLURM_INC="-Itests/slurm-headers/22.05.8"
+[ -f /usr/include/slurm/spank.h ] || SLURM_INC="-Itests/vendor/slurm-headers/22.05.8"
 # Without clang-tidy every file below would "pass" with no finding.
 command -v clang-tidy >/dev/null || { fail clang-tidy "clang-tidy not installed (tests/deps.sh)"; ng_end; }
 for f in lib/*.c contrib/numa-gpu/*.c spank/numa_gpu.c; do

@@ -36,7 +36,7 @@ mkpc() {   # DIR INCLUDEDIR LIBDIR VERSION
     printf 'libdir=%s\nincludedir=%s\n\nName: slurm\nDescription: Slurm Workload Manager\nVersion: %s\nCflags: -I${includedir}\nLibs: -L${libdir} -lslurm\n' \
         "$3" "$2" "$4" >"$1/slurm.pc"
 }
-HDR=$ROOT/tests/slurm-headers/26.05.3
+HDR=$ROOT/tests/vendor/slurm-headers/26.05.3
 mkpc "$T/pc-repo" "$HDR" /usr/lib64 26.05.3
 info() { m slurm-info "$@" 2>&1; }
 fake=$T/sysroot-rhel
