@@ -100,6 +100,7 @@ int ng_cpuopt_from_env(ng_smt smt, ng_cpu_scope scope, int cpus_per_task, ng_get
             o.threads_per_core = tpc;
             snprintf(o.why, sizeof(o.why), "threads per core %d", tpc);
         }
+        o.from_slurm = o.threads_per_core > 0;
     }
     *out = o;
     return 0;
@@ -135,4 +136,24 @@ int ng_cpu_bind_line(const char *host, unsigned gtid, unsigned ltid, unsigned pi
                      host ? host : "?", gtid, ltid, pid, hex);
     free(hex);
     return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+void ng_cpuopt_slurm_mask(ng_cpuopt *co, const ng_topo *t, hwloc_const_bitmap_t mask)
+{
+    if (!co || !co->from_slurm || co->threads_per_core <= 0 || !t || !mask ||
+        hwloc_bitmap_iszero(mask))
+        return;
+    hwloc_topology_t h = ng_topo_hwloc(t);
+    hwloc_bitmap_t x = hwloc_bitmap_alloc();
+    hwloc_obj_t c = NULL;
+    int wider = 0;
+    while (x && !wider && (c = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_CORE, c))) {
+        hwloc_bitmap_and(x, c->cpuset, mask);
+        wider = hwloc_bitmap_weight(x) > co->threads_per_core;
+    }
+    hwloc_bitmap_free(x);
+    if (wider) {
+        co->threads_per_core = 0;
+        co->from_slurm = 0;
+    }
 }

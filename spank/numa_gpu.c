@@ -761,8 +761,22 @@ static const ng_cpuopt *cpuopt(spank_t sp, ng_cpuopt *co)
     char err[NG_ERRLEN], msg[NG_ERRLEN + 32];
     ng_smt smt = (ng_smt)(S.opt.smt >= 0 ? S.opt.smt : S.cfg.smt);
     ng_cpu_scope sc = (ng_cpu_scope)(S.opt.scope >= 0 ? S.opt.scope : S.cfg.cpu_scope);
-    if (ng_cpuopt_from_env(smt, sc, 0, job_getenv, sp, co, err, sizeof(err)) == 0)
+    /* -c: the value the step really launched with (SLURM_CPUS_PER_TASK
+     * can be a stale sbatch -c that srun ignored, up to 23.02), when the
+     * job said -c at all. */
+    uint32_t cpt = 0;
+    if (!job_getenv("SLURM_CPUS_PER_TASK", sp) ||
+        spank_get_item(sp, S_STEP_CPUS_PER_TASK, &cpt) != ESPANK_SUCCESS ||
+        cpt > NG_MAX_CPUS_PER_TASK)
+        cpt = 0;
+    if (ng_cpuopt_from_env(smt, sc, (int)cpt, job_getenv, sp, co, err, sizeof(err)) == 0) {
+        /* In a task (not the batch step): Slurm's mask is its affinity now. */
+        ng_effective now = { 0 };
+        if (S.kind == STEP_TASKS && co->from_slurm && ng_effective_read(0, &now, err, sizeof(err)) == 0)
+            ng_cpuopt_slurm_mask(co, S.topo, now.cpus);
+        ng_effective_clear(&now);
         return co;
+    }
     snprintf(msg, sizeof(msg), "numa-gpu: %s; ignored", err);
     task_log(1, msg, NULL);
     return ng_cpuopt_from_env(smt, sc, 0, NULL, NULL, co, err, sizeof(err)) == 0 ? co : NULL;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
+#include "private/apply.h"
 #include "private/cgroup.h"
 #include "private/slurmstep.h"
 #include "private/gpumap.h"
@@ -273,8 +274,17 @@ int cli_plan(const char *cmd, const plan_opts *o, step_source src, int local_ran
         ng_cpuopt co;
         rc = ng_cpuopt_from_env(o->smt, o->scope, o->cpus_per_task, src == STEP_FROM_COUNT
                                 ? NULL : ng_step_getenv_process, NULL, &co, err, sizeof(err)) < 0
-           || ng_step_plan(*tp, st, cpus, mems, o->mode, o->mem, &pol, &co, p, warn,
-                           sizeof(warn), err, sizeof(err)) < 0 ? 2 : 0;
+           ? 2 : 0;
+        if (rc == 0 && src == STEP_FROM_TASK_ENV && co.from_slurm) {
+            /* exec under srun: this process's affinity is Slurm's mask */
+            ng_effective now = { 0 };
+            if (ng_effective_read(0, &now, err, sizeof(err)) == 0)
+                ng_cpuopt_slurm_mask(&co, *tp, now.cpus);
+            ng_effective_clear(&now);
+        }
+        if (rc == 0 && ng_step_plan(*tp, st, cpus, mems, o->mode, o->mem, &pol, &co, p, warn,
+                                    sizeof(warn), err, sizeof(err)) < 0)
+            rc = 2;
         if (rc)
             fprintf(stderr, "numa-gpu: %s\n", err);
         else if (warn[0])

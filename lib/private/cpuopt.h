@@ -30,6 +30,7 @@ typedef struct ng_cpuopt_s {
     int threads_per_core;   /* 0: every hardware thread; k: at most k a core */
     ng_cpu_scope scope;
     int cpus_per_task;      /* > 0: the rank's OMP_NUM_THREADS */
+    int from_slurm;         /* threads_per_core read from Slurm's variables */
     char why[96];           /* what asked for threads_per_core (explain) */
 } ng_cpuopt;
 
@@ -40,6 +41,13 @@ typedef struct ng_cpuopt_s {
  * err naming it and what is allowed; nothing of out is then set. */
 int ng_cpuopt_from_env(ng_smt smt, ng_cpu_scope scope, int cpus_per_task, ng_getenv_fn fn,
                        void *ctx, ng_cpuopt *out, char *err, size_t errlen);
+
+/* Slurm's own mask for the task (its affinity when task_init runs) checks
+ * a threads_per_core read from Slurm's variables: SLURM_THREADS_PER_CORE=1
+ * stays set under --cpu-bind=cores, which widens each chosen PU back to its
+ * whole core; when the mask holds more than threads_per_core PUs of a
+ * core, the user's binding wins and nothing is trimmed. */
+void ng_cpuopt_slurm_mask(ng_cpuopt *co, const ng_topo *t, hwloc_const_bitmap_t mask);
 
 /* --cpu-bind=verbose: the task's SLURM_CPU_BIND_VERBOSE is "verbose", or
  * its SLURM_CPU_BIND has a "verbose" word. */

@@ -67,6 +67,9 @@ lab_plugstack() {
 lab_start() {
     local nodes=${1:-1}; shift || true
     [ "$(id -u)" = 0 ] || { lab_log "needs root"; return 1; }
+    # A lab that did not start (or was not stopped) is stopped first: its
+    # munged and directory would outlive the suite otherwise.
+    [ -n "${LAB:-}" ] && lab_stop
     LAB=$(mktemp -d /tmp/numa-gpu-lab.XXXXXX)
     chmod 755 "$LAB"
     mkdir -p "$LAB"/{etc,state,spool,log,run,munge,dev,bin}

@@ -332,8 +332,46 @@ static void verbose_line(void)
     t_end();
 }
 
+/* SLURM_THREADS_PER_CORE=1 under --cpu-bind=cores: Slurm's mask holds
+ * whole cores, and the user's binding wins. */
+static void slurm_mask(void)
+{
+    ng_topo *t = t_load_corpus("dell-xe8640-2s-xeon8480-snc4-4xh100.xml");
+    t_begin("cpuopt/slurm-mask-with-whole-cores-keeps-them");
+    CHECK(t != NULL, "no topology");
+    if (t) {
+        hwloc_topology_t h = ng_topo_hwloc(t);
+        hwloc_bitmap_t first = hwloc_bitmap_alloc(), whole = hwloc_bitmap_alloc();
+        hwloc_obj_t c = NULL;
+        for (int i = 0; i < 4 && (c = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_CORE, c)); i++) {
+            hwloc_bitmap_set(first, hwloc_bitmap_first(c->cpuset));
+            hwloc_bitmap_or(whole, whole, c->cpuset);
+        }
+        t_env e = { { "SLURM_THREADS_PER_CORE" }, { "1" } };
+        char err[NG_ERRLEN];
+        ng_cpuopt co;
+        CHECK(ng_cpuopt_from_env(NG_SMT_AUTO, NG_SCOPE_NODE, 0, t_getenv, &e, &co, err,
+                                 sizeof(err)) == 0 && co.threads_per_core == 1 && co.from_slurm,
+              "%s", err);
+        ng_cpuopt_slurm_mask(&co, t, first);
+        CHECK(co.threads_per_core == 1, "one PU a core in Slurm's mask dropped the request");
+        ng_cpuopt_slurm_mask(&co, t, whole);
+        CHECK(co.threads_per_core == 0, "whole cores in Slurm's mask still trimmed");
+        /* the user's own --numa-gpu-smt=1 is not second-guessed */
+        CHECK(ng_cpuopt_from_env(NG_SMT_ONE, NG_SCOPE_NODE, 0, NULL, NULL, &co, err,
+                                 sizeof(err)) == 0, "%s", err);
+        ng_cpuopt_slurm_mask(&co, t, whole);
+        CHECK(co.threads_per_core == 1 && !co.from_slurm, "smt=1 overruled by the mask");
+        hwloc_bitmap_free(first);
+        hwloc_bitmap_free(whole);
+    }
+    t_end();
+    ng_topo_free(t);
+}
+
 int main(void)
 {
+    slurm_mask();
     verbose_line();
     for (size_t i = 0; i < sizeof(smt_machines) / sizeof(smt_machines[0]); i++)
         smt_one(smt_machines[i]);

@@ -426,21 +426,39 @@ PROBE
 
     # 1. --hint=nomultithread / --threads-per-core=1 (smt=auto): one PU per
     # core of the card's node; Slurm puts SLURM_THREADS_PER_CORE=1 in the
-    # task. Control: the same step without the hint holds both PUs.
+    # task. Control: the same step without the hint holds both PUs. (With
+    # the hint each task of 1 CPU is given a whole core; without it a task
+    # of 1 CPU is one hyperthread, so -n4 alone gets 2 cores and strict
+    # rightly refuses the tasks whose card's core is not among them: the
+    # steps without the hint ask -c2, a core a task, as the hint does.)
     srun_probe /tmp/s1 -n4 --hint=nomultithread --gpus-per-task=1 --numa-gpu=strict
     scase nomultithread-one-pu-per-core /tmp/s1 4 $rc first -
+    # Slurm alone (its per_task layout on 22.05: a task on another node's
+    # core than its card's): the tasks on their card's first PUs.
+    srun_probe /tmp/s1.off -n4 --hint=nomultithread --gpus-per-task=1 --numa-gpu=off
+    k=0; m=0
+    for t in 0 1 2 3; do
+        for x in /tmp/s1.off /tmp/s1; do
+            own=$(tval $x $t own)
+            [ -n "$own" ] && [ "$(norm "$(tval $x $t cpus)")" = "$(first_pus $(cardnode $own))" ] || continue
+            [ $x = /tmp/s1 ] && m=$((m + 1)) || k=$((k + 1))
+        done
+    done
+    echo "BASELINE $SUITE/nomultithread-one-pu-per-core slurm=$k/4 numa-gpu=$m/4"
+    row "nomultithread vs Slurm alone|4|$(for t in 0 1 2 3; do echo "$t:$(tval /tmp/s1.off $t cpus)@card$(tval /tmp/s1.off $t own)"; done | tr '\n' ' ')|BASELINE slurm=$k/4 numa-gpu=$m/4"
     srun_probe /tmp/s2 -n4 --threads-per-core=1 --gpus-per-task=1 --numa-gpu=strict
     scase threads-per-core-1-one-pu-per-core /tmp/s2 4 $rc first -
     bad=""; for t in 0 1 2 3; do [ "$(tval /tmp/s1 $t tpc)" = 1 ] && [ "$(tval /tmp/s2 $t tpc)" = 1 ] || bad="$bad task $t: $(tval /tmp/s1 $t tpc) $(tval /tmp/s2 $t tpc);"; done
     [ -z "$bad" ] && pass nomultithread-slurm-threads-per-core-1 || fail nomultithread-slurm-threads-per-core-1 "SLURM_THREADS_PER_CORE in the tasks (hint, threads-per-core):$bad"
-    srun_probe /tmp/s3 -n4 --gpus-per-task=1 --numa-gpu=strict
+    srun_probe /tmp/s3 -n4 -c2 --gpus-per-task=1 --numa-gpu=strict
     scase control-no-hint-both-pus /tmp/s3 4 $rc node - ne-first
 
     # 2. --numa-gpu-smt=all overrides the hint: both PUs of the node's core
     srun_probe /tmp/s4 -n4 --hint=nomultithread --numa-gpu-smt=all --gpus-per-task=1 --numa-gpu=strict
     scase smt-all-overrides-nomultithread /tmp/s4 4 $rc node - ne-first
-    # and --numa-gpu-smt=1 without any hint: one PU per core
-    srun_probe /tmp/s5 -n4 --numa-gpu-smt=1 --gpus-per-task=1 --numa-gpu=strict
+    # and --numa-gpu-smt=1 without any hint (Slurm gave both PUs): one PU
+    # per core
+    srun_probe /tmp/s5 -n4 -c2 --numa-gpu-smt=1 --gpus-per-task=1 --numa-gpu=strict
     scase smt-1-without-hint /tmp/s5 4 $rc first -
 
     # 3. -c3: OMP_NUM_THREADS=3 (set by the plugin: Slurm alone sets none,
@@ -470,9 +488,9 @@ PROBE
     # the user's option over it; cpus=package, and the user's over it.
     PS=$(cat $S/plugstack.conf)
     echo "$PS smt=1" > $S/plugstack.conf
-    srun_probe /tmp/s10 -n4 --gpus-per-task=1 --numa-gpu=strict
+    srun_probe /tmp/s10 -n4 -c2 --gpus-per-task=1 --numa-gpu=strict
     scase plugstack-smt-1 /tmp/s10 4 $rc first -
-    srun_probe /tmp/s11 -n4 --numa-gpu-smt=all --gpus-per-task=1 --numa-gpu=strict
+    srun_probe /tmp/s11 -n4 -c2 --numa-gpu-smt=all --gpus-per-task=1 --numa-gpu=strict
     scase plugstack-smt-1-user-all /tmp/s11 4 $rc node - ne-first
     echo "$PS cpus=package" > $S/plugstack.conf
     srun_probe /tmp/s12 -n1 -c8 --gpus=1 --numa-gpu=strict
