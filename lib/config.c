@@ -190,6 +190,8 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
     }
     if (!strcmp(key, "topology"))
         return parse_path(key, v, c->topology, sizeof(c->topology), err, errlen);
+    if (!strcmp(key, "topology_dir"))
+        return parse_path(key, v, c->topology_dir, sizeof(c->topology_dir), err, errlen);
     if (!strcmp(key, "sysfs_root"))
         return parse_path(key, v, c->sysfs, sizeof(c->sysfs), err, errlen);
     if (!strcmp(key, "procfs_root"))
@@ -289,7 +291,7 @@ int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
         return 0;
     }
     return ng_err(err, errlen, "unknown argument '%s' (expected default=, allowed=, "
-                  "exclusive_only=, topology=, gpu_map=, gpu_order=, constrain_devices=, "
+                  "exclusive_only=, topology=, topology_dir=, gpu_map=, gpu_order=, constrain_devices=, "
                   "gres_cores=, device_check=, bind_rules=, smt=, cpus=, visible=, nic=, irq=, isolated=, reserve_first_core_per=, "
                   "audit_dir=, audit_interval=, picture=, "
                   "audit_warn_local=, audit_method=, audit_pages=, hugepages=, "

@@ -80,8 +80,8 @@ static void cpus_joined(hwloc_const_bitmap_t b, char sep, char *out, size_t len)
     } hwloc_bitmap_foreach_end();
 }
 
-int ng_hints_build(const ng_plan *p, const char *const *hosts, int nhosts,
-                   const char *rankfile_path, unsigned mpis, ng_hints *h, char *err,
+int ng_hints_build(const ng_plan *p, const ng_plan *const *host_plans, const char *const *hosts,
+                   int nhosts, const char *rankfile_path, unsigned mpis, ng_hints *h, char *err,
                    size_t errlen)
 {
     memset(h, 0, sizeof(*h));
@@ -89,11 +89,14 @@ int ng_hints_build(const ng_plan *p, const char *const *hosts, int nhosts,
         return ng_err(err, errlen, "no hosts to place ranks on");
     ng_buf rf = { 0 };
     char c[8192];
-    for (int i = 0; i < nhosts; i++)
-        for (int r = 0; r < p->nranks; r++) {
-            ng_list_str(p->ranks[r].cpus, c, sizeof(c));
-            ng_buf_add(&rf, "rank %d=%s slot=%s\n", i * p->nranks + r, hosts[i], c);
+    for (int i = 0, base = 0; i < nhosts; i++) {
+        const ng_plan *hp = host_plans && host_plans[i] ? host_plans[i] : p;
+        for (int r = 0; r < hp->nranks; r++) {
+            ng_list_str(hp->ranks[r].cpus, c, sizeof(c));
+            ng_buf_add(&rf, "rank %d=%s slot=%s\n", base + r, hosts[i], c);
         }
+        base += hp->nranks;
+    }
     h->rankfile = ng_buf_take(&rf);
     const char *rfp = rankfile_path ? rankfile_path : "RANKFILE";
     int strict = p->mode == NG_MODE_STRICT;
@@ -171,7 +174,8 @@ void ng_hints_free(ng_hints *h)
 /* The batch step's rankfiles: /tmp/numa-gpu-rankfile.<job>.XXXXXX. */
 #define RANKFILE_PREFIX "/tmp/numa-gpu-rankfile."
 
-int ng_hints_batch(const ng_plan *p, const char *const *hosts, int nhosts, unsigned long job,
+int ng_hints_batch(const ng_plan *p, const ng_plan *const *host_plans, const char *const *hosts,
+                   int nhosts, unsigned long job,
                    unsigned mpis, ng_hints *h, char *path, size_t pathlen, char *err,
                    size_t errlen)
 {
@@ -180,7 +184,7 @@ int ng_hints_batch(const ng_plan *p, const char *const *hosts, int nhosts, unsig
     int fd = mkstemp(path);
     if (fd < 0)
         return ng_err(err, errlen, "cannot create a rankfile in /tmp: %s", strerror(errno));
-    int rc = ng_hints_build(p, hosts, nhosts, path, mpis, h, err, errlen);
+    int rc = ng_hints_build(p, host_plans, hosts, nhosts, path, mpis, h, err, errlen);
     if (rc == 0) {
         size_t len = strlen(h->rankfile);
         if (write(fd, h->rankfile, len) != (ssize_t)len) {

@@ -44,6 +44,7 @@
 #include "private/draw.h"
 #include "private/gpumap.h"
 #include "private/hints.h"
+#include "private/hostplans.h"
 #include "private/hugepages.h"
 #include "private/irq.h"
 #include "private/apply.h"
@@ -830,9 +831,34 @@ static void export_hints(spank_t sp)
     if (hl)
         slurm_hostlist_destroy(hl);
     free(nodelist);
+    /* Nodes of another type (topology_dir=): their rankfile rows from
+     * their own topology, with their own task counts. */
+    ng_host_plans hp = { 0 };
+    int *tpn = S.cfg.topology_dir[0] && nh > 0 ? calloc((size_t)nh, sizeof(int)) : NULL;
+    if (tpn) {
+        char *v = job_getenv_alloc(sp, "SLURM_TASKS_PER_NODE"), note[NG_ERRLEN], host[256] = "";
+        ng_cpuopt co2;
+        spank_getenv(sp, "SLURMD_NODENAME", host, sizeof(host));
+        if (!v || ng_tasks_per_node_list(v, nh, tpn, err, sizeof(err)) < 0)
+            for (int i = 0; i < nh; i++)
+                tpn[i] = plan.nranks;
+        if (ng_host_plans_make(S.cfg.topology_dir, (const char *const *)hosts, nh, tpn,
+                               ng_plan_gpu_count(&plan), host[0] ? host : hosts[0], &plan, S.mode, cpuopt(sp, &co2), &hp,
+                               note, sizeof(note), err, sizeof(err)) < 0) {
+            char msg[NG_ERRLEN + 16];
+            snprintf(msg, sizeof(msg), "numa-gpu: %s", err);
+            task_log(1, msg, NULL);
+        } else if (note[0] && S.verbose) {
+            char msg[NG_ERRLEN + 16];
+            snprintf(msg, sizeof(msg), "numa-gpu: %s", note);
+            task_log(0, msg, NULL);
+        }
+        free(v);
+        free(tpn);
+    }
     ng_hints h;
-    if (ng_hints_batch(&plan, (const char *const *)hosts, nh, item_u32(sp, S_JOB_ID), NG_MPI_ALL,
-                       &h, path, sizeof(path), err, sizeof(err)) == 0) {
+    if (ng_hints_batch(&plan, hp.plan, (const char *const *)hosts, nh, item_u32(sp, S_JOB_ID),
+                       NG_MPI_ALL, &h, path, sizeof(path), err, sizeof(err)) == 0) {
         for (int i = 0; i < h.n; i++)
             if (spank_setenv(sp, h.v[i].name, h.v[i].value, 0) == ESPANK_ENV_EXISTS && S.verbose) {
                 char msg[256];
@@ -846,6 +872,7 @@ static void export_hints(spank_t sp)
         snprintf(msg, sizeof(msg), "numa-gpu: %s", err);
         task_log(1, msg, NULL);
     }
+    ng_host_plans_free(&hp);
     for (int i = 0; i < nh; i++)
         free(hosts[i]);
     free(hosts);

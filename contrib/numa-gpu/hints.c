@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "private/hostplans.h"
 #include "private/hints.h"
 
 /* --hosts of any length into hosts[] (pointers into buf); an empty name is
@@ -65,9 +66,9 @@ int cmd_hints(int argc, char **argv)
     static const struct option lo[] = {
         PLAN_LONGOPTS, { "mpi", 1, 0, 'm' }, { "hosts", 1, 0, 'H' }, { "rankfile", 1, 0, 'r' },
         { "docker", 0, 0, 'd' }, { "podman", 0, 0, 'p' }, { "apptainer", 0, 0, 'a' },
-        { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+        { "topology-dir", 1, 0, 'T' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
     plan_opts o;
-    const char *mpi = NULL, *hostlist = NULL, *rankfile = NULL;
+    const char *mpi = NULL, *hostlist = NULL, *rankfile = NULL, *topodir = NULL;
     char err[NG_ERRLEN];
     unsigned mpis = NG_MPI_ALL;
     int c, rc, container = -1;
@@ -81,6 +82,8 @@ int cmd_hints(int argc, char **argv)
             hostlist = optarg;
         } else if (c == 'r') {
             rankfile = optarg;
+        } else if (c == 'T') {
+            topodir = optarg;
         } else if (c == 'd' || c == 'p' || c == 'a') {
             if (container >= 0)
                 return cli_usage_error("hints: one of --docker, --podman, --apptainer");
@@ -132,8 +135,28 @@ int cmd_hints(int argc, char **argv)
         self[sizeof(self) - 1] = '\0';
         hosts[nh++] = self;
     }
+    /* Hosts of another type: their rows from their own topology (the first
+     * host is this one, the batch node); tasks per host from Slurm's
+     * SLURM_TASKS_PER_NODE when it names them all, else this node's. */
+    ng_host_plans hp = { 0 };
+    int *tpn = rc == 0 && topodir ? calloc((size_t)nh + 1, sizeof(int)) : NULL;
+    if (tpn) {
+        const char *v = getenv("SLURM_TASKS_PER_NODE");
+        if (!v || ng_tasks_per_node_list(v, nh, tpn, err, sizeof(err)) < 0)
+            for (int i = 0; i < nh; i++)
+                tpn[i] = p.nranks;
+        char note[NG_ERRLEN];
+        if (ng_host_plans_make(topodir, hosts, nh, tpn, ng_plan_gpu_count(&p), hosts[0], &p, o.mode, NULL, &hp, note,
+                               sizeof(note), err, sizeof(err)) < 0) {
+            fprintf(stderr, "numa-gpu: %s\n", err);
+            rc = 2;
+        } else if (note[0]) {
+            fprintf(stderr, "numa-gpu: note: %s\n", note);
+        }
+    }
+    free(tpn);
     ng_hints h;
-    if (rc == 0 && ng_hints_build(&p, hosts, nh, rankfile, mpis, &h, err, sizeof(err)) < 0) {
+    if (rc == 0 && ng_hints_build(&p, hp.plan, hosts, nh, rankfile, mpis, &h, err, sizeof(err)) < 0) {
         fprintf(stderr, "numa-gpu: %s\n", err);
         rc = 1;
     } else if (rc == 0) {
@@ -154,6 +177,7 @@ int cmd_hints(int argc, char **argv)
             print_hints(&p, &h, rankfile != NULL);
         ng_hints_free(&h);
     }
+    ng_host_plans_free(&hp);
     free(buf);
     free(hosts);
     if (rc == 0 && !p.ok)

@@ -21,6 +21,7 @@ static const cli_command commands[] = {
       "                 -- PROGRAM ARGS\n" },
     { "hints", cmd_hints,
       "numa-gpu hints   [--mpi ompi4,ompi5,impi,mpich,torchrun|all] [--hosts H1,H2] [--rankfile F]\n"
+      "                 [--topology-dir D]\n"
       "                 [plan options; default: the GPUs and tasks of this allocation]\n"
       "numa-gpu hints   --docker|--podman|--apptainer [plan options]\n" },
     { "audit", cmd_audit,

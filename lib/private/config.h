@@ -14,6 +14,8 @@ typedef struct {
     int verbose;
     int pci_order;            /* gpu_order=pci */
     char topology[1024];      /* topology=PATH (cached XML) */
+    char topology_dir[1024];  /* topology_dir=DIR: DIR/<node>.xml of the
+                                 job's other nodes (mixed partitions) */
     char procfs[1024], sysfs[1024], gpu_map[1024];
     char audit_dir[1024];     /* audit_dir=PATH: per-job JSON records */
     int audit_interval;       /* seconds between numa_maps samples, 0 = off */

@@ -23,16 +23,20 @@ typedef struct {
     ng_hint *v;          /* environment variables, in order */
     char *rankfile;      /* Open MPI rankfile text for all hosts */
 } ng_hints;
-/* Render plan p (one node's ranks) for hosts[0..nhosts-1]. */
-int ng_hints_build(const ng_plan *p, const char *const *hosts, int nhosts,
-                   const char *rankfile_path, unsigned mpis, ng_hints *h, char *err,
+/* Render plan p (one node's ranks) for hosts[0..nhosts-1]; the rankfile
+ * takes host i's rows from host_plans[i] when given (a job over nodes of
+ * different types, private/hostplans.h), ranks numbered host by host.
+ * The environment variables carry one node's binding: p's. */
+int ng_hints_build(const ng_plan *p, const ng_plan *const *host_plans, const char *const *hosts,
+                   int nhosts, const char *rankfile_path, unsigned mpis, ng_hints *h, char *err,
                    size_t errlen);
 void ng_hints_free(ng_hints *h);
 
 /* The batch script's hints: the rankfile written to a new
  * /tmp/numa-gpu-rankfile.<job>.XXXXXX (its name in path), the environment
  * naming it. Nothing is left behind on failure. */
-int ng_hints_batch(const ng_plan *p, const char *const *hosts, int nhosts, unsigned long job,
+int ng_hints_batch(const ng_plan *p, const ng_plan *const *host_plans, const char *const *hosts,
+                   int nhosts, unsigned long job,
                    unsigned mpis, ng_hints *h, char *path, size_t pathlen, char *err,
                    size_t errlen);
 /* Job end: remove the job's rankfiles; the number that could not be (err

@@ -83,6 +83,26 @@ check_ranks wrapper
 runjob exec off "mpirun -n 4 --bind-to none $B/numa-gpu exec --topology $LAB/topo.xml --procfs-root $LAB/fake/proc --mems $MEMS -- sh -c '$RANK'"
 check_ranks exec
 
+# --- nodes of two types (topology_dir=): lab2's rankfile rows come from
+# its own topology (here a corpus machine, LLNL Pascal), lab1's from the
+# lab's; the same two tasks a node over each node's first two GPUs in PCI
+# order (what `numa-gpu plan --gpus B0:B1` gives on that topology).
+mkdir -p "$LAB/topos"
+cp tests/topologies/llnl-pascal-2s-bdw-2xp100-pcie.xml "$LAB/topos/lab2.xml"
+lab_plugstack default=off topology_dir="$LAB/topos"
+bus=$("$B/numa-gpu" topo --json --topology "$LAB/topos/lab2.xml" | jq -r 'select(.pci_busid) | .pci_busid' | sort | head -2 | paste -sd: -)
+p2=$("$B/numa-gpu" plan --json --topology "$LAB/topos/lab2.xml" --gpus "$bus" 2>/dev/null)
+runjob mixed prefer "cat \$NUMA_GPU_RANKFILE"
+bad=""
+for r in 0 1; do
+    want1=$(row_cpus $r); want2=$(echo "$p2" | jq -r "select(.rank == $r) | .cpus")
+    grep -qx "rank $r=lab1 slot=$want1" "$OUT/mixed.out" || bad="$bad lab1 rank $r not on $want1;"
+    [ -n "$want2" ] && grep -qx "rank $((r + 2))=lab2 slot=$want2" "$OUT/mixed.out" || bad="$bad lab2 rank $((r + 2)) not on '$want2';"
+    [ "$want1" != "$want2" ] || bad="$bad the two node types plan alike: the case shows nothing;"
+done
+[ -z "$bad" ] && pass mixed-node-types-rankfile-rows || fail mixed-node-types-rankfile-rows "$bad $(cat "$OUT/mixed.out")"
+lab_plugstack default=off
+
 # --- MPICH hydra (Debian's mpich beside Open MPI): HYDRA_BINDING exported by
 # the batch step binds each rank to its plan row.
 if command -v mpiexec.hydra >/dev/null; then

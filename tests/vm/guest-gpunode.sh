@@ -78,12 +78,17 @@ printf '%s\nCgroupMountpoint=/sys/fs/cgroup\nConstrainCores=yes\nConstrainDevice
 # except for "socket", which needs the real sockets. (1 thread per core:
 # core ids = cpu ids here.) The Cores= of card N are kept in /tmp/cores.N.
 #   smt      the SMT guest: each card with Cores= of its node's cores, as
-#            Slurm counts cores (core_ids), on the real sockets and
-#            ThreadsPerCore=2 (slurmd -C)
+#            Slurm counts cores (core_ids), ThreadsPerCore=2: 22.05 on the
+#            real sockets (slurmd -C), current releases with each node (one
+#            core) a socket as above (on the real ones they refuse Cores=0,
+#            half of socket 0: node INVAL)
 slurm_config() {
     local hw=$hw_real nas="" type="" i c
     case "$REL" in 22.*) ;; *)
-        if [ "$1" != socket ] && [ "$1" != smt ]; then
+        if [ "$1" = smt ]; then
+            hw="CPUs=8 Boards=1 SocketsPerBoard=4 CoresPerSocket=1 ThreadsPerCore=2"
+            nas="SlurmdParameters=numa_node_as_socket"
+        elif [ "$1" != socket ]; then
             hw="CPUs=8 Boards=1 SocketsPerBoard=4 CoresPerSocket=2 ThreadsPerCore=1"
             nas="SlurmdParameters=numa_node_as_socket"
         fi ;;
