@@ -6,7 +6,7 @@ set -u
 B=${NUMA_GPU_BUILD:-build}
 NG=$B/numa-gpu
 C=${NUMA_GPU_CORPUS:-tests/topologies}
-X=tests/xml
+X=tests/topologies/regress
 T=$(mktemp -d /tmp/numa-gpu-hard.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 source "$(dirname "$0")/../harness.sh"

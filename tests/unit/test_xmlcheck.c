@@ -69,7 +69,7 @@ int main(void)
     }
     snprintf(xml, sizeof(xml), "%s/llnl-pascal-2s-bdw-2xp100-pcie.xml", t_corpus());
     if (access(xml, R_OK) != 0)
-        snprintf(xml, sizeof(xml), "tests/xml/synthetic-2990wx-memoryless-dies.xml");
+        snprintf(xml, sizeof(xml), "tests/topologies/regress/synthetic-2990wx-memoryless-dies.xml");
 
     t_begin("xmlcheck/good-file-passes");
     CHECK(ng_xml_check(xml, 0, err, sizeof(err)) == 0, "%s", err);
