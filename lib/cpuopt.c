@@ -9,37 +9,33 @@
 #include "private/cpuopt.h"
 #include "private/util.h"
 
-static const char *smt_names[] = { "auto", "1", "all" };
-static const char *scope_names[] = { "node", "package" };
+static const char *const smt_names[] = { "auto", "1", "all" };
+static const char *const scope_names[] = { "node", "package" };
 
 int ng_smt_parse(const char *s, ng_smt *out)
 {
-    for (int i = 0; s && i < 3; i++)
-        if (!strcmp(s, smt_names[i])) {
-            *out = (ng_smt)i;
-            return 0;
-        }
-    return -1;
+    int i = ng_enum_parse(smt_names, NG_NAMES_N(smt_names), s);
+    if (i >= 0)
+        *out = (ng_smt)i;
+    return i < 0 ? -1 : 0;
 }
 
 const char *ng_smt_name(ng_smt s)
 {
-    return (unsigned)s < 3 ? smt_names[s] : "?";
+    return ng_enum_name(smt_names, NG_NAMES_N(smt_names), (int)s);
 }
 
 int ng_cpu_scope_parse(const char *s, ng_cpu_scope *out)
 {
-    for (int i = 0; s && i < 2; i++)
-        if (!strcmp(s, scope_names[i])) {
-            *out = (ng_cpu_scope)i;
-            return 0;
-        }
-    return -1;
+    int i = ng_enum_parse(scope_names, NG_NAMES_N(scope_names), s);
+    if (i >= 0)
+        *out = (ng_cpu_scope)i;
+    return i < 0 ? -1 : 0;
 }
 
 const char *ng_cpu_scope_name(ng_cpu_scope s)
 {
-    return (unsigned)s < 2 ? scope_names[s] : "?";
+    return ng_enum_name(scope_names, NG_NAMES_N(scope_names), (int)s);
 }
 
 /* A decimal count lo..hi in a variable; 0 when unset or empty. */

@@ -22,21 +22,19 @@
 #include "private/cpuopt.h"
 #include "private/util.h"
 
-static const char *mode_names[] = { "off", "prefer", "strict", "interleave", "explain" };
+static const char *const mode_names[] = { "off", "prefer", "strict", "interleave", "explain" };
 
 int ng_mode_parse(const char *s, ng_mode *out)
 {
-    for (int i = 0; i < (int)(sizeof(mode_names) / sizeof(mode_names[0])); i++)
-        if (s && strcmp(s, mode_names[i]) == 0) {
-            *out = (ng_mode)i;
-            return 0;
-        }
-    return -1;
+    int i = ng_enum_parse(mode_names, NG_NAMES_N(mode_names), s);
+    if (i >= 0)
+        *out = (ng_mode)i;
+    return i < 0 ? -1 : 0;
 }
 
 const char *ng_mode_name(ng_mode m)
 {
-    return (unsigned)m < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[m] : "?";
+    return ng_enum_name(mode_names, NG_NAMES_N(mode_names), (int)m);
 }
 
 const char *ng_mempol_name(ng_mempol p)
@@ -843,21 +841,19 @@ void ng_plan_free(ng_plan *p)
     memset(p, 0, sizeof(*p));
 }
 
-static const char *memopt_names[] = { "local", "interleave", "tiered", "hbm" };
+static const char *const memopt_names[] = { "local", "interleave", "tiered", "hbm" };
 
 int ng_memopt_parse(const char *s, ng_memopt *out)
 {
-    for (int i = 0; i < 4; i++)
-        if (s && !strcmp(s, memopt_names[i])) {
-            *out = (ng_memopt)i;
-            return 0;
-        }
-    return -1;
+    int i = ng_enum_parse(memopt_names, NG_NAMES_N(memopt_names), s);
+    if (i >= 0)
+        *out = (ng_memopt)i;
+    return i < 0 ? -1 : 0;
 }
 
 const char *ng_memopt_name(ng_memopt m)
 {
-    return (unsigned)m < 4 ? memopt_names[m] : "?";
+    return ng_enum_name(memopt_names, NG_NAMES_N(memopt_names), (int)m);
 }
 
 /* Memory placement beyond "local DDR": interleave over the rank's nodes,

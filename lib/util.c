@@ -209,3 +209,16 @@ int ng_write_replace(const char *path, const char *text, const char *what, char 
     }
     return 0;
 }
+
+int ng_enum_parse(const char *const *names, int n, const char *s)
+{
+    for (int i = 0; s && i < n; i++)
+        if (!strcmp(s, names[i]))
+            return i;
+    return -1;
+}
+
+const char *ng_enum_name(const char *const *names, int n, int v)
+{
+    return v >= 0 && v < n ? names[v] : "?";
+}

@@ -6,21 +6,19 @@
 #include "private/visible.h"
 #include "private/util.h"
 
-static const char *names[] = { "keep", "all", "own" };
+static const char *const names[] = { "keep", "all", "own" };
 
 int ng_visible_parse(const char *s, ng_visible *out)
 {
-    for (int i = 0; s && i < 3; i++)
-        if (!strcmp(s, names[i])) {
-            *out = (ng_visible)i;
-            return 0;
-        }
-    return -1;
+    int i = ng_enum_parse(names, NG_NAMES_N(names), s);
+    if (i >= 0)
+        *out = (ng_visible)i;
+    return i < 0 ? -1 : 0;
 }
 
 const char *ng_visible_name(ng_visible v)
 {
-    return (unsigned)v < 3 ? names[v] : "?";
+    return ng_enum_name(names, NG_NAMES_N(names), (int)v);
 }
 
 /* The order positions are listed in for mode: home first, then (all) the

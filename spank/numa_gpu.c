@@ -145,17 +145,25 @@ static int mem_cb(int val, const char *optarg, int remote)
     return 0;
 }
 
+/* An option whose value is one of a list of names: idx is the parser's
+ * answer (-1 refused), stored in *out, or refused naming what is allowed. */
+static int named_opt(const char *opt, const char *optarg, const char *allowed, int idx, int *out)
+{
+    if (idx < 0) {
+        slurm_error("numa-gpu: unknown %s '%s' (expected %s)", opt, optarg, allowed);
+        return -1;
+    }
+    *out = idx;
+    return 0;
+}
+
 static int smt_cb(int val, const char *optarg, int remote)
 {
     (void)val;
     (void)remote;
     ng_smt m;
-    if (ng_smt_parse(optarg, &m) < 0) {
-        slurm_error("numa-gpu: unknown --numa-gpu-smt '%s' (expected %s)", optarg, NG_SMT_NAMES);
-        return -1;
-    }
-    S.opt.smt = (int)m;
-    return 0;
+    return named_opt("--numa-gpu-smt", optarg, NG_SMT_NAMES,
+                     ng_smt_parse(optarg, &m) == 0 ? (int)m : -1, &S.opt.smt);
 }
 
 static int cpus_cb(int val, const char *optarg, int remote)
@@ -163,13 +171,8 @@ static int cpus_cb(int val, const char *optarg, int remote)
     (void)val;
     (void)remote;
     ng_cpu_scope sc;
-    if (ng_cpu_scope_parse(optarg, &sc) < 0) {
-        slurm_error("numa-gpu: unknown --numa-gpu-cpus '%s' (expected %s)", optarg,
-                    NG_SCOPE_NAMES);
-        return -1;
-    }
-    S.opt.scope = (int)sc;
-    return 0;
+    return named_opt("--numa-gpu-cpus", optarg, NG_SCOPE_NAMES,
+                     ng_cpu_scope_parse(optarg, &sc) == 0 ? (int)sc : -1, &S.opt.scope);
 }
 
 static int visible_cb(int val, const char *optarg, int remote)
@@ -177,13 +180,8 @@ static int visible_cb(int val, const char *optarg, int remote)
     (void)val;
     (void)remote;
     ng_visible v;
-    if (ng_visible_parse(optarg, &v) < 0) {
-        slurm_error("numa-gpu: unknown --numa-gpu-visible '%s' (expected %s)", optarg,
-                    NG_VISIBLE_NAMES);
-        return -1;
-    }
-    S.opt.visible = (int)v;
-    return 0;
+    return named_opt("--numa-gpu-visible", optarg, NG_VISIBLE_NAMES,
+                     ng_visible_parse(optarg, &v) == 0 ? (int)v : -1, &S.opt.visible);
 }
 
 static int hp_cb(int val, const char *optarg, int remote)

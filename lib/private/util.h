@@ -19,6 +19,12 @@
 int ng_err(char *err, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The one enum-name table shape: names[v] is value v's name. parse gives
+ * the index of s (-1: none, s may be NULL); name gives "?" out of range. */
+int ng_enum_parse(const char *const *names, int n, const char *s);
+const char *ng_enum_name(const char *const *names, int n, int v);
+#define NG_NAMES_N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
 /* Growable string. */
 typedef struct { char *s; size_t len, cap; } ng_buf;
 void ng_buf_add(ng_buf *b, const char *fmt, ...)

@@ -137,6 +137,19 @@ static int on_gpu_node(ng_topo *t, hwloc_const_bitmap_t gpu_nodes, hwloc_const_b
     return ok;
 }
 
+/* The allowed cores, in Slurm's (topology) order (malloc'ed). */
+static hwloc_obj_t *allowed_cores(const ng_topo *t, int *n)
+{
+    hwloc_topology_t h = ng_topo_hwloc(t);
+    int maxc = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_CORE);
+    hwloc_obj_t *cores = calloc((size_t)maxc + 1, sizeof(*cores));
+    *n = 0;
+    for (hwloc_obj_t c = NULL; cores && (c = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_CORE, c));)
+        if (hwloc_bitmap_intersects(c->cpuset, ng_topo_allowed_cpus(t)))
+            cores[(*n)++] = c;
+    return cores;
+}
+
 static int cmd_quality(int argc, char **argv)
 {
     long tot = 0, good[3] = { 0, 0, 0 };
@@ -148,14 +161,9 @@ static int cmd_quality(int argc, char **argv)
         ng_accel *v;
         int ng;
         ng_accel_list(t, &v, &ng);
-        hwloc_topology_t h = ng_topo_hwloc(t);
         hwloc_const_bitmap_t allowed = ng_topo_allowed_cpus(t);
-        /* Allowed cores, in Slurm's (topology) order. */
-        int ncores = 0, maxc = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_CORE);
-        hwloc_obj_t *cores = calloc((size_t)maxc + 1, sizeof(*cores));
-        for (hwloc_obj_t c = NULL; (c = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_CORE, c));)
-            if (hwloc_bitmap_intersects(c->cpuset, allowed))
-                cores[ncores++] = c;
+        int ncores;
+        hwloc_obj_t *cores = allowed_cores(t, &ncores);
         int nnodes = ng_topo_cpu_node_count(t);
         long ftot = 0, fgood[3] = { 0, 0, 0 };
         for (int n = 1; ng && n <= 2 * ng; n++) {
@@ -266,11 +274,8 @@ static int cmd_slurm(int argc, char **argv)
         ng_accel_list(t, &v, &ng);
         hwloc_topology_t h = ng_topo_hwloc(t);
         hwloc_const_bitmap_t allowed = ng_topo_allowed_cpus(t);
-        int ncores = 0, maxc = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_CORE), known = ng > 0;
-        hwloc_obj_t *cores = calloc((size_t)maxc + 1, sizeof(*cores));
-        for (hwloc_obj_t c = NULL; (c = hwloc_get_next_obj_by_type(h, HWLOC_OBJ_CORE, c));)
-            if (hwloc_bitmap_intersects(c->cpuset, allowed))
-                cores[ncores++] = c;
+        int ncores, known = ng > 0;
+        hwloc_obj_t *cores = allowed_cores(t, &ncores);
         /* Cores= per GPU: its NUMA node(s), or its package(s). */
         unsigned *idx = calloc((size_t)ng + 1, sizeof(unsigned));
         hwloc_bitmap_t *numa = calloc((size_t)ng + 1, sizeof(*numa));
