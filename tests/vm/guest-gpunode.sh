@@ -538,6 +538,33 @@ check map-gpu-2031 /tmp/c3 4
 timeout 120 srun -l -n4 -c2 --gres=gpu:4 --gpu-bind=closest --numa-gpu=prefer sh -c "$VERD sh /tmp/probe.sh" >/tmp/c4 2>&1
 check closest /tmp/c4 4
 
+# 2b. every task sees all four cards (no per-task binding: NCCL P2P, CUDA
+# IPC): task t's home is card t (Slurm's list, GRES order), it opens every
+# card, sits on its home card's node, and with --numa-gpu-visible=all sees
+# the home card first, the peers after in PCI order (bus ids from sysfs);
+# keep leaves Slurm's list and names the home's position.
+busof() { basename "$(readlink /sys/class/drm/card$1/device)"; }
+VIS='echo cvd=$CUDA_VISIBLE_DEVICES; echo hidx=$NUMA_GPU_HOME_INDEX; echo hgpu=$NUMA_GPU_HOME_GPUS; '
+timeout 120 srun -l -n4 -c2 --gres=gpu:4 --numa-gpu=strict --numa-gpu-visible=all sh -c "$VIS$VERD sh /tmp/probe.sh" >/tmp/v1 2>&1
+timeout 120 srun -l -n4 -c2 --gres=gpu:4 --numa-gpu=strict --numa-gpu-visible=keep sh -c "$VIS$VERD sh /tmp/probe.sh" >/tmp/v2 2>&1
+bad=""
+for t in 0 1 2 3; do
+    own=$(tval /tmp/v1 $t own); cpus=$(tval /tmp/v1 $t cpus); slurm=$(tval /tmp/v2 $t cvd)
+    [ "$own" = "0,1,2,3" ] || bad="$bad task $t opens '$own', not every card;"
+    home=$(echo "$slurm" | cut -d, -f$((t + 1)))       # position t of Slurm's list
+    peers=$(for x in $(echo "$slurm" | tr ',' ' '); do [ "$x" = "$home" ] || echo "$(busof $x) $x"; done | sort | awk '{print $2}' | paste -sd, -)
+    [ "$(tval /tmp/v1 $t cvd)" = "$home,$peers" ] || bad="$bad all: task $t sees '$(tval /tmp/v1 $t cvd)', want '$home,$peers';"
+    [ "$(tval /tmp/v1 $t hidx)" = 0 ] && [ "$(tval /tmp/v2 $t hidx)" = "$t" ] || bad="$bad task $t home index $(tval /tmp/v1 $t hidx)/$(tval /tmp/v2 $t hidx);"
+    [ "$(tval /tmp/v1 $t hgpu)" = "$(busof $home)" ] || bad="$bad task $t home gpu $(tval /tmp/v1 $t hgpu) want $(busof $home);"
+    for c in $(expand "$cpus"); do
+        echo " $(expand "$(cat /sys/devices/system/node/node$(cardnode $home)/cpulist)") " | grep -q " $c " ||
+            bad="$bad task $t cpu $c not on card $home's node $(cardnode $home);"
+    done
+    [ -n "$cpus" ] || bad="$bad task $t reports no cpus;"
+done
+[ -z "$bad" ] && pass all-visible-each-task-on-its-home-card || fail all-visible-each-task-on-its-home-card "$bad $(head -c 1200 /tmp/v1)"
+row "all-visible-home-card|4|-|$(sed -n 's/^ *[0-9]*: verdict=//p' /tmp/v1 | sort | uniq -c | awk '{printf "%s%s x%s", s, $2, $1; s=" "}')"
+
 # 3. two jobs at once, 2 GPUs and 4 CPUs each: each on its own GPUs' nodes,
 # no CPU shared between them.
 PROBE_SLEEP=3 timeout 120 srun -l -n2 -c2 --gpus-per-task=1 --numa-gpu=strict sh -c "$VERD sh /tmp/probe.sh" >/tmp/j1 2>&1 &
