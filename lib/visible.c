@@ -60,12 +60,17 @@ int ng_visible_value(const ng_step *st, ng_visible mode, const char *value, char
     char *copy = strdup(value);
     const char **tok = calloc((size_t)n, sizeof(*tok));
     int *ord = calloc((size_t)n, sizeof(int));
-    int rc = copy && tok && ord ? 0 : ng_err(why, whylen, "out of memory");
+    if (!copy || !tok || !ord) {
+        free(copy);
+        free(tok);
+        free(ord);
+        return ng_err(why, whylen, "out of memory");
+    }
+    int rc = 0, k = 0;
     char *save = NULL;
-    int k = 0;
-    for (char *t = rc == 0 ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+    for (char *t = strtok_r(copy, ",", &save); t && k < n; t = strtok_r(NULL, ",", &save))
         tok[k++] = t;
-    if (rc == 0 && k != n)
+    if (k != n)
         rc = ng_err(why, whylen, "has an empty id");
     if (rc == 0) {
         int m = order_of(st, mode, ord);

@@ -789,7 +789,7 @@ static void export_hints(spank_t sp)
     char *nodelist = job_getenv_alloc(sp, "SLURM_JOB_NODELIST");
     ng_roots roots;
     ng_step st;
-    ng_plan plan;
+    ng_plan plan = { 0 };
     if (!nodelist)
         return;
     ng_config_roots(&S.cfg, &roots);
@@ -841,8 +841,8 @@ static void export_hints(spank_t sp)
             for (int i = 0; i < nh; i++)
                 tpn[i] = plan.nranks;
         if (ng_host_plans_make(S.cfg.topology_dir, (const char *const *)hosts, nh, tpn,
-                               ng_plan_gpu_count(&plan), host[0] ? host : hosts[0], &plan, S.mode, cpuopt(sp, &co2), &hp,
-                               note, sizeof(note), err, sizeof(err)) < 0) {
+                               ng_plan_gpu_count(&plan), host[0] ? host : hosts[0], &plan, S.mode,
+                               cpuopt(sp, &co2), &hp, note, sizeof(note), err, sizeof(err)) < 0) {
             char msg[NG_ERRLEN + 16];
             snprintf(msg, sizeof(msg), "numa-gpu: %s", err);
             task_log(1, msg, NULL);

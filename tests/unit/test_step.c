@@ -78,8 +78,7 @@ static void step_env(void)
                 lo = homes[j] < lo ? homes[j] : lo;
                 hi = homes[j] > hi ? homes[j] : hi;
             }
-            CHECK(hi - lo <= 1 && lo >= (T >= n), "n %d T %d: homes per GPU %d..%d", n, T, lo,
-                  hi);
+            CHECK(hi - lo <= 1 && lo >= 1, "n %d T %d: homes per GPU %d..%d", n, T, lo, hi);
         }
     t_env e5 = { { "LOCAL_RANK", "LOCAL_WORLD_SIZE" }, { "4", "2" } };
     CHECK(t && ng_step_from_env(t, &r, t_getenv, &e5, 0, -1, &st, err, sizeof(err)) < 0 &&
