@@ -1,15 +1,13 @@
-/* Settings shared by the plugin (plugstack.conf arguments, --numa-gpu
- * option, NUMA_GPU env) and the CLI: one parser, one set of messages. */
+/* The cluster's config and the job's mode: the plugin (plugstack.conf
+ * arguments through the settings table, lib/settings.c; the --numa-gpu
+ * option; NUMA_GPU) and the CLI share them; and Slurm's own files. */
 #define _GNU_SOURCE
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "private/assign.h"
 #include "private/audit.h"
 #include "private/config.h"
-#include "private/cpuopt.h"
-#include "private/visible.h"
 #include "private/draw.h"
 #include "private/hugepages.h"
 #include "private/util.h"
@@ -29,30 +27,6 @@ void ng_config_init(ng_config *c)
     c->audit_pages = 4096;
     c->picture = -1;
     snprintf(c->state_dir, sizeof(c->state_dir), "/run/numa-gpu");
-}
-
-static int parse_uint(const char *key, const char *v, int max, int *out, char *err,
-                      size_t errlen)
-{
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (!*v || *end || x < 0 || x > max)
-        return ng_err(err, errlen, "%s='%s' (expected an integer 0..%d)", key, v, max);
-    *out = (int)x;
-    return 0;
-}
-
-static int parse_bool(const char *v, int *out)
-{
-    if (!strcmp(v, "yes") || !strcmp(v, "1") || !strcmp(v, "true")) {
-        *out = 1;
-        return 0;
-    }
-    if (!strcmp(v, "no") || !strcmp(v, "0") || !strcmp(v, "false")) {
-        *out = 0;
-        return 0;
-    }
-    return -1;
 }
 
 int ng_mode_option_parse(const char *s, ng_mode *mode, int *verbose, char *err,
@@ -79,224 +53,6 @@ int ng_mode_option_parse(const char *s, ng_mode *mode, int *verbose, char *err,
         *verbose = 1;
     }
     return 0;
-}
-
-/* Allowed modes: "prefer,strict" -> bit mask over ng_mode. */
-static int parse_allowed(const char *v, unsigned *mask, char *err, size_t errlen)
-{
-    char buf[128];
-    if (strlen(v) >= sizeof(buf))
-        return ng_err(err, errlen, "allowed='%.32s...' too long", v);
-    snprintf(buf, sizeof(buf), "%s", v);
-    *mask = 0;
-    for (char *save = NULL, *m = strtok_r(buf, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
-        ng_mode x;
-        if (ng_mode_parse(m, &x) < 0)
-            return ng_err(err, errlen, "allowed: unknown mode '%s' (expected %s)", m, NG_MODE_NAMES);
-        *mask |= 1u << x;
-    }
-    if (!*mask)
-        return ng_err(err, errlen, "allowed= is empty (expected modes from %s)", NG_MODE_NAMES);
-    return 0;
-}
-
-static int parse_path(const char *key, const char *v, char *out, size_t len, char *err,
-                      size_t errlen)
-{
-    if (v[0] != '/' || strlen(v) >= len)
-        return ng_err(err, errlen, "%s='%s' must be an absolute path", key, v);
-    snprintf(out, len, "%s", v);
-    return 0;
-}
-
-int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen)
-{
-    const char *eq = strchr(arg, '=');
-    char key[32];
-    size_t kl = eq ? (size_t)(eq - arg) : strlen(arg);
-    if (kl >= sizeof(key))
-        return ng_err(err, errlen, "unknown argument '%s'", arg);
-    memcpy(key, arg, kl);
-    key[kl] = '\0';
-    const char *v = eq ? eq + 1 : NULL;
-    if (!strcmp(key, "verbose") && !v) {
-        c->verbose = 1;
-        return 0;
-    }
-    if (!v)
-        return ng_err(err, errlen, "argument '%s' needs a value (key=value)", arg);
-    if (!strcmp(key, "default")) {
-        int verbose = 0;
-        if (ng_mode_option_parse(v, &c->default_mode, &verbose, err, errlen) < 0)
-            return -1;
-        c->verbose |= verbose;
-        return 0;
-    }
-    if (!strcmp(key, "allowed"))
-        return parse_allowed(v, &c->allowed, err, errlen);
-    if (!strcmp(key, "exclusive_only")) {
-        if (parse_bool(v, &c->exclusive_only) < 0)
-            return ng_err(err, errlen, "exclusive_only='%s' (expected yes|no)", v);
-        return 0;
-    }
-    if (!strcmp(key, "constrain_devices") || !strcmp(key, "gres_cores")) {
-        int *out = key[0] == 'c' ? &c->constrain_devices : &c->gres_cores, b;
-        if (!strcmp(v, "auto"))
-            *out = -1;
-        else if (parse_bool(v, &b) == 0)
-            *out = b;
-        else
-            return ng_err(err, errlen, "%s='%s' (expected auto|yes|no)", key, v);
-        return 0;
-    }
-    if (!strcmp(key, "device_check")) {
-        if (parse_bool(v, &c->device_check) < 0)
-            return ng_err(err, errlen, "device_check='%s' (expected yes|no)", v);
-        return 0;
-    }
-    if (!strcmp(key, "audit_method")) {
-        ng_method m;
-        if (ng_method_parse(v, &m) < 0)
-            return ng_err(err, errlen, "audit_method='%s' (expected auto|cgroup|sampled|numa_maps)", v);
-        c->audit_method = (int)m;
-        return 0;
-    }
-    if (!strcmp(key, "audit_pages")) {
-        unsigned long long x;
-        if (ng_parse_u64(v, 16, 1u << 20, &x) < 0)
-            return ng_err(err, errlen, "audit_pages='%s' (expected an integer 16..1048576)", v);
-        c->audit_pages = (unsigned)x;
-        return 0;
-    }
-    if (!strcmp(key, "bind_rules")) {
-        unsigned rel;
-        char e[NG_ERRLEN];
-        if (!strcmp(v, "auto"))
-            c->bind_rules = -1;
-        else if (!strcmp(v, "current"))
-            c->bind_rules = 0;
-        else if (ng_release_parse(v, &rel, e, sizeof(e)) == 0)
-            c->bind_rules = (int)rel;
-        else
-            return ng_err(err, errlen, "bind_rules='%s' (expected auto, current or a Slurm "
-                          "release from 22.05 on such as 23.02.4)", v);
-        return 0;
-    }
-    if (!strcmp(key, "gpu_order")) {
-        if (strcmp(v, "pci") != 0)
-            return ng_err(err, errlen, "gpu_order='%s' (expected pci)", v);
-        c->pci_order = 1;
-        return 0;
-    }
-    if (!strcmp(key, "topology"))
-        return parse_path(key, v, c->topology, sizeof(c->topology), err, errlen);
-    if (!strcmp(key, "topology_dir"))
-        return parse_path(key, v, c->topology_dir, sizeof(c->topology_dir), err, errlen);
-    if (!strcmp(key, "sysfs_root"))
-        return parse_path(key, v, c->sysfs, sizeof(c->sysfs), err, errlen);
-    if (!strcmp(key, "procfs_root"))
-        return parse_path(key, v, c->procfs, sizeof(c->procfs), err, errlen);
-    if (!strcmp(key, "gpu_map"))
-        return parse_path(key, v, c->gpu_map, sizeof(c->gpu_map), err, errlen);
-    if (!strcmp(key, "hugepages")) {
-        int on = !strcmp(v, "on");
-        if (!on && strcmp(v, "off") && parse_bool(v, &on) < 0)
-            return ng_err(err, errlen, "hugepages='%s' (expected on|off)", v);
-        c->hugepages_off = !on;
-        return 0;
-    }
-    if (!strcmp(key, "hugepages_max_per_job")) {
-        unsigned long kb;
-        if (ng_hp_parse_size(v, &c->hugepages_max_per_job, &kb, err, errlen) < 0)
-            return ng_err(err, errlen, "hugepages_max_per_job='%s' (expected a size like 16G)", v);
-        return 0;
-    }
-    if (!strcmp(key, "hugepages_max_fraction")) {
-        char *end;
-        double f = strtod(v, &end);
-        if (*end || end == v || !isfinite(f) || f <= 0 || f > 1)
-            return ng_err(err, errlen, "hugepages_max_fraction='%s' (expected a number in (0,1])", v);
-        c->hugepages_max_fraction = f;
-        return 0;
-    }
-    if (!strcmp(key, "hugepages_mount"))
-        return parse_path(key, v, c->hugepages_mount, sizeof(c->hugepages_mount), err, errlen);
-    if (!strcmp(key, "state_dir"))
-        return parse_path(key, v, c->state_dir, sizeof(c->state_dir), err, errlen);
-    if (!strcmp(key, "audit_dir"))
-        return parse_path(key, v, c->audit_dir, sizeof(c->audit_dir), err, errlen);
-    if (!strcmp(key, "audit_interval"))
-        return parse_uint(key, v, 86400, &c->audit_interval, err, errlen);
-    if (!strcmp(key, "audit_warn_local"))
-        return parse_uint(key, v, 100, &c->audit_warn_local, err, errlen);
-    if (!strcmp(key, "isolated")) {
-        if (strcmp(v, "use") && strcmp(v, "avoid"))
-            return ng_err(err, errlen, "isolated='%s' (expected use|avoid)", v);
-        c->use_isolated = !strcmp(v, "use");
-        return 0;
-    }
-    if (!strcmp(key, "reserve_first_core_per")) {
-        ng_reserve r;
-        if (ng_reserve_parse(v, &r) < 0)
-            return ng_err(err, errlen, "reserve_first_core_per='%s' (expected l3|numa|off)", v);
-        c->reserve_first_core = (int)r;
-        return 0;
-    }
-    if (!strcmp(key, "irq")) {
-        if (!strcmp(v, "off"))
-            c->irq = NG_IRQ_OFF;
-        else if (!strcmp(v, "check"))
-            c->irq = NG_IRQ_CHECK;
-        else if (!strcmp(v, "apply"))
-            c->irq = NG_IRQ_APPLY;
-        else
-            return ng_err(err, errlen, "irq='%s' (expected off|check|apply)", v);
-        return 0;
-    }
-    if (!strcmp(key, "picture")) {
-        ng_draw_format f;
-        if (!strcmp(v, "off"))
-            c->picture = -1;
-        else if (ng_draw_format_parse(v, &f) == 0)
-            c->picture = (int)f;
-        else
-            return ng_err(err, errlen, "picture='%s' (expected off|" NG_DRAW_FORMAT_NAMES ")", v);
-        return 0;
-    }
-    if (!strcmp(key, "smt")) {
-        ng_smt m;
-        if (ng_smt_parse(v, &m) < 0)
-            return ng_err(err, errlen, "smt='%s' (expected " NG_SMT_NAMES ")", v);
-        c->smt = (int)m;
-        return 0;
-    }
-    if (!strcmp(key, "cpus")) {
-        ng_cpu_scope sc;
-        if (ng_cpu_scope_parse(v, &sc) < 0)
-            return ng_err(err, errlen, "cpus='%s' (expected " NG_SCOPE_NAMES ")", v);
-        c->cpu_scope = (int)sc;
-        return 0;
-    }
-    if (!strcmp(key, "visible")) {
-        ng_visible vi;
-        if (ng_visible_parse(v, &vi) < 0)
-            return ng_err(err, errlen, "visible='%s' (expected " NG_VISIBLE_NAMES ")", v);
-        c->visible = (int)vi;
-        return 0;
-    }
-    if (!strcmp(key, "nic")) {
-        if (strcmp(v, "off") && strcmp(v, "export"))
-            return ng_err(err, errlen, "nic='%s' (expected off|export)", v);
-        c->nic_off = !strcmp(v, "off");
-        return 0;
-    }
-    return ng_err(err, errlen, "unknown argument '%s' (expected default=, allowed=, "
-                  "exclusive_only=, topology=, topology_dir=, gpu_map=, gpu_order=, constrain_devices=, "
-                  "gres_cores=, device_check=, bind_rules=, smt=, cpus=, visible=, nic=, irq=, isolated=, reserve_first_core_per=, "
-                  "audit_dir=, audit_interval=, picture=, "
-                  "audit_warn_local=, audit_method=, audit_pages=, hugepages=, "
-                  "hugepages_max_per_job=, hugepages_max_fraction=, hugepages_mount=, "
-                  "state_dir=, sysfs_root=, procfs_root=, verbose)", arg);
 }
 
 int ng_config_check(const ng_config *c, char *err, size_t errlen)

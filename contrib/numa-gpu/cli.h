@@ -35,11 +35,10 @@ typedef struct {
     ng_roots roots;
     ng_mode mode;
     int ntasks, gpus_per_task, verbose;
-    int use_isolated;           /* --isolated use|avoid */
-    ng_reserve reserve;         /* --reserve-first-core-per l3|numa|off */
-    ng_smt smt;                 /* --smt auto|1|all */
-    ng_cpu_scope scope;         /* --cpu-scope node|package */
     int cpus_per_task;          /* --cpus-per-task N (0: unset) */
+    /* The options that are plugstack settings (--isolated, --smt, ...),
+     * parsed by the library's settings table as the plugin's are. */
+    ng_config cfg;
 } plan_opts;
 enum { PO_TOPO = 256, PO_NT, PO_GPT, PO_GPUS, PO_MODE, PO_MEM, PO_CPUS, PO_MEMS, PO_PROC,
        PO_SYS, PO_MAP, PO_ORDER, PO_ISO, PO_RES, PO_SMT, PO_SCOPE, PO_CPT, PO_LAST };
@@ -60,6 +59,9 @@ void plan_opts_init(plan_opts *o);
 #define PLAN_GETOPT_ERROR (-2)
 struct option;
 int plan_getopt(int argc, char **argv, const struct option *lo, plan_opts *o, int *rc);
+/* The CLI option opt ("isolated") set through the settings table (as
+ * the plugstack argument of the same values); 2 after saying why not. */
+int cli_setting(ng_config *cfg, const char *opt, const char *arg);
 /* One getopt result c: 0 taken, 1 not a plan option, 2 usage error. */
 int plan_opt(plan_opts *o, int c, const char *arg);
 
@@ -88,5 +90,6 @@ int cmd_report(int argc, char **argv);
 int cmd_gres_conf(int argc, char **argv);
 int cmd_irq(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+int cmd_settings(int argc, char **argv);
 
 #endif

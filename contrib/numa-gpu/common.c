@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "private/apply.h"
-#include "private/cgroup.h"
+#include "private/node.h"
 #include "private/slurmstep.h"
 #include "private/gpumap.h"
 
@@ -57,9 +57,23 @@ ng_topo *cli_load_topo(const char *path)
     return t;
 }
 
+int cli_setting(ng_config *cfg, const char *opt, const char *arg)
+{
+    char err[NG_ERRLEN];
+    const ng_setting *s = ng_setting_by_cli(opt);
+    if (s && ng_setting_set(cfg, s, arg, err, sizeof(err)) == 0)
+        return 0;
+    if (!s)   /* a CLI option missing from the table: a bug, said as one */
+        return cli_usage_error("--%s is not in the settings table", opt);
+    if (err[0] == '\'')
+        return cli_usage_error("invalid --%s %s", opt, err);
+    return cli_usage_error("--%s: %s", opt, err);
+}
+
 void plan_opts_init(plan_opts *o)
 {
     memset(o, 0, sizeof(*o));
+    ng_config_init(&o->cfg);
     o->topology = getenv("NUMA_GPU_TOPOLOGY");
     o->mode = NG_MODE_PREFER;
     optind = 1;
@@ -114,30 +128,11 @@ int plan_opt(plan_opts *o, int c, const char *arg)
         }
         o->roots.gpu_map = arg;
         return 0;
-    case PO_ORDER:
-        if (strcmp(arg, "pci") != 0)
-            return cli_usage_error("unknown --gpu-order '%s' (expected pci)", arg);
-        o->roots.pci_order = 1;
-        return 0;
-    case PO_ISO:
-        if (strcmp(arg, "use") && strcmp(arg, "avoid"))
-            return cli_usage_error("unknown --isolated '%s' (expected use|avoid)", arg);
-        o->use_isolated = !strcmp(arg, "use");
-        return 0;
-    case PO_RES:
-        if (ng_reserve_parse(arg, &o->reserve) < 0)
-            return cli_usage_error("unknown --reserve-first-core-per '%s' (expected "
-                                   "l3|numa|off)", arg);
-        return 0;
-    case PO_SMT:
-        if (ng_smt_parse(arg, &o->smt) < 0)
-            return cli_usage_error("unknown --smt '%s' (expected %s)", arg, NG_SMT_NAMES);
-        return 0;
-    case PO_SCOPE:
-        if (ng_cpu_scope_parse(arg, &o->scope) < 0)
-            return cli_usage_error("unknown --cpu-scope '%s' (expected %s)", arg,
-                                   NG_SCOPE_NAMES);
-        return 0;
+    case PO_ORDER: return cli_setting(&o->cfg, "gpu-order", arg);
+    case PO_ISO: return cli_setting(&o->cfg, "isolated", arg);
+    case PO_RES: return cli_setting(&o->cfg, "reserve-first-core-per", arg);
+    case PO_SMT: return cli_setting(&o->cfg, "smt", arg);
+    case PO_SCOPE: return cli_setting(&o->cfg, "cpu-scope", arg);
     case PO_CPT:
         return cli_int("--cpus-per-task", arg, 1, NG_MAX_CPUS_PER_TASK, &o->cpus_per_task) ? 2
                : 0;
@@ -189,6 +184,7 @@ static int build_step(const char *cmd, const plan_opts *o, step_source src, int 
     char err[NG_ERRLEN];
     int rc;
     ng_roots roots = o->roots;
+    roots.pci_order = o->cfg.pci_order;
     if (o->topology && !o->roots.procfs && !o->roots.sysfs && src != STEP_FROM_TASK_ENV)
         offline_roots(o, t, &roots);
     if (o->gpus)
@@ -227,7 +223,7 @@ int cli_plan(const char *cmd, const plan_opts *o, step_source src, int local_ran
      * allows, whatever the topology file says. */
     if (src == STEP_FROM_TASK_ENV && (!cpus || !mems)) {
         hwloc_bitmap_t c = hwloc_bitmap_alloc(), m = hwloc_bitmap_alloc();
-        if (ng_allowed_read(NULL, NULL, 0, c, m, err, sizeof(err)) < 0) {
+        if (ng_node_allowed(NULL, NULL, c, m, err, sizeof(err)) < 0) {
             fprintf(stderr, "numa-gpu: %s\n", err);
             hwloc_bitmap_free(c);
             hwloc_bitmap_free(m);
@@ -245,12 +241,15 @@ int cli_plan(const char *cmd, const plan_opts *o, step_source src, int local_ran
             hwloc_bitmap_free(m);
     }
     int rc = 1;
-    /* The kernel's isolated CPUs are this machine's: read for a live
-     * topology or a given --sysfs-root, never for someone else's XML. */
+    /* The admin's core policy as the plugin builds it; the kernel's
+     * isolated CPUs are this machine's: read for a live topology or a
+     * given --sysfs-root, never for someone else's XML. */
+    ng_config cfg = o->cfg;
+    snprintf(cfg.sysfs, sizeof(cfg.sysfs), "%s", o->roots.sysfs ? o->roots.sysfs : "");
     hwloc_bitmap_t iso = hwloc_bitmap_alloc(), nohz = hwloc_bitmap_alloc();
-    ng_plan_policy pol = { iso, o->use_isolated, nohz, o->reserve };
-    if ((!o->topology || o->roots.sysfs) &&
-        ng_isolated_read(o->roots.sysfs, iso, nohz, err, sizeof(err)) < 0) {
+    ng_plan_policy pol;
+    if (ng_node_policy(&cfg, !o->topology || o->roots.sysfs, iso, nohz, &pol, err,
+                       sizeof(err)) < 0) {
         fprintf(stderr, "numa-gpu: %s\n", err);
         hwloc_bitmap_free(iso);
         hwloc_bitmap_free(nohz);
@@ -270,18 +269,12 @@ int cli_plan(const char *cmd, const plan_opts *o, step_source src, int local_ran
                     "(measured), not from the firmware\n", mapped, o->roots.gpu_map);
         char warn[NG_ERRLEN];
         /* smt auto and the thread count: what the user told Slurm, inside
-         * a job (exec, hints); plan and explain take their options only. */
+         * a job (exec, hints); plan and explain take their options only.
+         * exec under srun: its affinity is Slurm's mask. */
         ng_cpuopt co;
-        rc = ng_cpuopt_from_env(o->smt, o->scope, o->cpus_per_task, src == STEP_FROM_COUNT
-                                ? NULL : ng_step_getenv_process, NULL, &co, err, sizeof(err)) < 0
-           ? 2 : 0;
-        if (rc == 0 && src == STEP_FROM_TASK_ENV && co.from_slurm) {
-            /* exec under srun: this process's affinity is Slurm's mask */
-            ng_effective now = { 0 };
-            if (ng_effective_read(0, &now, err, sizeof(err)) == 0)
-                ng_cpuopt_slurm_mask(&co, *tp, now.cpus);
-            ng_effective_clear(&now);
-        }
+        rc = ng_node_cpuopt(&cfg, -1, -1, o->cpus_per_task, src == STEP_FROM_COUNT
+                            ? NULL : ng_step_getenv_process, NULL, *tp,
+                            src == STEP_FROM_TASK_ENV, &co, err, sizeof(err)) < 0 ? 2 : 0;
         if (rc == 0 && ng_step_plan(*tp, st, cpus, mems, o->mode, o->mem, &pol, &co, p, warn,
                                     sizeof(warn), err, sizeof(err)) < 0)
             rc = 2;

@@ -29,8 +29,7 @@ int cmd_exec(int argc, char **argv)
         PLAN_LONGOPTS, { "local-rank", 1, 0, 'l' }, { "verbose", 0, 0, 'v' }, { "nic", 1, 0, 'n' },
         { "visible", 1, 0, 'V' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
     plan_opts o;
-    ng_visible vis = NG_VISIBLE_KEEP;
-    int local_rank = -1, nic_off = 0, c, rc;
+    int local_rank = -1, c, rc;
     plan_opts_init(&o);
     while ((c = plan_getopt(argc, argv, lo, &o, &rc)) != -1) {
         if (c == PLAN_GETOPT_ERROR)
@@ -40,14 +39,9 @@ int cmd_exec(int argc, char **argv)
                 return 2;
         } else if (c == 'v') {
             o.verbose = 1;
-        } else if (c == 'n') {
-            if (strcmp(optarg, "off") && strcmp(optarg, "export"))
-                return cli_usage_error("unknown --nic '%s' (expected off|export)", optarg);
-            nic_off = !strcmp(optarg, "off");
-        } else if (c == 'V') {
-            if (ng_visible_parse(optarg, &vis) < 0)
-                return cli_usage_error("unknown --visible '%s' (expected %s)", optarg,
-                                       NG_VISIBLE_NAMES);
+        } else if (c == 'n' || c == 'V') {
+            if (cli_setting(&o.cfg, c == 'n' ? "nic" : "visible", optarg))
+                return 2;
         } else if (c == 'h') {
             cli_usage("exec", stdout);
             return 0;
@@ -65,10 +59,10 @@ int cmd_exec(int argc, char **argv)
     if (rc == 0) {
         char err[NG_ERRLEN];
         ng_task_io io = { ng_step_getenv_process, setenv_process, log_stderr, NULL, o.verbose,
-                          nic_off };
+                          o.cfg.nic_off };
         int self = st.self >= 0 ? st.self : (local_rank >= 0 ? local_rank : 0);
         char note[NG_ERRLEN];
-        ng_visible_apply(&st, vis, ng_step_getenv_process, setenv_process, NULL, note,
+        ng_visible_apply(&st, (ng_visible)o.cfg.visible, ng_step_getenv_process, setenv_process, NULL, note,
                          sizeof(note));
         if (note[0])
             fprintf(stderr, "numa-gpu: %s\n", note);

@@ -46,6 +46,8 @@ static const cli_command commands[] = {
       "numa-gpu save-topology [--from XML] FILE\n" },
     { "gres-conf", cmd_gres_conf,
       "numa-gpu gres-conf [--topology F] [--per-package]\n" },
+    { "settings", cmd_settings,
+      "numa-gpu settings [--keys]\n" },
     { "calibrate", cmd_calibrate,
       "numa-gpu calibrate [--topology F] [--size BYTES] [--repeat N] [--nodes LIST] [--gpus LIST]\n"
       "                   [--tolerance PCT] [--json] [--write-map FILE]\n"

@@ -54,6 +54,29 @@ typedef struct {
 #define NG_IRQ_CHECK 1
 #define NG_IRQ_APPLY 2
 void ng_config_init(ng_config *c);
+
+/* The settings table (lib/settings.c): every plugstack argument once. key
+ * is its plugstack name, cli the CLI option taking the same values (NULL
+ * none), allowed what the value may be (for messages and docs), def the
+ * default as written ("" none), set its parser (NULL: a flag, no value;
+ * field/size, lo/hi, words/values and parse serve the generic parsers). */
+typedef struct ng_setting ng_setting;
+struct ng_setting {
+    const char *key, *cli;
+    int (*set)(ng_config *c, const ng_setting *s, const char *v, char *err, size_t errlen);
+    size_t field, size;
+    long long lo, hi;
+    const char *const *words;
+    const int *values;
+    int (*parse)(const char *v);
+    const char *allowed, *def, *help;
+};
+extern const ng_setting ng_settings[];   /* ends with a NULL key */
+const ng_setting *ng_setting_find(const char *key);
+const ng_setting *ng_setting_by_cli(const char *opt);
+/* Value v of setting s into c; -1 with err "'v' (expected ALLOWED)" (the
+ * front-end names the setting in its own words) or the parser's own. */
+int ng_setting_set(ng_config *c, const ng_setting *s, const char *v, char *err, size_t errlen);
 /* One plugstack argument ("default=prefer", "verbose", ...). */
 int ng_config_arg(ng_config *c, const char *arg, char *err, size_t errlen);
 /* Cross-argument checks, after all arguments. */

@@ -21,16 +21,16 @@ done
 # no command read out of --help (its format changed?) checks nothing
 [ -n "$cmds" ] && [ -z "$bad" ] && pass help-commands-in-man-page ||
     fail help-commands-in-man-page "${bad:+not in numa-gpu.1:$bad}${cmds:-no command found in --help}"
-# The keys the parser compares, and the list its error message gives: a
-# regex that stops matching either would check nothing, so both must find
-# keys and agree.
+# The settings table (lib/settings.c, through `numa-gpu settings --keys`)
+# and its full listing: a listing that stopped working would check nothing,
+# so both must find keys and agree; every key is in the man page and the
+# plugstack snippet.
 bad=""
-parsed=$(grep -o '!strcmp(key, "[a-z_]*")' lib/config.c | sed 's/.*"\(.*\)".*/\1/' | sort -u)
-listed=$(sed -n '/unknown argument .%s. (expected /,/);/p' lib/config.c | sed -n 's/^[^"]*"\(.*\)"[^"]*$/\1/p' |
-         tr -d '\n' | sed 's/.*(expected \(.*\))/\1/' | tr -d ' =' | tr ',' '\n' | grep . | sort -u)
-[ "$(echo "$parsed" | grep -c .)" -ge 10 ] || bad="$bad only $(echo "$parsed" | grep -c .) strcmp(key) keys in lib/config.c;"
-[ "$(echo "$listed" | grep -c .)" -ge 10 ] || bad="$bad only $(echo "$listed" | grep -c .) keys in config.c's unknown-argument message;"
-[ "$parsed" = "$listed" ] || bad="$bad parser and its message differ: $(diff <(echo "$parsed") <(echo "$listed") | grep '^[<>]' | tr '\n' ' ');"
+parsed=$("$B/numa-gpu" settings --keys | sort -u)
+listed=$(printf '%s\n' "$("$B/numa-gpu" settings | grep -v '^ ' | sed 's/=.*//')" | sort -u)
+[ "$(echo "$parsed" | grep -c .)" -ge 10 ] || bad="$bad only $(echo "$parsed" | grep -c .) keys from numa-gpu settings --keys;"
+[ "$(echo "$listed" | grep -c .)" -ge 10 ] || bad="$bad only $(echo "$listed" | grep -c .) keys in numa-gpu settings;"
+[ "$parsed" = "$listed" ] || bad="$bad --keys and the listing differ: $(diff <(echo "$parsed") <(echo "$listed") | grep '^[<>]' | tr '\n' ' ');"
 for k in $(printf '%s\n%s\n' "$parsed" "$listed" | sort -u); do
     grep -q "^\.B.* $k\|^\.BI $k=\|^\.B $k" contrib/man/numa_gpu.8 || bad="$bad man:$k"
     grep -q "#   $k" etc/plugstack.conf.d/numa-gpu.conf || bad="$bad snippet:$k"
