@@ -13,6 +13,7 @@
 #include "private/audit.h"
 #include "private/record.h"   /* NG_AUDIT_SCHEMA */
 #include "private/apply.h"
+#include "private/gpujson.h"
 #include "private/util.h"
 
 /* ------------------------------------------------------------- records */
@@ -23,14 +24,9 @@ char *ng_audit_task_json(const ng_plan *p, int self, const ng_effective *eff,
     const ng_rank_plan *rp = &p->ranks[self];
     ng_buf b = { 0 };
     char c1[4096], m1[1024], h[1024];
-    ng_buf_add(&b, "\"mode\":\"%s\",\"gpu_source\":", ng_mode_name(p->mode));
-    ng_buf_json_str(&b, gpu_source ? gpu_source : "");
-    ng_buf_add(&b, ",\"gpus\":[");
-    for (int g = 0; g < rp->ngpus; g++) {
-        ng_buf_add(&b, "%s{\"pci_busid\":\"%s\",\"numa_nodes\":\"%s\"}", g ? "," : "",
-                   rp->gpus[g].busid, ng_list_str(rp->gpus[g].nodes, h, sizeof(h)));
-    }
-    ng_buf_add(&b, "],\"intended\":{\"home\":\"%s\",\"cpus\":\"%s\",\"mems\":\"%s\",\"policy\":\"%s\"}",
+    ng_buf_add(&b, "\"mode\":\"%s\",", ng_mode_name(p->mode));
+    ng_json_rank_gpus(&b, rp->gpus, rp->ngpus, gpu_source ? gpu_source : "");
+    ng_buf_add(&b, ",\"intended\":{\"home\":\"%s\",\"cpus\":\"%s\",\"mems\":\"%s\",\"policy\":\"%s\"}",
                ng_list_str(rp->home, h, sizeof(h)), ng_list_str(rp->cpus, c1, sizeof(c1)),
                ng_list_str(rp->mems, m1, sizeof(m1)), ng_mempol_name(rp->policy));
     if (eff && eff->cpus)
@@ -287,19 +283,30 @@ int ng_proc_audit_run(const ng_topo *t, const ng_roots *r, int pid, ng_method m,
         snprintf(a->problem, sizeof(a->problem), "pid %d: %.990s", pid, e);
     snprintf(a->source, sizeof(a->source), "%s", src);
     int unknown = 0;
+    a->accel = calloc((size_t)a->ngpus + 1, sizeof(ng_accel));
+    if (!a->accel)
+        a->ngpus = 0;
+    hwloc_bitmap_t cpu_nodes = hwloc_bitmap_alloc();
     for (int i = 0; i < a->ngpus; i++) {
-        ng_accel acc;
+        ng_accel *acc = &a->accel[i];
         size_t u = strlen(a->gpus);
         snprintf(a->gpus + u, sizeof(a->gpus) - u, "%s%s", i ? "," : "", bus[i]);
-        if (ng_accel_lookup(t, bus[i], &acc, e, sizeof(e)) < 0) {
+        if (ng_accel_lookup(t, bus[i], acc, e, sizeof(e)) < 0) {
+            /* Still listed, as the variable named it: no locality known. */
             snprintf(a->problem, sizeof(a->problem), "%s", e);
+            snprintf(acc->busid, sizeof(acc->busid), "%s", bus[i]);
+            acc->vendor = "other";
+            acc->locality = NG_LOC_UNKNOWN;
+            acc->nodes = hwloc_bitmap_alloc();
+            acc->near_cpus = hwloc_bitmap_alloc();
             continue;
         }
-        unknown += acc.locality == NG_LOC_UNKNOWN;
-        hwloc_bitmap_and(acc.nodes, acc.nodes, ng_topo_cpu_nodes(t));
-        hwloc_bitmap_or(a->home, a->home, acc.nodes);
-        ng_accel_clear(&acc);
+        unknown += acc->locality == NG_LOC_UNKNOWN;
+        /* The verdict's home: the GPUs' nodes that have CPUs. */
+        hwloc_bitmap_and(cpu_nodes, acc->nodes, ng_topo_cpu_nodes(t));
+        hwloc_bitmap_or(a->home, a->home, cpu_nodes);
     }
+    hwloc_bitmap_free(cpu_nodes);
     unsigned node;
     hwloc_bitmap_foreach_begin(node, a->home) {
         hwloc_const_bitmap_t c = ng_topo_node_cpus(t, node);
@@ -317,13 +324,11 @@ int ng_proc_audit_run(const ng_topo *t, const ng_roots *r, int pid, ng_method m,
 
 char *ng_proc_audit_json(const ng_proc_audit *a)
 {
-    char nb[256], pb[1024];
+    char pb[1024];
     ng_buf b = { 0 };
-    ng_buf_add(&b, "{\"schema\":2,\"pid\":%d,\"gpu_source\":", a->pid);
-    ng_buf_json_str(&b, a->source);
-    ng_buf_add(&b, ",\"gpus\":");
-    ng_buf_json_str(&b, a->gpus);
-    ng_buf_add(&b, ",\"gpu_nodes\":\"%s\",\"cpus\":", ng_list_str(a->home, nb, sizeof(nb)));
+    ng_buf_add(&b, "{\"schema\":%d,\"pid\":%d,", NG_PROC_AUDIT_SCHEMA, a->pid);
+    ng_json_rank_gpus(&b, a->accel, a->accel ? a->ngpus : 0, a->source);
+    ng_buf_add(&b, ",\"cpus\":");
     ng_buf_json_str(&b, a->pages.cpus);
     ng_buf_add(&b, ",\"method\":\"%s\",\"policy\":", ng_method_name(a->pages.method));
     ng_buf_json_str(&b, a->pages.policy);
@@ -347,6 +352,10 @@ char *ng_proc_audit_text(const ng_proc_audit *a)
 
 void ng_proc_audit_clear(ng_proc_audit *a)
 {
+    for (int i = 0; a->accel && i < a->ngpus; i++)
+        ng_accel_clear(&a->accel[i]);
+    free(a->accel);
+    a->accel = NULL;
     hwloc_bitmap_free(a->home);
     hwloc_bitmap_free(a->home_cpus);
     a->home = a->home_cpus = NULL;

@@ -4,9 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "private/gpujson.h"
 #include "private/util.h"
 
-#define SCHEMA 1
+/* topo --json is schema 1; plan --json 2 since the GPUs took the shared
+ * shape (ng_json_rank_gpus): 1 had "gpus" as bus id strings. */
+#define TOPO_SCHEMA 1
+#define PLAN_SCHEMA 2
 
 static void json_node_array(ng_buf *b, hwloc_const_bitmap_t s)
 {
@@ -25,7 +29,7 @@ char *ng_accel_json_line(const ng_accel *a)
     char cb[1024];
     ng_buf_add(&b, "{\"schema\":%d,\"pci_busid\":\"%s\",\"vendor\":\"%s\","
                "\"vendor_id\":\"0x%04x\",\"device_id\":\"0x%04x\",\"class\":\"0x%04x\","
-               "\"osdevs\":", SCHEMA, a->busid, a->vendor, a->vendor_id,
+               "\"osdevs\":", TOPO_SCHEMA, a->busid, a->vendor, a->vendor_id,
                a->device_id, a->class_id);
     ng_buf_json_str(&b, a->osdevs);
     ng_buf_add(&b, ",\"numa_nodes\":");
@@ -36,21 +40,38 @@ char *ng_accel_json_line(const ng_accel *a)
     return ng_buf_take(&b);
 }
 
+void ng_json_rank_gpus(ng_buf *b, const ng_accel *gpus, int ngpus, const char *source)
+{
+    hwloc_bitmap_t all = hwloc_bitmap_alloc();
+    ng_buf_add(b, "\"gpus\":[");
+    for (int g = 0; g < ngpus; g++) {
+        ng_buf_add(b, "%s{\"pci_busid\":", g ? "," : "");
+        ng_buf_json_str(b, gpus[g].busid);
+        ng_buf_add(b, ",\"numa_nodes\":");
+        json_node_array(b, gpus[g].nodes);
+        ng_buf_add(b, ",\"locality\":\"%s\"}",
+                   gpus[g].locality == NG_LOC_KNOWN ? "known" : "unknown");
+        hwloc_bitmap_or(all, all, gpus[g].nodes);
+    }
+    ng_buf_add(b, "],\"gpu_nodes\":");
+    json_node_array(b, all);
+    hwloc_bitmap_free(all);
+    ng_buf_add(b, ",\"gpu_source\":");
+    if (source)
+        ng_buf_json_str(b, source);
+    else
+        ng_buf_add(b, "null");
+}
+
 char *ng_plan_json_line(const ng_plan *p, int r)
 {
     const ng_rank_plan *rp = &p->ranks[r];
     ng_buf b = { 0 };
     char cb[4096], mb[1024], hb[1024];
-    ng_buf_add(&b, "{\"schema\":%d,\"rank\":%d,\"mode\":\"%s\",\"mem\":\"%s\",\"gpus\":[",
-               SCHEMA, rp->rank, ng_mode_name(p->mode), ng_memopt_name((ng_memopt)p->mem));
-    hwloc_bitmap_t gn = hwloc_bitmap_alloc();
-    for (int g = 0; g < rp->ngpus; g++) {
-        ng_buf_add(&b, "%s\"%s\"", g ? "," : "", rp->gpus[g].busid);
-        hwloc_bitmap_or(gn, gn, rp->gpus[g].nodes);
-    }
-    ng_buf_add(&b, "],\"gpu_nodes\":");
-    json_node_array(&b, gn);
-    hwloc_bitmap_free(gn);
+    ng_buf_add(&b, "{\"schema\":%d,\"rank\":%d,\"mode\":\"%s\",\"mem\":\"%s\",",
+               PLAN_SCHEMA, rp->rank, ng_mode_name(p->mode),
+               ng_memopt_name((ng_memopt)p->mem));
+    ng_json_rank_gpus(&b, rp->gpus, rp->ngpus, NULL);
     ng_buf_add(&b, ",\"home\":\"%s\",\"cpus\":\"%s\",\"mems\":\"%s\",\"policy\":\"%s\","
                "\"verdict\":\"%s\",\"strict_ok\":%s,\"omp_num_threads\":%d,"
                "\"omp_places\":",

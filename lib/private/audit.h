@@ -66,6 +66,8 @@ typedef struct {
     ng_pages pages;
     int ngpus;
     char gpus[512];           /* bus ids, "" when none */
+    ng_accel *accel;          /* ngpus of them; one not in the topology has
+                                 locality unknown and no nodes */
     char source[64];          /* the GPU variable used */
     hwloc_bitmap_t home, home_cpus;
     const char *verdict;      /* nogpu|unknown|local|partial|remote */
@@ -75,6 +77,9 @@ typedef struct {
 int ng_proc_audit_run(const ng_topo *t, const ng_roots *r, int pid, ng_method m,
                       unsigned pages, int warn_local, ng_proc_audit *a, char *err,
                       size_t errlen);
+/* `audit --pid --json`: 2 had "gpus" and "gpu_nodes" as cpulist-like
+ * strings; 3 the shared GPU shape (private/gpujson.h). */
+#define NG_PROC_AUDIT_SCHEMA 3
 char *ng_proc_audit_json(const ng_proc_audit *a);   /* one line, escaped */
 char *ng_proc_audit_text(const ng_proc_audit *a);
 void ng_proc_audit_clear(ng_proc_audit *a);

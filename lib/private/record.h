@@ -11,8 +11,10 @@
 /* The audit record schema written by this numa-gpu (and the newest read):
  * 1 the first records, 2 sample methods (sample.method, ci95, ...), 3
  * user/uid/time, plugin_ms, hugepages, irqs_steered, error, and the
- * verdicts "refused" and "unbound". */
-#define NG_AUDIT_SCHEMA 3
+ * verdicts "refused" and "unbound", 4 the GPUs in the shared shape of
+ * every output (private/gpujson.h: numa_nodes an array, gpu_nodes,
+ * locality). The reader takes 1 to 4 alike: it keeps no GPU field. */
+#define NG_AUDIT_SCHEMA 4
 
 /* Lines longer than this are not records (ours stay below 16 KiB). */
 #define NG_RECORD_MAX_LINE 65536

@@ -114,14 +114,14 @@ for r in 0 1; do
 done
 # GPU named by UUID through a fake /proc/driver/nvidia tree.
 uuid=$(awk '$1 == "0000:02:00.0" {print $4}' "$T/root/manifest.tsv")
-want=$(echo "$plan" | jq -r 'select(.gpus[0] == "0000:02:00.0") | .cpus')
+want=$(echo "$plan" | jq -r 'select(.gpus[0].pci_busid == "0000:02:00.0") | .cpus')
 got=$(CUDA_VISIBLE_DEVICES=$uuid "$NG" exec --topology "$T/lab.xml" --procfs-root "$T/root/proc" \
       --sysfs-root "$T/root/sys" -- sh -c 'awk "/Cpus_allowed_list/ {print \$2}" /proc/self/status; echo "$NUMA_GPU_NODE $OMP_NUM_THREADS $OMP_PROC_BIND"' 2>"$T/err")
 [ -n "$uuid" ] && [ "$got" = "$want
 1 1 close" ] && pass exec-gpu-by-uuid-env || fail exec-gpu-by-uuid-env "uuid '$uuid' got '$got' want cpus '$want' $(cat "$T/err")"
 # torchrun: every local rank sees all GPUs; LOCAL_RANK picks its chunk.
 minor1=$(awk '$3 == "1" {print $1}' "$T/root/manifest.tsv")
-want=$(echo "$plan" | jq -r "select(.gpus[0] == \"$minor1\") | .cpus")
+want=$(echo "$plan" | jq -r "select(.gpus[0].pci_busid == \"$minor1\") | .cpus")
 got=$(LOCAL_RANK=1 LOCAL_WORLD_SIZE=2 CUDA_VISIBLE_DEVICES=0,1 "$NG" exec --topology "$T/lab.xml" \
       --procfs-root "$T/root/proc" --sysfs-root "$T/root/sys" \
       -- awk '/Cpus_allowed_list/ {print $2}' /proc/self/status 2>"$T/err")
@@ -149,9 +149,9 @@ f=jsc-juwels-booster-2s-epyc7402-nps4-4xa100-nogpuosdev.xml
 out=$("$NG" plan --json --topology "$C/$f" --ntasks 4 --gpus-per-task 1 2>"$T/offline.err")
 rc=$?
 golden=$(grep "^| $f " "$C/README.md" | awk -F'|' '{print $8}' | tr ';' '\n' | sed 's/ //g' | sort)
-got=$(echo "$out" | jq -r '.gpus[0] + "->" + .home' | sort)
+got=$(echo "$out" | jq -r '.gpus[0].pci_busid + "->" + .home' | sort)
 [ $rc -eq 0 ] && [ -n "$golden" ] && [ "$got" = "$golden" ] && grep -q "names no GPU by index; GPU index N is the N-th of its 4 GPUs in PCI order" "$T/offline.err" &&
-    [ "$(echo "$out" | jq -r .gpus[0] | head -1)" = "0000:03:00.0" ] &&
+    [ "$(echo "$out" | jq -r .gpus[0].pci_busid | head -1)" = "0000:03:00.0" ] &&
     pass offline-plan-pci-order-with-note || fail offline-plan-pci-order-with-note "rc=$rc got '$got' want '$golden' $(cat "$T/offline.err")"
 # A remote verdict names what the admin can change.
 out=$("$NG" plan --json --topology "$C/$f" --gpus 0000:03:00.0 --cpus 0-5 --mode prefer 2>&1)

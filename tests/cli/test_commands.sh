@@ -75,6 +75,20 @@ v=$(jq -r '.verdict + " " + (.pid|tostring) + " " + (.local_pct|type)' <<< "$out
 [ $rc -eq 0 ] && [ "$v" = "nogpu $hold number" ] && pass audit-pid-json ||
     fail audit-pid-json "rc=$rc '$v' $out"
 kill $hold 2>/dev/null; wait $hold 2>/dev/null
+# Its GPUs in the shape plan --json gives them (schema 3 of audit --pid).
+CUDA_VISIBLE_DEVICES=0000:5f:00.0,0000:4e:00.0 sleep 60 & hold=$!
+for _ in $(seq 50); do   # until the exec: before it, the environment is ours
+    tr '\0' '\n' < /proc/$hold/environ 2>/dev/null | grep -q ^CUDA_VISIBLE_DEVICES= && break
+    sleep 0.1
+done
+out=$("$NG" audit --pid $hold --topology "$DELL" --json 2>"$T/e"); rc=$?
+plan=$("$NG" plan --json --topology "$DELL" --gpus 0000:5f:00.0,0000:4e:00.0 2>&1)
+g=$(jq -c '[.schema, .gpus, .gpu_nodes, .gpu_source]' <<< "$out" 2>/dev/null)
+want='[3,[{"pci_busid":"0000:5f:00.0","numa_nodes":[1],"locality":"known"},{"pci_busid":"0000:4e:00.0","numa_nodes":[3],"locality":"known"}],[1,3],"CUDA_VISIBLE_DEVICES"]'
+[ $rc -eq 0 ] && [ "$g" = "$want" ] &&
+    [ "$(jq -c '[.gpus, .gpu_nodes]' <<< "$plan")" = "$(jq -c '[.gpus, .gpu_nodes]' <<< "$out")" ] &&
+    pass audit-pid-gpus-shaped-as-plan || fail audit-pid-gpus-shaped-as-plan "rc=$rc $g | $plan"
+kill $hold 2>/dev/null; wait $hold 2>/dev/null
 CUDA_VISIBLE_DEVICES='7"x' sleep 60 & hold=$!
 out=$("$NG" audit --pid $hold --json 2>"$T/e"); rc=$?
 [ $rc -eq 1 ] && jq -e . <<< "$out" >/dev/null 2>&1 && grep -q "7\"x" "$T/e" &&

@@ -21,7 +21,7 @@ for rt in docker podman; do
     bad=""
     for r in 0 1 2 3; do
         row=$(jq -c "select(.rank == $r)" <<< "$plan")
-        bus=$(jq -r '.gpus[0]' <<< "$row")
+        bus=$(jq -r '.gpus[0].pci_busid' <<< "$row")
         idx=$(grep -n "^$bus\$" <<< "$order" | cut -d: -f1); idx=$((idx - 1))
         want="$rt run --cpuset-cpus=$(jq -r .cpus <<< "$row") --cpuset-mems=$(jq -r .mems <<< "$row") --gpus '\"device=$idx\"' IMAGE ..."
         line=$(grep -A1 "^# rank $r " <<< "$out" | tail -1)
@@ -31,7 +31,7 @@ for rt in docker podman; do
 done
 out=$("$NG" hints --apptainer --topology "$A" --ntasks 2 --gpus-per-task 1 2>&1); rc=$?
 row=$("$NG" plan --json --topology "$A" --ntasks 2 --gpus-per-task 1 2>/dev/null | jq -c 'select(.rank == 1)')
-[ $rc -eq 0 ] && grep -q "^APPTAINERENV_ROCR_VISIBLE_DEVICES=1 numa-gpu exec --cpus $(jq -r .cpus <<< "$row") --mems $(jq -r .mems <<< "$row") --gpus $(jq -r '.gpus[0]' <<< "$row") -- apptainer exec --rocm IMAGE" <<< "$out" &&
+[ $rc -eq 0 ] && grep -q "^APPTAINERENV_ROCR_VISIBLE_DEVICES=1 numa-gpu exec --cpus $(jq -r .cpus <<< "$row") --mems $(jq -r .mems <<< "$row") --gpus $(jq -r '.gpus[0].pci_busid' <<< "$row") -- apptainer exec --rocm IMAGE" <<< "$out" &&
     pass apptainer-under-numa-gpu-exec || fail apptainer-under-numa-gpu-exec "rc=$rc $out"
 out=$("$NG" hints --docker --podman --topology "$X" --ntasks 1 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "one of --docker, --podman, --apptainer" <<< "$out" &&

@@ -145,11 +145,11 @@ def check(svg, plan):
         return None
     users = {}
     for row in rows:
-        for g in row['gpus']:
+        for g in [x['pci_busid'] for x in row['gpus']]:
             users.setdefault(g, set()).add(row['rank'])
     for row in rows:
         r = row['rank']
-        for g in row['gpus']:
+        for g in [x['pci_busid'] for x in row['gpus']]:
             box = pci_box(g)
             if not box:
                 return 'GPU %s of rank %d is not in the drawing' % (g, r)

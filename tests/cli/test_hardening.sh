@@ -68,14 +68,14 @@ expect ledger-fifo-refused 1 "not a regular file" "$NG" hugepages status --state
 
 # --- ids and specs
 out=$("$NG" plan --json --topology "$PASCAL" --gpu-order pci --gpus 0:07:00.0 2>&1)
-[ "$(echo "$out" | jq -r .gpus[0] | paste -sd' ' -)" = "0000:04:00.0 0000:07:00.0" ] &&
+[ "$(echo "$out" | jq -r .gpus[0].pci_busid | paste -sd' ' -)" = "0000:04:00.0 0000:07:00.0" ] &&
     pass spec-index-then-short-busid-two-ranks || fail spec-index-then-short-busid-two-ranks "$out"
 expect spec-slash-not-a-separator 2 "GPU id '0/1'" "$NG" plan --topology "$PASCAL" --gpus 0/1
 expect busid-negative 2 "GPU id '-4'" "$NG" plan --topology "$PASCAL" --gpus 0:-4:0.4
 expect busid-space 2 "GPU id ' 5f'" "$NG" plan --topology "$PASCAL" --gpus " 5f:00.0"
 { printf '# '; head -c 600 /dev/zero | tr '\0' x; printf ' 0 0000:07:00.0\n0 0000:04:00.0\n'; } > "$T/map"
 out=$("$NG" plan --json --topology "$PASCAL" --gpu-map "$T/map" --gpus 0 2>&1)
-[ "$(echo "$out" | jq -r '.gpus[0]')" = 0000:04:00.0 ] && pass gpu-map-long-comment-ignored ||
+[ "$(echo "$out" | jq -r '.gpus[0].pci_busid')" = 0000:04:00.0 ] && pass gpu-map-long-comment-ignored ||
     fail gpu-map-long-comment-ignored "$out"
 
 # --- errors that used to exit 0

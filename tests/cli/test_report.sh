@@ -110,10 +110,10 @@ for l in 1 2 3 4 5 6 7; do grep -q "$T/dmg/999.json:$l: " "$T/dmg.err" && named=
     pass damaged-lines-counted-named-and-harmless ||
     fail damaged-lines-counted-named-and-harmless "rc=$rc input $in named $named/7 $(diff "$T/want" "$T/have" | head -3) $(cat "$T/dmg.err")"
 # A file that is nothing but a future schema: no records, no failure.
-jq -c '.schema = 4' <<< "$R" > "$T/future.json"
+jq -c '.schema = 5' <<< "$R" > "$T/future.json"
 out=$("$NG" report --json "$T/future.json" 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -q '"records":0' <<< "$out" && grep -q '"future":1' <<< "$out" &&
-    grep -q "future.json:1: schema 4 is newer than this numa-gpu reads" <<< "$out" &&
+    grep -q "future.json:1: schema 5 is newer than this numa-gpu reads" <<< "$out" &&
     pass future-only-file || fail future-only-file "rc=$rc $out"
 # The same records twice (a copy): counted once, the copies named as duplicates.
 mkdir -p "$T/dup"
@@ -123,10 +123,29 @@ n=$(grep -c . "${FILES[0]}")
 "$NG" report --json "$F" "$T/dup" 2>/dev/null | grep -q "\"duplicate\":$n," &&
     pass copies-named-duplicate || fail copies-named-duplicate "want $n duplicates"
 
+# --- schema 4: the lab's (schema 3) records with their GPUs in the shared
+# shape of every output (numa_nodes an array, locality, gpu_nodes) give the
+# same rows: the old shape and the new read alike.
+V4='def nodes: if . == "" then [] else split(",") | map(if test("-")
+        then (split("-") | map(tonumber) | [range(.[0]; .[1] + 1)]) else [tonumber] end) | add end;
+    (if has("gpus") then (.gpus |= map({pci_busid, numa_nodes: (.numa_nodes | nodes),
+        locality: (if .numa_nodes == "" then "unknown" else "known" end)}))
+        | .gpu_nodes = ([.gpus[].numa_nodes[]] | unique) else . end) | .schema = 4'
+mkdir -p "$T/v4"
+for f in "${FILES[@]}"; do
+    jq -c "$V4" "$f" > "$T/v4/$(basename "$(dirname "$f")")-$(basename "$f")"
+done
+if [ "$(jq -s -c '[.[] | .gpus[]?.numa_nodes | type] | unique' "$T"/v4/*.json)" = '["array"]' ]; then
+    agrees schema-4-gpus-same-rows-as-schema-3 "$T/want" "$T/v4"
+else
+    fail schema-4-gpus-same-rows-as-schema-3 "the conversion made no schema-4 GPU arrays"
+fi
+
 # --- older schemas, mixed with the new: read, counted per schema, no user
 mkdir -p "$T/mixed"
 for f in "${FILES[@]}"; do
     b=$(basename "$(dirname "$f")")-$(basename "$f" .json)
+    jq -c "$V4 | .job += 200000" "$f" > "$T/mixed/$b-v4.json"
     jq -c 'del(.user, .uid, .time, .plugin_ms, .hugepages, .irqs_steered, .error) | .schema = 2' "$f" > "$T/mixed/$b-v2.json"
     jq -c 'del(.user, .uid, .time, .plugin_ms, .hugepages, .irqs_steered, .error, .nics, .nic_near)
            | .schema = 1 | .job += 100000' "$f" > "$T/mixed/$b-v1.json"
@@ -135,8 +154,10 @@ expected "$T"/mixed/*.json > "$T/want-mixed"
 agrees older-schemas-agree "$T/want-mixed" "$T/mixed"
 n=$(grep -c . <<< "$ALL")
 "$NG" report --json "$T/mixed" "$F" 2>/dev/null | jq -c 'select(.kind == "input") | .by_schema' > "$T/bys"
-[ "$(cat "$T/bys")" = "{\"1\":$n,\"2\":$n,\"3\":$n}" ] && pass schemas-counted || fail schemas-counted "$(cat "$T/bys")"
-# --since: a record's time, or its file's mtime when it has none
+[ "$(cat "$T/bys")" = "{\"1\":$n,\"2\":$n,\"3\":$n,\"4\":$n}" ] && pass schemas-counted || fail schemas-counted "$(cat "$T/bys")"
+# --since: a record's time, or its file's mtime when it has none (the schema-4
+# copies keep the lab's record times: not part of this case)
+rm -f "$T"/mixed/*-v4.json
 touch -d '3 days ago' "$T"/mixed/*-v1.json
 touch -d '1 hour ago' "$T"/mixed/*-v2.json
 got=$("$NG" report --json --since 2d "$T/mixed" 2>/dev/null | jq -c 'select(.kind == "input") | [.used, .filtered]')

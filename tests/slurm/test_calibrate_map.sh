@@ -27,7 +27,7 @@ field() { sed -n "s/^ *$2: $3=//p" "$1" | head -1; }
 plan() { "$B/numa-gpu" plan --json "${roots[@]}" --gpus "$1" --cpus "$ALLCPUS" --mems "$MEMS" "${@:2}" 2>/dev/null; }
 
 # The lab's GPUs (GRES 0 and 1) as bus ids, and their firmware nodes.
-b0=$(plan 0 | jq -r '.gpus[0]') b1=$(plan 1 | jq -r '.gpus[0]')
+b0=$(plan 0 | jq -r '.gpus[0].pci_busid') b1=$(plan 1 | jq -r '.gpus[0].pci_busid')
 f0=$(plan 0 | jq -r .home) f1=$(plan 1 | jq -r .home)
 [ -n "$b0" ] && [ -n "$b1" ] && [ "$f0" != "$f1" ] ||
     { fail lab-gpus "bus ids '$b0' '$b1', nodes '$f0' '$f1'"; ng_end; }

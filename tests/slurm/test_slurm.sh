@@ -109,7 +109,7 @@ p=$(plan 0:1 "$ALLCPUS" strict)
 if echo "$p" | jq -e 'select(.strict_ok == false)' >/dev/null; then
     srun -n2 --gpus-per-task=1 --numa-gpu=strict true >"$OUT/si" 2>&1
     rc=$?
-    reason=$(echo "$p" | jq -r 'select(.strict_ok == false) | .gpus[0]' | head -1)
+    reason=$(echo "$p" | jq -r 'select(.strict_ok == false) | .gpus[0].pci_busid' | head -1)
     # grep -q "" matches anything: the reason must be there to look for.
     [ $rc -ne 0 ] && [ -n "$reason" ] && [ "$reason" != null ] && grep -q "strict mode" "$OUT/si" && grep -q "$reason" "$OUT/si" &&
         pass strict-infeasible-fails || fail strict-infeasible-fails "rc=$rc $(cat "$OUT/si")"

@@ -409,9 +409,85 @@ static void audit_step(void)
         fprintf(stderr, "cannot remove %s\n", dir);
 }
 
+/* The GPU members of one of our JSON lines: from "gpus" up to "gpu_source". */
+static int gpu_members(const char *line, char *out, size_t len)
+{
+    const char *a = line ? strstr(line, "\"gpus\":[") : NULL;
+    const char *e = a ? strstr(a, ",\"gpu_source\":") : NULL;
+    if (!e)
+        return -1;
+    snprintf(out, len, "%.*s", (int)(e - a), a);
+    return 0;
+}
+
+/* One shape for a rank's GPUs: plan --json, the task record and audit --pid
+ * write the same bytes for the same GPUs (one writer, ng_json_rank_gpus). */
+static void one_gpu_shape(void)
+{
+    char err[NG_ERRLEN], xml[4096], g1[1024] = "", g2[1024] = "", g3[1024] = "";
+    static const char want[] = "\"gpus\":[{\"pci_busid\":\"0000:5f:00.0\",\"numa_nodes\":[1],"
+        "\"locality\":\"known\"},{\"pci_busid\":\"0000:4e:00.0\",\"numa_nodes\":[3],"
+        "\"locality\":\"known\"}],\"gpu_nodes\":[1,3]";
+    snprintf(xml, sizeof(xml), "%s/dell-xe8640-2s-xeon8480-snc4-4xh100.xml", t_corpus());
+    ng_topo *t = ng_topo_load(xml, err, sizeof(err));
+    char bus[2][NG_BUSID_LEN] = { "0000:5f:00.0", "0000:4e:00.0" };
+    ng_rank_gpus g = { 2, bus };
+    ng_plan p = { 0 };
+    t_begin("gpu-shape/plan-record-and-pid-write-the-same-gpus");
+    int ok = t && ng_plan_compute(t, NULL, NULL, 1, &g, NG_MODE_PREFER, &p, err,
+                                  sizeof(err)) == 0;
+    CHECK(ok, "%s", err);
+    char *pl = ok ? ng_plan_json_line(&p, 0) : NULL;
+    char *tj = ok ? ng_audit_task_json(&p, 0, NULL, "CUDA_VISIBLE_DEVICES") : NULL;
+    pid_t c = fork();
+    if (c == 0) {   /* a process whose environment names the two GPUs */
+        char *env[] = { "CUDA_VISIBLE_DEVICES=0000:5f:00.0,0000:4e:00.0", NULL };
+        execle("/bin/sleep", "sleep", "30", (char *)NULL, env);
+        _exit(127);
+    }
+    /* Until the exec is done, /proc/<pid>/environ is the test's own. */
+    char path[64], envbuf[256] = "";
+    snprintf(path, sizeof(path), "/proc/%d/environ", (int)c);
+    for (int i = 0; c > 0 && i < 200 && !strstr(envbuf, "CUDA_VISIBLE_DEVICES=0000:5f"); i++) {
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(envbuf, 1, sizeof(envbuf) - 1, f) : 0;
+        envbuf[n] = '\0';
+        if (f)
+            fclose(f);
+        usleep(10000);
+    }
+    ng_roots r = { 0 };
+    ng_proc_audit a;
+    char *pj = NULL;
+    if (ok && c > 0 &&
+        ng_proc_audit_run(t, &r, c, NG_METHOD_AUTO, 64, 80, &a, err, sizeof(err)) == 0) {
+        pj = ng_proc_audit_json(&a);
+        ng_proc_audit_clear(&a);
+    }
+    if (c > 0) {
+        kill(c, SIGKILL);
+        waitpid(c, NULL, 0);
+    }
+    CHECK(gpu_members(pl, g1, sizeof(g1)) == 0 && gpu_members(tj, g2, sizeof(g2)) == 0 &&
+          gpu_members(pj, g3, sizeof(g3)) == 0, "plan %s\nrecord %s\npid %s", pl, tj, pj);
+    CHECK(!strcmp(g1, want) && !strcmp(g2, want) && !strcmp(g3, want),
+          "\nplan   %s\nrecord %s\npid    %s", g1, g2, g3);
+    /* Where they came from: the record and --pid know, the plan is given them. */
+    CHECK(pl && strstr(pl, "\"gpu_source\":null,") && tj &&
+          strstr(tj, "\"gpu_source\":\"CUDA_VISIBLE_DEVICES\",") && pj &&
+          strstr(pj, "\"gpu_source\":\"CUDA_VISIBLE_DEVICES\","), "%s\n%s\n%s", pl, tj, pj);
+    t_end();
+    free(pl);
+    free(tj);
+    free(pj);
+    ng_plan_free(&p);
+    ng_topo_free(t);
+}
+
 int main(void)
 {
     audit_step();
+    one_gpu_shape();
     numa_maps_real();
     numa_maps_malformed();
     secure_append();

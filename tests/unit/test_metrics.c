@@ -66,6 +66,21 @@ static void verdicts_and_hosts(void)
     CHECK(m->errors == 1, "errors %llu", m->errors);
     t_end();
 
+    /* Schema 4 (the GPUs' shared shape) counts as schema 3 did. */
+    t_begin("metrics/schema-3-and-4-gpus-count-alike");
+    ng_metrics_init(m);
+    static const char gpus3[] = "\"gpu_source\":\"g\",\"gpus\":[{\"pci_busid\":\"0000:01:00.0\","
+        "\"numa_nodes\":\"0\"}],\"local_pct\":50.0";
+    static const char gpus4[] = "\"gpus\":[{\"pci_busid\":\"0000:01:00.0\",\"numa_nodes\":[0],"
+        "\"locality\":\"known\"}],\"gpu_nodes\":[0],\"gpu_source\":\"g\",\"local_pct\":50.0";
+    CHECK(add(m, rec(b, sizeof(b), "n1", 2, 0, 0, "partial", gpus3), "n1") == 1, "v3");
+    rec(b, sizeof(b), "n1", 2, 0, 1, "partial", gpus4);
+    memcpy(strstr(b, "\"schema\":3"), "\"schema\":4", 10);
+    CHECK(add(m, b, "n1") == 1, "v4: %s", b);
+    CHECK(m->tasks[1] == 2 && m->skipped[0] + m->skipped[1] + m->skipped[2] == 0,
+          "partial %llu", m->tasks[1]);
+    t_end();
+
     t_begin("metrics/damaged-future-invalid-lines-skipped-by-reason");
     ng_metrics_init(m);
     CHECK(add(m, "{\"schema\":3,\"job\":1,\"step\":0,\"ta", "n1") < 0, "cut short counted");
