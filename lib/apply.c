@@ -247,7 +247,7 @@ int ng_task_apply(const ng_topo *t, const ng_plan *p, int self,
     }
     if (rp->infeasible && strict)
         return ng_err(err, errlen, "task %d: %s (strict mode refuses; "
-                      "--numa-gpu=prefer runs it on the nearest allowed node)", self,
+                      "prefer mode runs it on the nearest allowed node)", self,
                       rp->reason);
     if (rp->infeasible)
         say(io, 1, "numa-gpu: task %d: %s", self, rp->reason);

@@ -87,9 +87,9 @@ int ng_cal_gpu_list(const ng_cal_gpu *g, int n, const char *spec, int **out, int
         }
         for (int i = 0; found >= 0 && i < cnt; i++)
             if (v[i] == found)
-                rc = ng_err(err, errlen, "--gpus '%s': GPU %s is named twice", spec, tok);
+                rc = ng_err(err, errlen, "GPU list '%s': GPU %s is named twice", spec, tok);
         if (found < 0)
-            rc = ng_err(err, errlen, "--gpus '%s': '%s' is not one of the runtime's %d GPU(s) "
+            rc = ng_err(err, errlen, "GPU list '%s': '%s' is not one of the runtime's %d GPU(s) "
                         "(give ordinals 0..%d or PCI bus ids: see --list)", spec, tok, n,
                         n - 1);
         else if (rc == 0)
@@ -97,7 +97,7 @@ int ng_cal_gpu_list(const ng_cal_gpu *g, int n, const char *spec, int **out, int
     }
     free(copy);
     if (rc == 0 && cnt == 0)
-        rc = ng_err(err, errlen, "--gpus '%s': no GPU named", spec);
+        rc = ng_err(err, errlen, "GPU list '%s': no GPU named", spec);
     if (rc < 0) {
         free(v);
         return -1;

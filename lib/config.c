@@ -16,7 +16,7 @@ void ng_config_init(ng_config *c)
 {
     memset(c, 0, sizeof(*c));
     c->default_mode = NG_MODE_OFF;
-    c->allowed = ~0u;
+    c->allowed = (1u << (NG_MODE_EXPLAIN + 1)) - 1;   /* every mode */
     c->audit_interval = 30;
     c->audit_warn_local = NG_AUDIT_WARN_LOCAL;
     c->constrain_devices = -1;
@@ -192,7 +192,7 @@ int ng_config_hugepages_check(const ng_config *c, const char *size, unsigned lon
     if (c->hugepages_off)
         return ng_err(err, errlen, "hugepages are disabled on this cluster (hugepages=off)");
     if (c->hugepages_max_per_job && *bytes > c->hugepages_max_per_job)
-        return ng_err(err, errlen, "--numa-gpu-hugepages=%s is above the cap "
+        return ng_err(err, errlen, "%s of hugepages is above the cap "
                       "hugepages_max_per_job=%llu MiB", size, c->hugepages_max_per_job >> 20);
     return 0;
 }

@@ -560,7 +560,7 @@ static void finish_rank(ctx *c, ng_plan *p, ng_rank_plan *rp)
     if (rp->infeasible && p->mode == NG_MODE_STRICT && p->ok) {
         p->ok = 0;
         snprintf(p->error, sizeof(p->error), "rank %d: %s (strict mode refuses; "
-                 "use --numa-gpu=prefer to run on the nearest allowed node)",
+                 "prefer mode runs it on the nearest allowed node)",
                  rp->rank, rp->reason);
     } else if (rp->infeasible && p->mode != NG_MODE_STRICT) {
         off = strlen(rp->reason);
@@ -886,7 +886,7 @@ int ng_plan_memory(const ng_topo *t, ng_plan *p, ng_memopt m, char *err, size_t 
                                ng_topo_node_tier(t, n->os_index, NULL),
                                hwloc_bitmap_isset(p->allowed_mems, n->os_index) ? "" : ", not allowed");
             char *have = ng_buf_take(&b);
-            ng_err(err, errlen, "--numa-gpu-mem=%s: no %s node usable near node %s (memory-only "
+            ng_err(err, errlen, "memory policy %s: no %s node usable near node %s (memory-only "
                    "nodes here: %s)", ng_memopt_name(m), m == NG_MEM_HBM ? "HBM" : "memory-only",
                    ng_list_str(rp->mems, mb, sizeof(mb)), *have ? have : "none");
             free(have);

@@ -166,8 +166,11 @@ static int set_hugepages(ng_config *c, const ng_setting *s, const char *v, char 
 static int set_hp_max(ng_config *c, const ng_setting *s, const char *v, char *err, size_t len)
 {
     (void)s;
+    (void)err;
+    (void)len;
     unsigned long kb;
-    return ng_hp_parse_size(v, &c->hugepages_max_per_job, &kb, err, len) < 0 ? -1 : 0;
+    char e[NG_ERRLEN];   /* refused as hugepages_max_per_job='v', not as a request */
+    return ng_hp_parse_size(v, &c->hugepages_max_per_job, &kb, e, sizeof(e)) < 0 ? -1 : 0;
 }
 
 static int set_fraction(ng_config *c, const ng_setting *s, const char *v, char *err, size_t len)
@@ -199,7 +202,8 @@ const ng_setting ng_settings[] = {
     { "default", NULL, set_mode, F(default_mode), 0, 0, NULL, NULL, NULL,
       NG_MODE_NAMES "[,verbose]", "off", "the mode of jobs that give no --numa-gpu" },
     { "allowed", NULL, set_allowed, F(allowed), 0, 0, NULL, NULL, NULL,
-      "modes from " NG_MODE_NAMES ", comma-separated", "all", "the modes users may ask for" },
+      "modes from " NG_MODE_NAMES ", comma-separated",
+      "off,prefer,strict,interleave,explain", "the modes users may ask for" },
     { "exclusive_only", NULL, set_bool, F(exclusive_only), 0, 0, NULL, NULL, NULL, "yes|no", "no",
       "act only on jobs that own the whole node" },
     PATH_SETTING("topology", topology, NULL, "a cached hwloc XML of the node (else discovered)"),
@@ -249,7 +253,8 @@ const ng_setting ng_settings[] = {
     { "hugepages_max_fraction", NULL, set_fraction, F(hugepages_max_fraction), 0, 0, NULL, NULL,
       NULL, "a number in (0,1]", "", "cap as a share of the node's free pages" },
     PATH_SETTING("hugepages_mount", hugepages_mount, NULL, "hugetlbfs mount to tell tasks"),
-    PATH_SETTING("state_dir", state_dir, NULL, "root's ledgers (hugepages, IRQs)"),
+    { "state_dir", NULL, set_path, F(state_dir), 0, 0, NULL, NULL, NULL, "an absolute path",
+      "/run/numa-gpu", "root's ledgers (hugepages, IRQs)" },
     PATH_SETTING("sysfs_root", sysfs, NULL, "another /sys (tests)"),
     PATH_SETTING("procfs_root", procfs, NULL, "another /proc (tests)"),
     { "verbose", NULL, NULL, F(verbose), 0, 0, NULL, NULL, NULL, "no value", "",

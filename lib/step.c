@@ -106,7 +106,7 @@ int ng_step_from_spec(const ng_topo *t, const ng_roots *r, const char *spec,
 {
     int groups = 1;
     if (!spec || !*spec)
-        return ng_err(err, errlen, "empty --gpus list");
+        return ng_err(err, errlen, "empty GPU list");
     /* Count groups with the same tokenizer the parse uses. */
     char tok[256];
     for (const char *p = spec; *p;) {
@@ -117,7 +117,7 @@ int ng_step_from_spec(const ng_topo *t, const ng_roots *r, const char *spec,
             p++;
     }
     if (ntasks > 0 && ntasks < groups)
-        return ng_err(err, errlen, "--gpus '%s' names %d ranks but --ntasks is %d",
+        return ng_err(err, errlen, "GPU list '%s' names %d ranks but the step has %d tasks",
                       spec, groups, ntasks);
     if (ng_step_alloc(st, ntasks > groups ? ntasks : groups, err, errlen) < 0)
         return -1;
@@ -138,7 +138,7 @@ int ng_step_from_spec(const ng_topo *t, const ng_roots *r, const char *spec,
             continue;
         }
         if (n == 0 || ng_gpu_resolve(t, r, NG_IDX_GRES, tok, b, e, sizeof(e)) < 0) {
-            ng_err(err, errlen, "--gpus '%s': %s", spec,
+            ng_err(err, errlen, "GPU list '%s': %s", spec,
                    n == 0 ? "empty GPU id (expected ids separated by ',' and ranks by ':'; "
                    "an empty rank or 'none' is a rank without a GPU)" : e);
             ng_step_free(st);

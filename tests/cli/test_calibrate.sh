@@ -188,7 +188,7 @@ expect tolerance-bounds 2 "invalid --tolerance '51' (expected an integer 1..50)"
 expect nodes-not-cpu-nodes 2 "--nodes '2': calibrate measures NUMA nodes with CPUs; topology $TRUTH has 0-1" \
     env NUMA_GPU_CUDA_LIB="$CUDA" "$NG" calibrate --topology "$TRUTH" --nodes 2
 expect nodes-junk 2 "invalid --nodes 'x'" env NUMA_GPU_CUDA_LIB="$CUDA" "$NG" calibrate --topology "$TRUTH" --nodes x
-expect gpus-unknown 2 "--gpus '7': '7' is not one of the runtime's 2 GPU(s) (give ordinals 0..1 or PCI bus ids" \
+expect gpus-unknown 2 "GPU list '7': '7' is not one of the runtime's 2 GPU(s) (give ordinals 0..1 or PCI bus ids" \
     env NUMA_GPU_CUDA_LIB="$CUDA" "$NG" calibrate --topology "$TRUTH" --gpus 7
 expect here-without-map 2 "--here measures this process where it is placed" \
     "$NG" calibrate --here --write-map "$T/x"

@@ -1,5 +1,6 @@
 /* Plugstack/option parsing, one parser for the plugin and the CLI: good
- * arguments, bad ones named, the mode option and the job's mode. */
+ * arguments, bad ones named, the mode option, the job's mode and the
+ * settings table. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -90,9 +91,76 @@ static void job_mode(void)
     t_end();
 }
 
+/* The settings table: each default as written is what ng_config_init
+ * sets (so `numa-gpu settings` and the man page tell the truth), every
+ * value-taking key refuses junk naming it and what is allowed, a flag takes
+ * no value, and a CLI option finds the very entry of its plugstack key. */
+static void settings(void)
+{
+    char err[NG_ERRLEN];
+    int n = 0;
+    t_begin("config/settings-defaults-are-init");
+    for (const ng_setting *s = ng_settings; s->key; s++) {
+        if (!s->set || !s->def[0])
+            continue;
+        ng_config a, b;
+        ng_config_init(&a);
+        ng_config_init(&b);
+        /* start b away from the default where the value is a word, so an
+         * entry whose default does not store anything is seen */
+        int rc = ng_setting_set(&b, s, s->def, err, sizeof(err));
+        CHECK(rc == 0, "%s: default '%s' refused: %s", s->key, s->def, err);
+        CHECK(memcmp(&a, &b, sizeof(a)) == 0, "%s: default '%s' is not ng_config_init's",
+              s->key, s->def);
+        n++;
+    }
+    CHECK(n >= 20, "only %d settings have a default", n);
+    t_end();
+
+    t_begin("config/settings-refusals-named");
+    n = 0;
+    for (const ng_setting *s = ng_settings; s->key; s++) {
+        ng_config c;
+        char arg[128];
+        ng_config_init(&c);
+        snprintf(arg, sizeof(arg), s->set ? "%s=#junk#" : "%s=1", s->key);
+        err[0] = '\0';
+        CHECK(ng_config_arg(&c, arg, err, sizeof(err)) < 0 && strstr(err, s->set ? "#junk#" : s->key),
+              "%s: '%s'", arg, err);
+        /* what is allowed, up to an optional part ("[,verbose]"); allowed=
+         * words its own message */
+        char want[256];
+        snprintf(want, sizeof(want), "%.*s", (int)strcspn(s->allowed, "["), s->allowed);
+        if (s->set && s->allowed[0] != 'm')
+            CHECK(strstr(err, want), "%s: '%s' does not say '%s'", arg, err, want);
+        n++;
+    }
+    CHECK(n >= 30, "only %d settings", n);
+    t_end();
+
+    t_begin("config/settings-cli-options-share-the-parser");
+    n = 0;
+    for (const ng_setting *s = ng_settings; s->key; s++)
+        if (s->cli) {
+            CHECK(ng_setting_by_cli(s->cli) == s, "--%s does not find %s=", s->cli, s->key);
+            n++;
+        }
+    ng_config c;
+    ng_config_init(&c);
+    const ng_setting *iso = ng_setting_by_cli("isolated");
+    CHECK(iso && ng_setting_set(&c, iso, "use", err, sizeof(err)) == 0 && c.use_isolated == 1,
+          "--isolated use");
+    CHECK(iso && ng_setting_set(&c, iso, "never", err, sizeof(err)) < 0 &&
+          !strcmp(err, "'never' (expected use|avoid)"), "'%s'", err);
+    CHECK(n >= 6, "only %d CLI options in the table", n);
+    CHECK(!ng_setting_by_cli("topology") && !ng_setting_find("bogus"), "lookups too wide");
+    t_end();
+}
+
 int main(void)
 {
     config();
     job_mode();
+    settings();
     T_EXIT();
 }

@@ -438,7 +438,7 @@ static void tiers(void)
     ng_plan p;
     CHECK(t && ng_plan_compute(t, NULL, NULL, 1, NULL, NG_MODE_STRICT, &p, err, sizeof(err)) == 0, "%s", err);
     CHECK(t && ng_plan_memory(t, &p, NG_MEM_TIERED, err, sizeof(err)) < 0 &&
-          strstr(err, "--numa-gpu-mem=tiered") && strstr(err, "none"), "%s", err);
+          strstr(err, "memory policy tiered") && strstr(err, "none"), "%s", err);
     if (t)
         ng_plan_free(&p);
     ng_topo_free(t);
