@@ -36,6 +36,7 @@ table() {
     echo "unit-asan|600|bash tests/run-unit.sh build/asan-tests asan:"
     echo "golden|300|bash tests/golden/run.sh check"
     echo "harness|120|bash tests/harness/test_run_all.sh"
+    echo "layers|120|bash tests/check-layers.sh"
     local s
     for s in tests/cli/test_*.sh; do echo "cli/${s##*/}|300|bash $s"; done
     for s in tests/cli/test_*.sh; do echo "cli-asan/${s##*/}|600|$asan bash $s"; done

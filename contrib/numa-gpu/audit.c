@@ -96,6 +96,8 @@ int cmd_audit(int argc, char **argv)
     ng_roots roots = { 0 };
     ng_method m = NG_METHOD_AUTO;
     int pid = 0, pages = 0, json = 0, c;
+    ng_config cfg;   /* --method and --pages are audit_method= and audit_pages= */
+    ng_config_init(&cfg);
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, CLI_OPTSTRING, lo, NULL)) != -1) {
@@ -104,11 +106,15 @@ int cmd_audit(int argc, char **argv)
         case 'J': job = optarg; break;
         case 'f': m = NG_METHOD_NUMA_MAPS; break;
         case 'M':
-            if (ng_method_parse(optarg, &m) < 0)
-                return cli_usage_error("unknown --method '%s' (expected "
-                                       "auto|cgroup|sampled|numa_maps)", optarg);
+            if (cli_setting(&cfg, "method", optarg))
+                return 2;
+            m = (ng_method)cfg.audit_method;
             break;
-        case 'n': if (cli_int("--pages", optarg, 16, 1 << 20, &pages)) return 2; break;
+        case 'n':
+            if (cli_setting(&cfg, "pages", optarg))
+                return 2;
+            pages = (int)cfg.audit_pages;
+            break;
         case 't': topology = optarg; break;
         case 'P': roots.procfs = optarg; break;
         case 'j': json = 1; break;
