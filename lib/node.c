@@ -49,6 +49,8 @@ int ng_node_allowed(const ng_topo *t, const char *cores, hwloc_bitmap_t cpus,
         return -1;
     if (!cores || !*cores)
         return 0;
+    if (!t)
+        return ng_err(err, errlen, "step cores '%s' given without a topology", cores);
     hwloc_bitmap_t c = hwloc_bitmap_alloc(), pus = hwloc_bitmap_alloc();
     int ok = c && pus && ng_list_parse(cores, c) == 0 && ng_topo_cores_to_pus(t, c, pus) == 0;
     if (ok)
