@@ -7,15 +7,13 @@
 #     shared library and sees the API version it was built for;
 #   - every internal header compiles on its own (each includes what it uses);
 #   - the plugin exports only what slurmstepd looks up.
-set -u
-source "$(dirname "$0")/../harness.sh"
+source "$(dirname "$0")/lib.sh"
 ng_suite abi
 # The plain build's library and plugin (the ASan run of the CLI suites has
 # neither; the ABI is the same).
 SO=build/libnumagpu.so
 PLUGIN=build/numa_gpu.so
-T=$(mktemp -d /tmp/numa-gpu-abi.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+ng_tmpdir abi
 mkdir -p "$T/lib"
 ln -s "$(pwd)/$SO" "$T/lib/libnumagpu.so.0"
 ln -s "$(pwd)/$SO" "$T/lib/libnumagpu.so"

@@ -11,13 +11,9 @@
 # map is written (keeping the admin's id lines, replacing its own), and
 # plan/explain/exec with that map place ranks where the truthful topology
 # would; --here measures a process where it was put; every option's bounds.
-set -u
-B=${NUMA_GPU_BUILD:-build}
-NG=$B/numa-gpu
-source "$(dirname "$0")/../harness.sh"
+source "$(dirname "$0")/lib.sh"
 ng_suite calibrate
-T=$(mktemp -d /tmp/numa-gpu-cal.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+ng_tmpdir cal
 S=tests/gpu-standin
 cc -std=c11 -Wall -Wextra -Werror -O2 -shared -fPIC -o "$T/libcuda.so.1" "$S/gpu-standin.c" \
     -lnuma -lpthread 2>"$T/cc.err" && cp "$T/libcuda.so.1" "$T/libamdhip64.so" &&
@@ -49,14 +45,8 @@ CUDA=$T/libcuda.so.1
 SZ=(--size 16M --repeat 5)
 cal() { NUMA_GPU_CUDA_LIB=$CUDA "$NG" calibrate "${SZ[@]}" "$@"; }
 
-# expect NAME RC PATTERN CMD...: exit status and a pattern in its output.
-expect() {
-    local name=$1 rc=$2 pat=$3; shift 3
-    local out got
-    out=$(timeout 60 "$@" 2>&1); got=$?
-    [ "$got" -eq "$rc" ] && grep -qF -- "$pat" <<< "$out" && pass "$name" ||
-        fail "$name" "rc=$got (want $rc), want '$pat' in: $(head -3 <<< "$out")"
-}
+# expect (lib.sh): a calibration measures before it fails, hence 60 s.
+NG_EXPECT_TIMEOUT=60
 
 # --- no runtime: said clearly, with what was tried, non-zero.
 out=$(NUMA_GPU_CUDA_LIB=$T/none/libcuda.so.1 NUMA_GPU_HIP_LIB=$T/none/libamdhip64.so \

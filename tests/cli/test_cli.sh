@@ -2,14 +2,9 @@
 # The numa-gpu CLI: golden locality per corpus topology (from the corpus
 # README), the JSON interfaces, error messages and exit codes, and `exec`
 # binding itself for real on this machine.
-set -u
-B=${NUMA_GPU_BUILD:-build}
-NG=$B/numa-gpu
-C=${NUMA_GPU_CORPUS:-tests/topologies}
-T=$(mktemp -d /tmp/numa-gpu-cli.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-source "$(dirname "$0")/../harness.sh"
+source "$(dirname "$0")/lib.sh"
 ng_suite cli
+ng_tmpdir cli
 XMLS=("$C"/*.xml)
 [ -e "${XMLS[0]}" ] || XMLS=()
 

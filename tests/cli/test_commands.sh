@@ -5,25 +5,12 @@
 # the machine lacks warns and keeps local memory in prefer mode (exec, plan,
 # hints alike) and fails strict. `audit --pid` prints the library's verdict
 # as valid JSON.
-set -u
-B=${NUMA_GPU_BUILD:-build}
-NG=$B/numa-gpu
-C=${NUMA_GPU_CORPUS:-tests/topologies}
-T=$(mktemp -d /tmp/numa-gpu-cmd.XXXXXX)
-trap 'kill $hold 2>/dev/null; rm -rf "$T"' EXIT
-hold=
-source "$(dirname "$0")/../harness.sh"
+source "$(dirname "$0")/lib.sh"
 ng_suite commands
+ng_tmpdir cmd
+hold=
+ng_at_exit 'kill $hold 2>/dev/null'
 DELL=$C/dell-xe8640-2s-xeon8480-snc4-4xh100.xml   # no HBM, no CXL
-
-# expect NAME RC PATTERN CMD...: exit status and a stderr/stdout pattern.
-expect() {
-    local name=$1 rc=$2 pat=$3; shift 3
-    local out got
-    out=$(timeout 30 "$@" 2>&1); got=$?
-    [ "$got" -eq "$rc" ] && grep -qF -- "$pat" <<< "$out" && pass "$name" ||
-        fail "$name" "rc=$got (want $rc), want '$pat' in: $(head -3 <<< "$out")"
-}
 
 # Options belong to their command.
 expect topo-refuses-plan-option 2 "topo: unknown argument '--ntasks'" "$NG" topo --ntasks 2

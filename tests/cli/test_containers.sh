@@ -4,11 +4,7 @@
 # its GPU by PCI-order index; apptainer runs under `numa-gpu exec` with the
 # same row; explain --k8s shows single-numa-node refusing what cannot fit
 # one node, restricted and best-effort admitting it.
-set -u
-B=${NUMA_GPU_BUILD:-build}
-NG=$B/numa-gpu
-C=${NUMA_GPU_CORPUS:-tests/topologies}
-source "$(dirname "$0")/../harness.sh"
+source "$(dirname "$0")/lib.sh"
 ng_suite containers
 X=$C/dell-xe8640-2s-xeon8480-snc4-4xh100.xml
 A=$C/llnl-tioga-1s-epyc7a53-nps4-4xmi250x-8gcd.xml

@@ -2,9 +2,7 @@
 # Docs in step with the code: man pages render without groff warnings, every
 # CLI command of --help is in numa-gpu(1), every plugstack argument the
 # parser knows is in numa_gpu(8), the plugstack snippet and the README.
-set -u
-B=${NUMA_GPU_BUILD:-build}
-source "$(dirname "$0")/../harness.sh"
+source "$(dirname "$0")/lib.sh"
 ng_suite docs
 mans=(contrib/man/*.[1-8])
 [ -e "${mans[0]}" ] || mans=()

@@ -10,15 +10,10 @@
 # are red and only those, its GPUs carry a red box, the legend names every
 # rank with its colour. Then the errors: a missing or failing lstopo, an
 # lstopo without PNG support, an unwritable output, bad option values.
-set -u
-B=${NUMA_GPU_BUILD:-build}
-NG=$B/numa-gpu
-C=${NUMA_GPU_CORPUS:-tests/topologies}
+source "$(dirname "$0")/lib.sh"
 REQ=$(dirname "$0")/../golden/requests
-source "$(dirname "$0")/../harness.sh"
 ng_suite draw
-T=$(mktemp -d /tmp/numa-gpu-draw.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+ng_tmpdir draw
 # The cairo lstopo for PNG: $NUMA_GPU_LSTOPO when set, else the installed one.
 CAIRO=${NUMA_GPU_LSTOPO:-/usr/bin/lstopo}
 unset NUMA_GPU_TOPOLOGY NUMA_GPU_LSTOPO NUMA_GPU_LSTOPO_NO_GRAPHICS

@@ -2,14 +2,10 @@
 # Fault injection on the apply path the plugin and `numa-gpu exec` share
 # (tests/faults/shim.c via LD_PRELOAD): prefer runs the program unbound with
 # one clear message, strict refuses to run it, nothing stays half-applied.
-set -u
-B=${NUMA_GPU_BUILD:-build}
-NG=$B/numa-gpu
+source "$(dirname "$0")/lib.sh"
 SHIM=$(cd "$(dirname "$0")/../.." && pwd)/build/fault-shim.so
-T=$(mktemp -d /tmp/numa-gpu-faults.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-source "$(dirname "$0")/../harness.sh"
 ng_suite faults
+ng_tmpdir faults
 [ -f "$SHIM" ] || { skip all "$SHIM not built"; ng_end; }
 sh tests/lab/lab-topology.sh "$T/lab.xml"
 ALL=$(awk '/Cpus_allowed_list/ {print $2}' /proc/self/status)

@@ -2,23 +2,11 @@
 # Hostile or broken input through the CLI (the same library the plugin runs
 # in slurmstepd): never a signal, never a silent truncation or wraparound,
 # every error names the bad value and exits non-zero.
-set -u
-B=${NUMA_GPU_BUILD:-build}
-NG=$B/numa-gpu
-C=${NUMA_GPU_CORPUS:-tests/topologies}
+source "$(dirname "$0")/lib.sh"
 X=tests/topologies/regress
-T=$(mktemp -d /tmp/numa-gpu-hard.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-source "$(dirname "$0")/../harness.sh"
 ng_suite hardening
-# expect NAME RC NEEDLE CMD...: exit status RC and NEEDLE in the output.
-expect() {
-    local name=$1 want=$2 needle=$3; shift 3
-    local out rc
-    out=$(timeout 10 "$@" 2>&1); rc=$?
-    [ $rc -eq "$want" ] && echo "$out" | grep -qF -- "$needle" && pass "$name" ||
-        fail "$name" "rc=$rc (want $want), want '$needle' in: $(echo "$out" | head -3)"
-}
+ng_tmpdir hard
+NG_EXPECT_TIMEOUT=10   # expect (lib.sh): a hang on hostile input fails fast
 PASCAL=$C/llnl-pascal-2s-bdw-2xp100-pcie.xml
 
 # --- crash: an empty L3 cpuset (one flipped byte) divided by zero before

@@ -5,14 +5,10 @@
 # the device's node, apply steers exactly those and records them, another
 # job leaves them alone, restore puts every value back, a vanished IRQ and a
 # read-only /proc/irq are named and leave nothing half-changed.
-set -u
-B=${NUMA_GPU_BUILD:-build}
-NG=$B/numa-gpu
-C=${NUMA_GPU_CORPUS:-tests/topologies}
-source "$(dirname "$0")/../harness.sh"
+source "$(dirname "$0")/lib.sh"
 ng_suite irq
-T=$(mktemp -d /tmp/numa-gpu-irq.XXXXXX)
-trap 'umount "$T/proc/irq/201" 2>/dev/null; rm -rf "$T"' EXIT
+ng_tmpdir irq
+ng_at_exit 'umount "$T/proc/irq/201" 2>/dev/null'
 X=$C/dell-xe8640-2s-xeon8480-snc4-4xh100.xml
 GPU=0000:4e:00.0
 

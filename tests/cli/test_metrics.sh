@@ -6,16 +6,13 @@
 # once, counters only grow, gauges come from the hugepage and IRQ ledgers,
 # and bad options or a corrupt state name the problem and leave the last
 # file as it was.
-set -u
-B=${NUMA_GPU_BUILD:-build}
-NG=$B/numa-gpu
+source "$(dirname "$0")/lib.sh"
 ROOT=$(pwd)
 BIN=$(cd "$B" && pwd)
-source "$(dirname "$0")/../harness.sh"
 source "$(dirname "$0")/../prometheus.sh"
 ng_suite metrics
-T=$(mktemp -d /tmp/numa-gpu-metrics.XXXXXX)
-trap 'prom_stop; rm -rf "$T"' EXIT
+ng_tmpdir metrics
+ng_at_exit prom_stop
 A=$T/audit; S=$T/state; TF=$T/textfile; SYS=$T/sys
 mkdir -p "$A" "$TF" "$SYS/devices/system/node/node0" "$SYS/devices/system/node/node1"
 mkdir -m 700 "$S"

@@ -7,15 +7,11 @@
 # schema 99, missing fields, a 1 MB line and a cut last line are counted and
 # named by file:line and change nothing else; older schemas are read; bad
 # options name the value.
-set -u
-B=${NUMA_GPU_BUILD:-build}
-NG=$B/numa-gpu
+source "$(dirname "$0")/lib.sh"
 D=tests/data/report
 F=$D/lab
-source "$(dirname "$0")/../harness.sh"
 ng_suite report
-T=$(mktemp -d /tmp/numa-gpu-report.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+ng_tmpdir report
 mapfile -t FILES < <(find "$F" -name '*.json' -type f | sort)
 ng_nonempty fixture-files "${#FILES[@]}" || ng_end
 ALL=$(cat "${FILES[@]}")
@@ -187,13 +183,7 @@ got=$("$NG" report --json --node '*2' "$F" | jq 'select(.kind == "total") | .tas
 [ "$got" = "$want" ] && [ "$want" -gt 0 ] && pass filter-node-pattern || fail filter-node-pattern "got $got want $want"
 
 # --- bad options name the value; a missing path is named, the rest reported
-expect() {
-    local name=$1 want=$2 needle=$3; shift 3
-    local out rc
-    out=$(timeout 10 "$@" 2>&1); rc=$?
-    [ $rc -eq "$want" ] && grep -qF -- "$needle" <<< "$out" && pass "$name" ||
-        fail "$name" "rc=$rc (want $want), want '$needle' in: $(head -3 <<< "$out")"
-}
+NG_EXPECT_TIMEOUT=10   # expect (lib.sh)
 expect no-path 2 "report needs audit directories or files" "$NG" report
 expect bad-job 2 "invalid --job '4x' (expected job ids 1..4294967295" "$NG" report --job 4x "$F"
 expect job-zero 2 "invalid --job '0'" "$NG" report --job 0 "$F"
