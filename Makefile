@@ -107,7 +107,7 @@ SLURM_SAY = numa-gpu: Slurm $(SLURM_VERSION) from $(SLURM_FROM): headers $(SLURM
 
 LIB_SRC  = lib/util.c lib/pci.c lib/topo.c lib/accel.c lib/gpu.c lib/assign.c lib/gresconf.c lib/gresread.c lib/devcheck.c lib/plan.c lib/cpuopt.c lib/visible.c lib/output.c lib/apply.c lib/step.c lib/slurmstep.c lib/cgroup.c lib/config.c lib/settings.c lib/node.c lib/audit.c lib/perf.c lib/hugepages.c lib/hints.c lib/hostplans.c lib/pool.c lib/sample.c lib/auditstep.c lib/nic.c lib/k8s.c lib/irq.c lib/xmlcheck.c \
            lib/gpurt.c lib/calibrate.c lib/calibrate_out.c lib/spawn.c lib/draw.c lib/lstopo.c \
-           lib/record.c lib/report.c lib/metrics.c
+           lib/record.c lib/report.c lib/metrics.c lib/request.c
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)
 ASAN_OBJ = $(LIB_SRC:lib/%.c=$(B)/asan/%.o)
 UNIT_SRC = $(filter-out tests/unit/t.c,$(wildcard tests/unit/test_*.c))
@@ -131,7 +131,7 @@ FUZZ_SECONDS ?= 60
 
 all: $(B)/libnumagpu.a $(B)/libnumagpu.so $(B)/numagpu.pc $(B)/numa-gpu $(B)/numa-gpu-mpirun \
      $(B)/fault-shim.so \
-     $(B)/numa_gpu.so $(B)/mkfakeroot $(B)/memhelper $(B)/shard-staging $(B)/bench $(B)/stall \
+     $(B)/numa_gpu.so $(B)/mkfakeroot $(B)/memhelper $(B)/shard-staging $(B)/plan-request $(B)/bench $(B)/stall \
      $(UNIT_BIN)
 
 # --- dependencies: everything from Debian's apt, installed only if missing.
@@ -190,8 +190,11 @@ $(B)/numa-gpu-mpirun: contrib/numa-gpu-mpirun
 $(B)/mkfakeroot: tests/unit/mkfakeroot.c $(B)/libnumagpu.a
 	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
 
-# The example builds the way an application would, against the installed-style archive.
+# The examples build the way an application would, against the installed-style archive.
 $(B)/shard-staging: contrib/examples/shard_staging.c $(B)/libnumagpu.a
+	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
+
+$(B)/plan-request: contrib/examples/plan_request.c $(B)/libnumagpu.a
 	$(CC) $(WARN) $(CFLAGS) $(INC) $< -o $@ $(B)/libnumagpu.a $(LIBS)
 
 $(B)/stall: tests/bench/stall.c

@@ -9,6 +9,8 @@
  *                 PCI bus id) into PCI bus ids
  *   plan          pure function: (topology, allowed sets, GPUs per rank,
  *                 mode) -> cpus, mems and memory policy per rank, with why
+ *   request       the plan through an opaque handle (ng_request_new, its
+ *                 setters, ng_plan_make, accessors): what new code uses
  *   output        text and JSON renderings shared by the CLI and the plugin
  * Memory for applications (pools, hot/cold buffers): <numagpu/pool.h>.
  *
@@ -25,8 +27,9 @@
 
 /* The API these headers describe: 0xMMmmpp00 (major, minor, patch). A
  * program checks it at build time; ng_get_api_version() is the library's
- * at run time (the major must match). */
-#define NUMAGPU_API_VERSION 0x00010000
+ * at run time (the major must match). 1.1 added the request handle: only
+ * new functions, so programs built for 1.0 run unchanged. */
+#define NUMAGPU_API_VERSION 0x00010100
 #define NUMAGPU_API_MAJOR(v) ((v) >> 24)
 
 #ifdef __cplusplus
@@ -222,6 +225,11 @@ typedef enum {
 } ng_verdict;
 const char *ng_verdict_name(ng_verdict v);
 
+/* The structs of this section (ng_rank_gpus, ng_rank_plan, ng_plan,
+ * ng_plan_policy) stay for source compatibility with 1.0 programs, but
+ * their layout is not meant to grow: new code builds a plan with
+ * ng_request_new / ng_plan_make and reads it through the ng_plan_rank_*
+ * accessors (section "request"), which survive a layout change. */
 typedef struct {
     int ngpus;
     char (*busids)[NG_BUSID_LEN];
@@ -298,6 +306,82 @@ typedef enum { NG_MEM_LOCAL = 0, NG_MEM_INTERLEAVE, NG_MEM_TIERED, NG_MEM_HBM } 
 int ng_memopt_parse(const char *s, ng_memopt *out);
 const char *ng_memopt_name(ng_memopt m);
 int ng_plan_memory(const ng_topo *t, ng_plan *p, ng_memopt m, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------- request */
+
+/* The plan as the plugin and the CLI make it (the same code path: GPUs of
+ * each rank -> CPU options -> planner -> memory tier), through an opaque
+ * handle, so that a new option is a new setter and never a struct change
+ * (in the style of hwloc and mpibind). Unset, a request is: mode prefer,
+ * memory local, the topology's allowed sets, no reserved cores, isolated
+ * CPUs none, smt auto (every hardware thread: a request reads no
+ * environment), cpus scope node, no thread count, GPU ids resolved as
+ * `numa-gpu plan` does (a topology file: never this machine's /proc, /sys).
+ * Every setter copies what it is given, checks it, and returns -1 with err
+ * naming the bad value and what is allowed (the request is then unchanged). */
+typedef struct ng_request ng_request;
+/* NULL if t is NULL or out of memory. The topology must outlive it. */
+ng_request *ng_request_new(const ng_topo *t);
+void ng_request_free(ng_request *rq);
+
+/* The ranks' GPUs, either a spec as --gpus takes ("0,1:2,3": ids by ',',
+ * ranks by ':', an empty rank or "none" is a rank without GPU; ids are GRES
+ * indexes, GPU- UUIDs or PCI bus ids) or k GPUs per rank (rank i gets
+ * indexes i*k .. i*k+k-1; 0 = no GPUs). The later call wins. */
+int ng_request_set_gpus(ng_request *rq, const char *spec, char *err, size_t errlen);
+int ng_request_set_gpus_per_task(ng_request *rq, int k, char *err, size_t errlen);
+/* The number of ranks (1..65536; 0 = as many as the spec names). Needed
+ * with ng_request_set_gpus_per_task; more than the spec names adds ranks
+ * without GPUs. */
+int ng_request_set_ntasks(ng_request *rq, int ntasks, char *err, size_t errlen);
+/* How GPU ids are read (ng_roots, copied); NULL = the default. Set it
+ * before the GPU spec, whose ids ng_request_set_gpus resolves to check. */
+int ng_request_set_roots(ng_request *rq, const ng_roots *r, char *err, size_t errlen);
+
+/* CPUs and memory nodes the ranks may use (a job's cgroup), as a bitmap or
+ * a Linux list ("0-15,32"); NULL = the topology's allowed sets. Must be
+ * non-empty and name only CPUs / nodes of the topology. */
+int ng_request_set_cpus(ng_request *rq, hwloc_const_bitmap_t cpus, char *err, size_t errlen);
+int ng_request_set_cpus_list(ng_request *rq, const char *list, char *err, size_t errlen);
+int ng_request_set_mems(ng_request *rq, hwloc_const_bitmap_t mems, char *err, size_t errlen);
+int ng_request_set_mems_list(ng_request *rq, const char *list, char *err, size_t errlen);
+
+int ng_request_set_mode(ng_request *rq, ng_mode mode, char *err, size_t errlen);
+int ng_request_set_memory(ng_request *rq, ng_memopt mem, char *err, size_t errlen);
+/* The admin's policy (ng_plan_policy's fields): the kernel's isolated and
+ * nohz_full CPUs (NULL = none) and whether ranks may use the isolated ones,
+ * and the first core of each L3 / NUMA node kept for the OS. */
+int ng_request_set_isolated(ng_request *rq, hwloc_const_bitmap_t isolated,
+                            hwloc_const_bitmap_t nohz_full, int use_isolated, char *err,
+                            size_t errlen);
+int ng_request_set_reserve(ng_request *rq, ng_reserve reserve, char *err, size_t errlen);
+/* The user's CPU requests, by the CLI's names: smt "auto|1|all" (hardware
+ * threads a core), scope "node|package" (package: also the package's idle
+ * cores), cpus_per_task 0 (unset) or 1..65536 (the rank's OpenMP threads). */
+int ng_request_set_smt(ng_request *rq, const char *smt, char *err, size_t errlen);
+int ng_request_set_cpu_scope(ng_request *rq, const char *scope, char *err, size_t errlen);
+int ng_request_set_cpus_per_task(ng_request *rq, int n, char *err, size_t errlen);
+
+/* Make the plan: *out is malloc'ed, free it with ng_plan_destroy. -1 on
+ * bad input (err says why, *out NULL). An infeasible strict plan is made
+ * with ng_plan_feasible() == 0. On success err is "" or a warning (a memory
+ * tier this node lacks: local memory kept). */
+int ng_plan_make(const ng_request *rq, ng_plan **out, char *err, size_t errlen);
+void ng_plan_destroy(ng_plan *p);
+
+/* The plan without its layout. A rank out of range gives NULL / -1. */
+int ng_plan_nranks(const ng_plan *p);
+int ng_plan_feasible(const ng_plan *p);         /* 0: strict mode refuses */
+const char *ng_plan_refusal(const ng_plan *p);  /* why, "" when feasible */
+hwloc_const_bitmap_t ng_plan_rank_cpus(const ng_plan *p, int rank);
+hwloc_const_bitmap_t ng_plan_rank_mems(const ng_plan *p, int rank);
+int ng_plan_rank_ngpus(const ng_plan *p, int rank);
+const char *ng_plan_rank_gpu(const ng_plan *p, int rank, int i);  /* a bus id */
+int ng_plan_rank_policy(const ng_plan *p, int rank);    /* an ng_mempol */
+int ng_plan_rank_verdict(const ng_plan *p, int rank);   /* an ng_verdict */
+const char *ng_plan_rank_reason(const ng_plan *p, int rank);
+int ng_plan_rank_omp_threads(const ng_plan *p, int rank);
+const char *ng_plan_rank_omp_places(const ng_plan *p, int rank);
 
 /* -------------------------------------------------------------------- output */
 

@@ -2,6 +2,10 @@
 # The installed API is what the installed headers say, and nothing more:
 #   - libnumagpu.so exports exactly the functions of numagpu.h and
 #     numagpu/pool.h (lib/libnumagpu.map), every one under the ng_ prefix;
+#     the 1.0 functions keep version node NUMAGPU_1 (programs linked before
+#     1.1 still find them), the request handle's are NUMAGPU_1.1;
+#   - the plan-request example builds on the installed headers alone and
+#     makes a plan through the shared library;
 #   - those headers compile alone (C11 -pedantic and C++), with nothing from
 #     lib/private/ beside them, and a program built on them runs against the
 #     shared library and sees the API version it was built for;
@@ -31,6 +35,14 @@ if [ -s "$T/declared" ] && cmp -s "$T/declared" "$T/exported"; then
 else
     fail exports-exactly-the-public-headers "$(diff "$T/declared" "$T/exported" | grep '^[<>]' | head -10 | tr '\n' ' ')"
 fi
+# Symbol versions: old functions never move to a new node (that would break
+# binaries linked against 1.0); the 1.1 ones are in their own.
+v10=$(nm -D --defined-only "$SO" | awk '$3 == "ng_topo_load@@NUMAGPU_1"' | wc -l)
+v11=$(nm -D --defined-only "$SO" | grep -c ' ng_\(request\|plan_make\|plan_destroy\|plan_rank\|plan_nranks\|plan_feasible\|plan_refusal\)[a-z_]*@@NUMAGPU_1\.1$')
+n11=$(grep -o '\bng_\(request\|plan_make\|plan_destroy\|plan_rank\|plan_nranks\|plan_feasible\|plan_refusal\)[a-z_]*[[:space:]]*(' lib/numagpu.h | sort -u | wc -l)
+[ "$v10" = 1 ] && [ "$n11" -gt 20 ] && [ "$v11" = "$n11" ] &&
+    pass "symbol-versions (NUMAGPU_1, $v11 in NUMAGPU_1.1)" ||
+    fail symbol-versions "ng_topo_load@@NUMAGPU_1: $v10; NUMAGPU_1.1: $v11 of $n11 request functions"
 # An empty export list (no library, nm failed) would pass these two vacuously.
 grep -v '^ng_' "$T/exported" > "$T/other"
 [ -s "$T/exported" ] && [ ! -s "$T/other" ] && pass one-prefix ||
@@ -76,6 +88,24 @@ if command -v g++ >/dev/null; then
 else
     skip cxx-includes-public-headers "no g++"
 fi
+
+# The request example as an application builds it: installed headers, the
+# shared library; its plan on a corpus machine names every rank's GPU.
+if cc -std=c11 -Wall -Wextra -Werror -pedantic -I"$T/include" contrib/examples/plan_request.c \
+       -o "$T/plan-request" -L"$T/lib" -lnumagpu -lhwloc 2>"$T/ex.err" &&
+   out=$(LD_LIBRARY_PATH=$T/lib "$T/plan-request" --topology \
+         tests/topologies/dell-xe8640-2s-xeon8480-snc4-4xh100.xml --cpus 0-111 '0:1:2:3' 2>&1) &&
+   [ "$(printf '%s\n' "$out" | grep -c '^rank=[0-3] gpus=0000:[0-9a-f:.]* cpus=[0-9]')" = 4 ] &&
+   ! printf '%s\n' "$out" | grep -q 'cpus=.*1[2-9][0-9]'; then
+    pass "example-plan-request-on-the-shared-library"
+else
+    fail example-plan-request-on-the-shared-library "$(head -3 "$T/ex.err") $(printf '%s' "${out:-}" | head -5 | tr '\n' ' ')"
+fi
+out=$(LD_LIBRARY_PATH=$T/lib "$T/plan-request" --topology \
+      tests/topologies/dell-xe8640-2s-xeon8480-snc4-4xh100.xml --cpus 0-3,999 0 2>&1)
+[ $? = 1 ] && printf '%s' "$out" | grep -q '999 not in the topology' &&
+    pass example-plan-request-refuses-a-bad-set ||
+    fail example-plan-request-refuses-a-bad-set "${out:-no output}"
 
 privs=(lib/private/*.h)
 [ -e "${privs[0]}" ] || privs=()
