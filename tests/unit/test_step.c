@@ -104,7 +104,7 @@ static void step_env(void)
     CHECK(t && ng_step_from_spec(t, &r, "0000:03:00.0,none", 0, &st, err, sizeof(err)) < 0 &&
           strstr(err, "'none'"), "none beside a GPU: %s", err);
     CHECK(t && ng_step_from_spec(t, &r, "0000:03:00.0:0000:83:00.0", 1, &st, err, sizeof(err)) < 0
-          && strstr(err, "--ntasks is 1"), "%s", err);
+          && strstr(err, "names 2 ranks but the step has 1 tasks"), "%s", err);
     CHECK(t && ng_step_from_spec(t, &r, "0000:03:00.0", 3, &st, err, sizeof(err)) == 0 &&
           st.nranks == 3 && st.ranks[2].ngpus == 0, "extra ranks without GPUs");
     ng_step_free(&st);
