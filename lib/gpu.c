@@ -451,3 +451,17 @@ fail:
     free(out);
     return -1;
 }
+
+int ng_roots_for_file(const ng_topo *t, ng_roots *r)
+{
+    char b[NG_BUSID_LEN], e[NG_ERRLEN];
+    ng_accel *v = NULL;
+    int n = 0;
+    r->offline = 1;
+    if (r->pci_order || r->gpu_map || ng_gpu_resolve(t, r, NG_IDX_GRES, "0", b, e, sizeof(e)) == 0 ||
+        ng_accel_list(t, &v, &n) < 0)
+        return 0;
+    ng_accel_list_free(v, n);
+    r->pci_order = n > 0;
+    return n;
+}

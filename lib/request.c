@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "private/gpudev.h"
 #include "private/step.h"
 #include "private/cpuopt.h"
 #include "private/util.h"
@@ -71,17 +72,8 @@ static ng_roots effective_roots(const ng_request *rq)
     if (rq->has_roots)
         return rq->roots;
     ng_roots r = { 0 };
-    if (strcmp(ng_topo_source(rq->topo), "live") != 0) {
-        char b[NG_BUSID_LEN], e[NG_ERRLEN];
-        ng_accel *v = NULL;
-        int n = 0;
-        r.offline = 1;
-        if (ng_gpu_resolve(rq->topo, &r, NG_IDX_GRES, "0", b, e, sizeof(e)) < 0 &&
-            ng_accel_list(rq->topo, &v, &n) == 0) {
-            r.pci_order = n > 0;
-            ng_accel_list_free(v, n);
-        }
-    }
+    if (strcmp(ng_topo_source(rq->topo), "live") != 0)
+        ng_roots_for_file(rq->topo, &r);
     return r;
 }
 

@@ -12,6 +12,7 @@
 #include "private/apply.h"
 #include "private/node.h"
 #include "private/slurmstep.h"
+#include "private/gpudev.h"
 #include "private/gpumap.h"
 
 int cli_usage_error(const char *fmt, ...)
@@ -161,21 +162,14 @@ static int parse_set(const char *opt, const char *s, hwloc_bitmap_t *out)
  * order, said once. */
 static void offline_roots(const plan_opts *o, const ng_topo *t, ng_roots *roots)
 {
-    char b[NG_BUSID_LEN], e[NG_ERRLEN];
-    ng_accel *v = NULL;
     int n = 0;
-    roots->offline = 1;
-    if (!roots->pci_order && !roots->gpu_map && (o->gpus_per_task > 0 || o->gpus) &&
-        !(o->gpus && strchr(o->gpus, '.')) &&
-        ng_gpu_resolve(t, roots, NG_IDX_GRES, "0", b, e, sizeof(e)) < 0 &&
-        ng_accel_list(t, &v, &n) == 0) {
-        if (n > 0) {
-            roots->pci_order = 1;
-            fprintf(stderr, "numa-gpu: note: %s names no GPU by index; GPU index N is the "
-                    "N-th of its %d GPUs in PCI order\n", o->topology, n);
-        }
-        ng_accel_list_free(v, n);
-    }
+    if ((o->gpus_per_task > 0 || o->gpus) && !(o->gpus && strchr(o->gpus, '.')))
+        n = ng_roots_for_file(t, roots);
+    else
+        roots->offline = 1;
+    if (n > 0)
+        fprintf(stderr, "numa-gpu: note: %s names no GPU by index; GPU index N is the "
+                "N-th of its %d GPUs in PCI order\n", o->topology, n);
 }
 
 static int build_step(const char *cmd, const plan_opts *o, step_source src, int local_rank,

@@ -14,4 +14,12 @@
 int ng_gpu_resolve_file(const ng_roots *r, const char *path, char busid[NG_BUSID_LEN],
                         char *err, size_t errlen);
 
+/* Roots for a topology file (another machine's): never this machine's
+ * /proc and /sys (r->offline); where the file names no GPU by index (no
+ * cuda/nvml/rsmi OS device, no pci_order or gpu_map already), index N is
+ * the N-th GPU in PCI order. Returns the GPU count when that rule was
+ * taken (for a note), else 0. Shared by `numa-gpu plan --topology` and
+ * the request API. */
+int ng_roots_for_file(const ng_topo *t, ng_roots *r);
+
 #endif
