@@ -18,12 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
-#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "private/hugepages.h"
 #include "private/ledger.h"
+#include "private/slots.h"
 #include "private/util.h"
 
 #define LEDGER_HEADER "# numa-gpu hugepage ledger v1: job step task node page_kB added owner_pid owner_start\n"
@@ -427,9 +426,8 @@ int ng_hp_reserve_rank(const ng_hp_ctx *c, unsigned long job, unsigned long step
 }
 
 /* The service: tasks (already the job's user) post their nodes in a shared
- * slot; a thread of the root parent reserves them. */
+ * slot; a thread of the root parent reserves them (lib/slots.c). */
 typedef struct {
-    volatile int state;            /* 0 idle, 1 asked, 2 done, 3 failed */
     int strict;
     char nodes[1100];              /* "1" or "0,1": up to NG_MAX_NODES */
     char result[NG_ERRLEN];        /* env value, or the error */
@@ -442,37 +440,25 @@ struct ng_hp_service {
     unsigned long job, step;
     unsigned long long bytes;
     unsigned long page_kb;
-    int n, owner;
-    hp_slot *slots;
-    pthread_t thread;
-    int thread_on;
-    volatile int stop;
+    int owner;
+    ng_slots *slots;
 };
 
-static void *service_main(void *arg)
+/* In the root parent's thread: reserve what task i asked for. */
+static int answer_ask(void *arg, int i, void *data)
 {
     ng_hp_service *s = arg;
-    while (!s->stop) {
-        for (int i = 0; i < s->n; i++) {
-            hp_slot *sl = &s->slots[i];
-            if (sl->state != 1)
-                continue;
-            __sync_synchronize();
-            char env[NG_ERRLEN], err[NG_ERRLEN];
-            hwloc_bitmap_t nodes = hwloc_bitmap_alloc();
-            int rc = nodes && ng_list_parse(sl->nodes, nodes) == 0
-                   ? ng_hp_reserve_rank(&s->ctx, s->job, s->step, i, nodes, s->bytes, s->page_kb,
-                                        s->owner, sl->strict, env, sizeof(env), sl->warn,
-                                        sizeof(sl->warn), err, sizeof(err))
-                   : ng_err(err, sizeof(err), "hugepages: bad node list '%.64s'", sl->nodes);
-            hwloc_bitmap_free(nodes);
-            snprintf(sl->result, sizeof(sl->result), "%s", rc == 0 ? env : err);
-            __sync_synchronize();
-            sl->state = rc == 0 ? 2 : 3;
-        }
-        usleep(2000);
-    }
-    return NULL;
+    hp_slot *sl = data;
+    char env[NG_ERRLEN], err[NG_ERRLEN];
+    hwloc_bitmap_t nodes = hwloc_bitmap_alloc();
+    int rc = nodes && ng_list_parse(sl->nodes, nodes) == 0
+           ? ng_hp_reserve_rank(&s->ctx, s->job, s->step, i, nodes, s->bytes, s->page_kb,
+                                s->owner, sl->strict, env, sizeof(env), sl->warn,
+                                sizeof(sl->warn), err, sizeof(err))
+           : ng_err(err, sizeof(err), "hugepages: bad node list '%.64s'", sl->nodes);
+    hwloc_bitmap_free(nodes);
+    snprintf(sl->result, sizeof(sl->result), "%s", rc == 0 ? env : err);
+    return rc;
 }
 
 static void copy_str(char *dst, size_t len, const char **field)
@@ -492,7 +478,8 @@ ng_hp_service *ng_hp_service_start(const ng_hp_ctx *c, unsigned long job, unsign
         return NULL;
     }
     ng_hp_service *s = calloc(1, sizeof(*s));
-    if (!s) {
+    if (!s || !(s->slots = ng_slots_new(ntasks, sizeof(hp_slot)))) {
+        free(s);
         ng_err(err, errlen, "hugepages: out of memory; none reserved for this step");
         return NULL;
     }
@@ -504,22 +491,13 @@ ng_hp_service *ng_hp_service_start(const ng_hp_ctx *c, unsigned long job, unsign
     s->step = step;
     s->bytes = bytes;
     s->page_kb = page_kb;
-    s->n = ntasks;
     s->owner = (int)getpid();   /* the step's root parent bounds the pages */
-    s->slots = mmap(NULL, (size_t)ntasks * sizeof(hp_slot), PROT_READ | PROT_WRITE,
-                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (s->slots == MAP_FAILED) {
-        free(s);
-        ng_err(err, errlen, "hugepages: out of memory; none reserved for this step");
-        return NULL;
-    }
-    if (pthread_create(&s->thread, NULL, service_main, s) != 0) {
-        munmap(s->slots, (size_t)ntasks * sizeof(hp_slot));
+    if (ng_slots_serve(s->slots, 2, answer_ask, NULL, s) < 0) {
+        ng_slots_free(s->slots);
         free(s);
         ng_err(err, errlen, "hugepages: cannot start the reservation thread");
         return NULL;
     }
-    s->thread_on = 1;
     return s;
 }
 
@@ -527,20 +505,16 @@ int ng_hp_service_ask(ng_hp_service *s, int local, hwloc_const_bitmap_t nodes, i
                       int timeout_ms, char *env, size_t envlen, char *warn, size_t warnlen,
                       char *err, size_t errlen)
 {
-    if (!s || local < 0 || local >= s->n)
+    hp_slot *sl = s ? ng_slots_data(s->slots, local) : NULL;
+    if (!sl)
         return ng_err(err, errlen, "hugepages: the reservation service of this step did not "
                       "start");
-    hp_slot *sl = &s->slots[local];
     if (!ng_list_str(nodes, sl->nodes, sizeof(sl->nodes)) || !sl->nodes[0])
         return ng_err(err, errlen, "hugepages: no memory node to reserve on");
     sl->strict = strict;
-    __sync_synchronize();
-    sl->state = 1;
-    for (int i = 0; i < timeout_ms / 2 && sl->state == 1; i++)
-        usleep(2000);
-    __sync_synchronize();
-    if (sl->state != 2)
-        return ng_err(err, errlen, "%s", sl->state == 3 ? sl->result
+    int got = ng_slots_ask(s->slots, local, timeout_ms);
+    if (got != NG_SLOT_DONE)
+        return ng_err(err, errlen, "%s", got == NG_SLOT_FAILED ? sl->result
                       : "hugepages: no answer from slurmstepd in time");
     snprintf(env, envlen, "%s", sl->result);
     snprintf(warn, warnlen, "%s", sl->warn);
@@ -551,10 +525,6 @@ void ng_hp_service_stop(ng_hp_service *s)
 {
     if (!s)
         return;
-    if (s->thread_on) {
-        s->stop = 1;
-        pthread_join(s->thread, NULL);
-    }
-    munmap(s->slots, (size_t)s->n * sizeof(hp_slot));
+    ng_slots_free(s->slots);
     free(s);
 }
