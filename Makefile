@@ -105,7 +105,7 @@ SLURM_ERROR = $(if $(SLURM_FROM),$(if $(wildcard $(SLURM_INCDIR)/slurm/spank.h),
 SLURM_SAY = numa-gpu: Slurm $(SLURM_VERSION) from $(SLURM_FROM): headers $(SLURM_INCDIR)/slurm, \
     plugin directory $(PLUGINDIR)
 
-LIB_SRC  = lib/util.c lib/pci.c lib/topo.c lib/accel.c lib/gpu.c lib/assign.c lib/gresconf.c lib/gresread.c lib/devcheck.c lib/plan.c lib/cpuopt.c lib/visible.c lib/output.c lib/apply.c lib/step.c lib/slurmstep.c lib/cgroup.c lib/config.c lib/settings.c lib/node.c lib/audit.c lib/perf.c lib/hugepages.c lib/hints.c lib/hostplans.c lib/pool.c lib/sample.c lib/auditstep.c lib/nic.c lib/k8s.c lib/irq.c lib/xmlcheck.c \
+LIB_SRC  = lib/util.c lib/ledger.c lib/slots.c lib/pci.c lib/topo.c lib/accel.c lib/gpu.c lib/assign.c lib/gresconf.c lib/gresread.c lib/devcheck.c lib/plan.c lib/cpuopt.c lib/visible.c lib/output.c lib/apply.c lib/step.c lib/slurmstep.c lib/cgroup.c lib/config.c lib/settings.c lib/node.c lib/audit.c lib/perf.c lib/hugepages.c lib/hints.c lib/hostplans.c lib/pool.c lib/sample.c lib/auditstep.c lib/nic.c lib/k8s.c lib/irq.c lib/xmlcheck.c \
            lib/gpurt.c lib/calibrate.c lib/calibrate_out.c lib/spawn.c lib/draw.c lib/lstopo.c \
            lib/record.c lib/report.c lib/metrics.c lib/request.c
 LIB_OBJ  = $(LIB_SRC:lib/%.c=$(B)/lib/%.o)

@@ -1,29 +1,32 @@
 /* The audit of one step on one node: what each task was meant to get and
  * what the kernel gave it (filled by the task), page samples taken by a
  * thread of the root parent, and one JSON record per task at its exit.
- * Slots are MAP_SHARED so forked tasks write into the parent's view. */
+ * The slots are shared with the forked tasks (lib/slots.c): a task writes
+ * its slot, then marks it filled or done; the parent reads it at exit. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include "private/audit.h"
 #include "private/auditstep.h"
 #include "private/record.h"
+#include "private/slots.h"
 #include "private/util.h"
 
+/* A slot's marks: what the task wrote in it. */
+enum { SLOT_FILLED = 1, SLOT_DONE = 2 };
+
 typedef struct {
-    int filled;
     char home[256], cpus[1024];   /* intended */
     char summary[1024];
     char task_json[6144];         /* without verdict and reason */
     char verdict[16];
     char reason[2048];            /* a JSON string literal */
     /* After the plugin's work for the task (ng_audit_step_done). */
-    int done;
     ng_task_outcome outcome;
     double plugin_ms;
     char error[1024];
@@ -40,41 +43,37 @@ struct ng_audit_step {
     char user[64];                /* the job's, "" when not known */
     long long uid;                /* -1 when not known */
     int irqs;                     /* steered for the step; -1: irq=apply off */
-    slot *slots;                  /* shared with the tasks */
+    ng_slots *slots;              /* shared with the tasks; its thread samples */
     char skip_json[512];          /* the step is not placed: why */
     int *pid, (*perf)[2];
     char (*perf_why)[192];
     ng_pages *samples;
     time_t *sample_at;
-    pthread_t sampler;
-    int sampler_on;
-    volatile int stop, forked;
-    pthread_mutex_t lock;
+    int ticks;                    /* the sampler's, every 100 ms */
+    atomic_int forked;            /* tasks started (release: their pid is set) */
+    pthread_mutex_t lock;         /* samples, sample_at */
 };
 
-static void *sampler_main(void *arg)
+static void sample_tick(void *arg)
 {
     ng_audit_step *a = arg;
-    for (int tick = 1; !a->stop; tick++) {
-        usleep(100000);
-        /* Not while slurmstepd is still forking tasks: a sample then would
-         * run concurrently with fork() for nothing. */
-        if (tick % (a->conf.interval * 10) || a->forked < a->n)
+    /* Not while slurmstepd is still forking tasks: a sample then would
+     * run concurrently with fork() for nothing. */
+    if (++a->ticks % (a->conf.interval * 10) ||
+        atomic_load_explicit(&a->forked, memory_order_acquire) < a->n)
+        return;
+    for (int i = 0; i < a->n && !ng_slots_stopping(a->slots); i++) {
+        ng_pages p;
+        char err[NG_ERRLEN];
+        if (a->pid[i] <= 0 ||
+            ng_sample_task(NULL, NULL, a->pid[i], (ng_method)a->conf.method, a->conf.pages,
+                           a->n == 1, &p, err, sizeof(err)) < 0 || !p.total)
             continue;
-        for (int i = 0; i < a->n && !a->stop; i++) {
-            ng_pages p;
-            char err[NG_ERRLEN];
-            if (a->pid[i] <= 0 ||
-                ng_sample_task(NULL, NULL, a->pid[i], (ng_method)a->conf.method, a->conf.pages,
-                               a->n == 1, &p, err, sizeof(err)) < 0 || !p.total)
-                continue;
-            pthread_mutex_lock(&a->lock);
-            a->samples[i] = p;
-            a->sample_at[i] = time(NULL);
-            pthread_mutex_unlock(&a->lock);
-        }
+        pthread_mutex_lock(&a->lock);
+        a->samples[i] = p;
+        a->sample_at[i] = time(NULL);
+        pthread_mutex_unlock(&a->lock);
     }
-    return NULL;
 }
 
 ng_audit_step *ng_audit_step_new(const ng_audit_conf *c, unsigned long job, unsigned long step,
@@ -101,11 +100,9 @@ ng_audit_step *ng_audit_step_new(const ng_audit_conf *c, unsigned long job, unsi
     a->mode = mode;
     a->uid = -1;
     a->irqs = -1;
+    atomic_init(&a->forked, 0);
     pthread_mutex_init(&a->lock, NULL);
-    a->slots = mmap(NULL, (size_t)ntasks * sizeof(slot), PROT_READ | PROT_WRITE,
-                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (a->slots == MAP_FAILED)
-        a->slots = NULL;
+    a->slots = ng_slots_new(ntasks, sizeof(slot));
     a->pid = calloc((size_t)ntasks, sizeof(int));
     a->perf = calloc((size_t)ntasks, sizeof(*a->perf));
     a->perf_why = calloc((size_t)ntasks, sizeof(*a->perf_why));
@@ -125,8 +122,8 @@ ng_audit_step *ng_audit_step_new(const ng_audit_conf *c, unsigned long job, unsi
         char *s = ng_buf_take(&b);
         snprintf(a->skip_json, sizeof(a->skip_json), "%s", s ? s : "\"verdict\":\"skipped\"");
         free(s);
-    } else if (c->interval > 0 && pthread_create(&a->sampler, NULL, sampler_main, a) == 0) {
-        a->sampler_on = 1;
+    } else if (c->interval > 0) {
+        ng_slots_serve(a->slots, 100, NULL, sample_tick, a);   /* no thread: no samples */
     }
     return a;
 }
@@ -136,7 +133,7 @@ void ng_audit_step_forked(ng_audit_step *a, int local, int pid)
     if (!a || local < 0 || local >= a->n)
         return;
     a->pid[local] = pid;
-    __sync_fetch_and_add(&a->forked, 1);
+    atomic_fetch_add_explicit(&a->forked, 1, memory_order_release);
     if (!a->skip_json[0] &&
         ng_perf_open(pid, a->perf[local], a->perf_why[local], sizeof(a->perf_why[local])) == 0)
         a->perf_why[local][0] = '\0';
@@ -161,7 +158,7 @@ void ng_audit_step_fill(ng_audit_step *a, int local, const ng_plan *p, const ng_
 {
     if (!a || local < 0 || local >= a->n || !p || local >= p->nranks)
         return;
-    slot *sl = &a->slots[local];
+    slot *sl = ng_slots_data(a->slots, local);
     char *j = ng_audit_task_json(p, local, eff, given);
     ng_buf rb = { 0 };
     ng_buf_json_str(&rb, p->ranks[local].reason);
@@ -181,7 +178,7 @@ void ng_audit_step_fill(ng_audit_step *a, int local, const ng_plan *p, const ng_
     ng_audit_task_summary(p, local, eff, sl->summary, sizeof(sl->summary));
     ng_list_str(p->ranks[local].home, sl->home, sizeof(sl->home));
     ng_list_str(p->ranks[local].cpus, sl->cpus, sizeof(sl->cpus));
-    sl->filled = 1;
+    ng_slots_mark(a->slots, local, SLOT_FILLED);
 }
 
 void ng_audit_step_done(ng_audit_step *a, int local, double plugin_ms, const char *hugepages,
@@ -189,18 +186,18 @@ void ng_audit_step_done(ng_audit_step *a, int local, double plugin_ms, const cha
 {
     if (!a || local < 0 || local >= a->n)
         return;
-    slot *sl = &a->slots[local];
+    slot *sl = ng_slots_data(a->slots, local);
     sl->plugin_ms = plugin_ms;
     sl->outcome = outcome;
     snprintf(sl->hugepages, sizeof(sl->hugepages), "%s", hugepages ? hugepages : "");
     snprintf(sl->error, sizeof(sl->error), "%s", error ? error : "");
-    sl->done = 1;
+    ng_slots_mark(a->slots, local, SLOT_DONE);
 }
 
 void ng_audit_step_released(ng_audit_step *a, int local, int released)
 {
     if (a && local >= 0 && local < a->n)
-        a->slots[local].hp_released = released;
+        ((slot *)ng_slots_data(a->slots, local))->hp_released = released;
 }
 
 /* ',"hugepages":{...}' from the NUMA_GPU_HUGEPAGES value the task was given
@@ -264,14 +261,16 @@ int ng_audit_step_exit(ng_audit_step *a, int local, int global, char *err, size_
     else
         snprintf(perf, sizeof(perf), "unavailable: counters could not be read");
     ng_perf_close(a->perf[local]);
-    slot *sl = &a->slots[local];
-    int failed = sl->done && sl->outcome != NG_TASK_OK;
+    slot *sl = ng_slots_data(a->slots, local);
+    int marks = ng_slots_marks(a->slots, local), filled = marks & SLOT_FILLED,
+        done = marks & SLOT_DONE;
+    int failed = done && sl->outcome != NG_TASK_OK;
     const char *verdict = !failed ? sl->verdict
                         : sl->outcome == NG_TASK_REFUSED ? "refused" : "unbound";
     /* The task part: the plan's, or what the plugin could say of a task it
      * failed before planning, or why the step is not placed. */
     ng_buf tb = { 0 }, xb = { 0 };
-    if (sl->filled) {
+    if (filled) {
         ng_buf_add(&tb, "%s,\"verdict\":\"%s\",\"reason\":%s", sl->task_json, verdict, sl->reason);
     } else if (failed) {
         ng_buf_add(&tb, "\"mode\":\"%s\",\"verdict\":\"%s\",\"reason\":", ng_mode_name(a->mode),
@@ -281,13 +280,13 @@ int ng_audit_step_exit(ng_audit_step *a, int local, int global, char *err, size_
         ng_buf_add(&tb, "%s", a->skip_json[0] ? a->skip_json
                    : "\"verdict\":\"skipped\",\"reason\":\"task exited before placement\"");
     }
-    if (sl->done)
+    if (done)
         ng_buf_add(&xb, ",\"plugin_ms\":%.3f", sl->plugin_ms);
-    if (sl->done && sl->hugepages[0])
+    if (done && sl->hugepages[0])
         hugepages_json(&xb, sl->hugepages, sl->hp_released);
     if (a->irqs >= 0)
         ng_buf_add(&xb, ",\"irqs_steered\":%d", a->irqs);
-    if (sl->done && sl->error[0]) {
+    if (done && sl->error[0]) {
         ng_buf_add(&xb, ",\"error\":");
         ng_buf_json_str(&xb, sl->error);
     }
@@ -296,10 +295,10 @@ int ng_audit_step_exit(ng_audit_step *a, int local, int global, char *err, size_
         snprintf(summary, sizeof(summary), "%s: %.1000s", sl->outcome == NG_TASK_REFUSED
                  ? "refused, not started" : "ran unbound", sl->error);
     else
-        snprintf(summary, sizeof(summary), "%s", sl->filled ? sl->summary : "skipped");
+        snprintf(summary, sizeof(summary), "%s", filled ? sl->summary : "skipped");
     hwloc_bitmap_t home = hwloc_bitmap_alloc(), home_cpus = hwloc_bitmap_alloc();
-    ng_list_parse(sl->filled ? sl->home : "", home);
-    ng_list_parse(sl->filled ? sl->cpus : "", home_cpus);
+    ng_list_parse(filled ? sl->home : "", home);
+    ng_list_parse(filled ? sl->cpus : "", home_cpus);
     char *rec = task ? ng_audit_record(&ids, task, extra, summary, home, home_cpus,
                                        a->conf.warn_local, &s, perf) : NULL;
     hwloc_bitmap_free(home);
@@ -318,12 +317,7 @@ void ng_audit_step_free(ng_audit_step *a)
 {
     if (!a)
         return;
-    if (a->sampler_on) {
-        a->stop = 1;
-        pthread_join(a->sampler, NULL);
-    }
-    if (a->slots)
-        munmap(a->slots, (size_t)a->n * sizeof(slot));
+    ng_slots_free(a->slots);   /* stops the sampler first */
     free(a->pid);
     free(a->perf);
     free(a->perf_why);

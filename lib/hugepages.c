@@ -18,11 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
-#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "private/hugepages.h"
+#include "private/ledger.h"
+#include "private/slots.h"
 #include "private/util.h"
 
 #define LEDGER_HEADER "# numa-gpu hugepage ledger v1: job step task node page_kB added owner_pid owner_start\n"
@@ -133,11 +133,6 @@ typedef struct {
     unsigned long long owner_start;
 } entry;
 
-typedef struct {
-    entry *e;
-    int n;
-} ledger;
-
 /* Start time of pid (field 22 of /proc/<pid>/stat), 0 if it is gone. */
 unsigned long long ng_proc_start_time(const char *procfs, int pid)
 {
@@ -163,12 +158,17 @@ static int owner_alive(const ng_hp_ctx *c, const entry *e)
     return e->owner > 0 && ng_proc_start_time(c->procfs, e->owner) == e->owner_start;
 }
 
-/* One ledger line: eight fields, each a plain number in its range. */
-static int ledger_line(char *line, entry *e)
+/* One ledger line: eight fields, each a plain number in its range, and the
+ * newline (a line cut short is damaged). */
+static int ledger_line(char *line, void *out)
 {
     static const unsigned long long max[8] = { 4294967295ull, 4294967295ull, 65535,
         NG_MAX_NODES - 1, 16777216, 2147483647, 4194304, ~0ull };
+    entry *e = out;
     unsigned long long v[8];
+    size_t len = strlen(line);
+    if (!len || line[len - 1] != '\n')
+        return -1;
     char *save = NULL, *tok = strtok_r(line, " \n", &save);
     for (int i = 0; i < 8; i++, tok = strtok_r(NULL, " \n", &save))
         if (!tok || ng_parse_u64(tok, i == 4 || i == 6 ? 1 : 0, max[i], &v[i]) < 0)
@@ -186,87 +186,23 @@ static int ledger_line(char *line, entry *e)
     return 0;
 }
 
-static int ledger_load(const ng_hp_ctx *c, ledger *l, char *err, size_t errlen)
+static void ledger_format(ng_buf *b, const void *p)
 {
-    char p[4200];
-    snprintf(p, sizeof(p), "%s/hugepages.ledger", c->state_dir);
-    size_t cap = 64;
-    l->e = calloc(cap, sizeof(entry));
-    l->n = 0;
-    if (!l->e)
-        return ng_err(err, errlen, "out of memory");
-    /* O_NONBLOCK: a FIFO planted as the ledger must not block us. */
-    int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return 0;
-        return ng_err(err, errlen, "hugepage ledger %s: %s", p, strerror(errno));
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-        close(fd);
-        return ng_err(err, errlen, "hugepage ledger %s is not a regular file owned by uid %d; "
-                      "refusing to change hugepage counts until an admin checks it", p,
-                      (int)geteuid());
-    }
-    FILE *f = fdopen(fd, "r");
-    if (!f) {
-        close(fd);
-        return ng_err(err, errlen, "hugepage ledger %s: %s", p, strerror(errno));
-    }
-    char *line = NULL;
-    size_t lcap = 0;
-    ssize_t len;
-    int lineno = 0, rc = 0;
-    while ((len = getline(&line, &lcap, f)) > 0) {
-        lineno++;
-        if (line[0] == '#')
-            continue;
-        if ((size_t)l->n == cap) {
-            entry *ne = realloc(l->e, cap * 2 * sizeof(entry));
-            if (!ne) {
-                rc = ng_err(err, errlen, "out of memory reading the hugepage ledger");
-                break;
-            }
-            l->e = ne;
-            cap *= 2;
-        }
-        if (line[len - 1] != '\n' || len > 256 || ledger_line(line, &l->e[l->n]) < 0) {
-            rc = ng_err(err, errlen, "hugepage ledger %s is corrupt at line %d; refusing to "
-                        "change hugepage counts until an admin checks it", p, lineno);
-            break;
-        }
-        l->n++;
-    }
-    free(line);
-    fclose(f);
-    return rc;
+    const entry *e = p;
+    ng_buf_add(b, "%lu %lu %d %d %lu %ld %d %llu\n", e->job, e->step, e->task, e->node,
+               e->page_kb, e->added, e->owner, e->owner_start);
 }
 
-static int ledger_save(const ng_hp_ctx *c, const ledger *l, char *err, size_t errlen)
-{
-    char p[4200];
-    snprintf(p, sizeof(p), "%s/hugepages.ledger", c->state_dir);
-    ng_buf b = { 0 };
-    ng_buf_add(&b, "%s", LEDGER_HEADER);
-    for (int i = 0; i < l->n; i++)
-        ng_buf_add(&b, "%lu %lu %d %d %lu %ld %d %llu\n", l->e[i].job, l->e[i].step, l->e[i].task,
-                   l->e[i].node, l->e[i].page_kb, l->e[i].added, l->e[i].owner, l->e[i].owner_start);
-    char *s = ng_buf_take(&b);
-    int rc = ng_write_replace(p, s, "hugepage ledger", err, errlen);
-    free(s);
-    return rc;
-}
+static const ng_ledger_kind hp_ledger = {
+    .file = "hugepages.ledger", .lock = "hugepages.lock", .what = "hugepage",
+    .refuse = "change hugepage counts", .header = LEDGER_HEADER, .entry_size = sizeof(entry),
+    .max_line = 256, .parse = ledger_line, .format = ledger_format,
+};
 
-/* Lock the state directory (created root-only if missing). */
-static int lock_state(const ng_hp_ctx *c, char *err, size_t errlen)
+/* Lock the state directory (created root-only if missing) and load. */
+static int ledger_open(const ng_hp_ctx *c, ng_ledger *l, char *err, size_t errlen)
 {
-    return ng_state_lock(c->state_dir, "hugepages.lock", "hugepage", err, errlen);
-}
-
-static void unlock_state(int fd)
-{
-    ng_state_unlock(fd);
+    return ng_ledger_open(l, &hp_ledger, c->state_dir, err, errlen);
 }
 
 /* Give one entry's pages back: lower the counter by what it added. */
@@ -277,26 +213,33 @@ static void give_back(const ng_hp_ctx *c, const entry *e)
         hp_write(c->sysfs, e->node, e->page_kb, cur - e->added);
 }
 
+typedef struct {
+    const ng_hp_ctx *c;
+    unsigned long job;
+    long step;
+    int task, dead;
+} release_filter;
+
+/* Keep an entry unless it matches; a matching one's pages go back. */
+static int keep_unreleased(void *arg, void *p)
+{
+    const release_filter *f = arg;
+    const entry *e = p;
+    int match = f->dead ? !owner_alive(f->c, e)
+                        : e->job == f->job && (f->step < 0 || e->step == (unsigned long)f->step) &&
+                          (f->task < 0 || e->task == f->task);
+    if (match)
+        give_back(f->c, e);
+    return !match;
+}
+
 /* Release entries matching (job, step|-1, task|-1) or, with dead, those
  * whose owner is gone. Returns how many were released. */
-static int release_where(const ng_hp_ctx *c, ledger *l, unsigned long job, long step, int task,
+static int release_where(const ng_hp_ctx *c, ng_ledger *l, unsigned long job, long step, int task,
                          int dead)
 {
-    int kept = 0, released = 0;
-    for (int i = 0; i < l->n; i++) {
-        entry *e = &l->e[i];
-        int match = dead ? !owner_alive(c, e)
-                         : e->job == job && (step < 0 || e->step == (unsigned long)step) &&
-                           (task < 0 || e->task == task);
-        if (match) {
-            give_back(c, e);
-            released++;
-        } else {
-            l->e[kept++] = *e;
-        }
-    }
-    l->n = kept;
-    return released;
+    release_filter f = { c, job, step, task, dead };
+    return ng_ledger_keep(l, keep_unreleased, &f);
 }
 
 int ng_hp_reserve(const ng_hp_ctx *c, const ng_hp_req *r, long *granted, char *err, size_t errlen)
@@ -309,20 +252,22 @@ int ng_hp_reserve(const ng_hp_ctx *c, const ng_hp_req *r, long *granted, char *e
         return ng_err(err, errlen, "hugepages: node %d has no %lukB pages (offers: %s)", r->node,
                       r->page_kb, sizes[0] ? sizes : "none");
     }
-    int lk = lock_state(c, err, errlen);
-    if (lk < 0)
+    ng_ledger l;
+    if (ledger_open(c, &l, err, errlen) < 0) {   /* a corrupt ledger stays as it is */
+        ng_ledger_close(&l);
         return -1;
-    ledger l;
-    int rc = ledger_load(c, &l, err, errlen), loaded = rc == 0;
-    if (rc == 0)
-        release_where(c, &l, 0, -1, -1, 1);
+    }
+    int rc = 0;
+    release_where(c, &l, 0, -1, -1, 1);
     /* Admin caps: this job's pages on this node, and the node's share. */
     unsigned long long page = (unsigned long long)r->page_kb << 10, job_bytes = 0;
-    for (int i = 0; rc == 0 && i < l.n; i++)
-        if (l.e[i].job == r->job && l.e[i].node == r->node)
-            job_bytes += (unsigned long long)l.e[i].added * ((unsigned long long)l.e[i].page_kb << 10);
+    for (int i = 0; i < l.n; i++) {
+        const entry *e = ng_ledger_at(&l, i);
+        if (e->job == r->job && e->node == r->node)
+            job_bytes += (unsigned long long)e->added * ((unsigned long long)e->page_kb << 10);
+    }
     job_bytes += (unsigned long long)r->count * page;
-    if (rc == 0 && c->max_per_job && job_bytes > c->max_per_job)
+    if (c->max_per_job && job_bytes > c->max_per_job)
         rc = ng_err(err, errlen, "hugepages: job %lu would hold %llu MiB on node %d, above the "
                     "cap hugepages_max_per_job=%llu MiB", r->job, job_bytes >> 20, r->node,
                     c->max_per_job >> 20);
@@ -343,13 +288,10 @@ int ng_hp_reserve(const ng_hp_ctx *c, const ng_hp_req *r, long *granted, char *e
                         "the cap hugepages_max_fraction=%.2f of its %llu MiB", r->node,
                         after >> 20, r->page_kb, c->max_fraction, total_kb >> 10);
     }
-    if (rc == 0) {   /* room for the new entry, any ledger length */
-        entry *ne = realloc(l.e, ((size_t)l.n + 1) * sizeof(entry));
-        if (ne)
-            l.e = ne;
-        else
-            rc = ng_err(err, errlen, "out of memory growing the hugepage ledger");
-    }
+    /* Room for the new entry before the kernel changes: recording it then
+     * cannot fail for memory, any ledger length. */
+    if (rc == 0 && ng_ledger_room(&l, 1) < 0)
+        rc = ng_err(err, errlen, "out of memory growing the hugepage ledger");
     if (rc == 0) {
         if (hp_write(c->sysfs, r->node, r->page_kb, cur + r->count) < 0 && errno != ENOMEM)
             rc = ng_err(err, errlen, "hugepages: node %d: write nr_hugepages: %s", r->node,
@@ -358,7 +300,7 @@ int ng_hp_reserve(const ng_hp_ctx *c, const ng_hp_req *r, long *granted, char *e
         if (rc == 0 && ng_hp_read(c->sysfs, r->node, r->page_kb, "nr_hugepages", &now) == 0)
             *granted = now - cur > 0 ? now - cur : 0;
         if (rc == 0 && *granted > 0) {
-            entry *e = &l.e[l.n++];
+            entry *e = ng_ledger_append(&l);
             e->job = r->job;
             e->step = r->step;
             e->task = r->task;
@@ -369,41 +311,33 @@ int ng_hp_reserve(const ng_hp_ctx *c, const ng_hp_req *r, long *granted, char *e
             e->owner_start = ng_proc_start_time(c->procfs, r->owner);
         }
     }
-    /* Save even when refusing a cap: entries of dead owners were given
-     * back. Never after a failed load: a corrupt ledger stays as it is. */
-    if (loaded) {
-        char e2[NG_ERRLEN];
-        if (ledger_save(c, &l, e2, sizeof(e2)) < 0 && rc == 0) {
-            /* Cannot record it: undo rather than leak. */
-            if (*granted > 0)
-                hp_write(c->sysfs, r->node, r->page_kb, cur);
-            *granted = 0;
-            rc = ng_err(err, errlen, "%s", e2);
-        }
+    /* Save even when refusing a cap: entries of dead owners were given back. */
+    char e2[NG_ERRLEN];
+    if (ng_ledger_save(&l, e2, sizeof(e2)) < 0 && rc == 0) {
+        /* Cannot record it: undo rather than leak. */
+        if (*granted > 0)
+            hp_write(c->sysfs, r->node, r->page_kb, cur);
+        *granted = 0;
+        rc = ng_err(err, errlen, "%s", e2);
     }
-    free(l.e);
-    unlock_state(lk);
+    ng_ledger_close(&l);
     return rc;
 }
 
 int ng_hp_release(const ng_hp_ctx *c, unsigned long job, long step, int task, int *released,
                   char *err, size_t errlen)
 {
-    int lk = lock_state(c, err, errlen);
-    if (lk < 0)
-        return -1;
-    ledger l;
-    int rc = ledger_load(c, &l, err, errlen);
+    ng_ledger l;
+    int rc = ledger_open(c, &l, err, errlen);
     int n = 0;
     if (rc == 0) {
         n = job ? release_where(c, &l, job, step, task, 0) : 0;
         n += release_where(c, &l, 0, -1, -1, 1);
-        rc = ledger_save(c, &l, err, errlen);
+        rc = ng_ledger_save(&l, err, errlen);
     }
     if (released)
         *released = n;
-    free(l.e);
-    unlock_state(lk);
+    ng_ledger_close(&l);
     return rc;
 }
 
@@ -411,37 +345,34 @@ char *ng_hp_status(const ng_hp_ctx *c, int *failed)
 {
     ng_buf b = { 0 };
     char err[NG_ERRLEN];
-    int lk = lock_state(c, err, sizeof(err));
-    ledger l = { 0 };
+    ng_ledger l;
     *failed = 0;
-    if (lk < 0 || ledger_load(c, &l, err, sizeof(err)) < 0) {
+    if (ledger_open(c, &l, err, sizeof(err)) < 0) {
         ng_buf_add(&b, "ledger: %s\n", err);
         *failed = 1;
     }
-    for (int i = 0; i < l.n; i++)
+    for (int i = 0; i < l.n; i++) {   /* after damage: the lines read before it */
+        const entry *e = ng_ledger_at(&l, i);
         ng_buf_add(&b, "job %lu step %lu task %d: node %d %ld x %lukB (owner pid %d%s)\n",
-                   l.e[i].job, l.e[i].step, l.e[i].task, l.e[i].node, l.e[i].added, l.e[i].page_kb,
-                   l.e[i].owner, owner_alive(c, &l.e[i]) ? "" : ", gone");
+                   e->job, e->step, e->task, e->node, e->added, e->page_kb, e->owner,
+                   owner_alive(c, e) ? "" : ", gone");
+    }
     if (l.n == 0 && !*failed)
         ng_buf_add(&b, "no reservations\n");
-    free(l.e);
-    if (lk >= 0)
-        unlock_state(lk);
+    ng_ledger_close(&l);
     return ng_buf_take(&b);
 }
 
 int ng_hp_reserved_bytes(const ng_hp_ctx *c, unsigned long long *bytes, char *err,
                          size_t errlen)
 {
-    int lk = lock_state(c, err, errlen);
-    if (lk < 0)
-        return -1;
-    ledger l = { 0 };
-    int rc = ledger_load(c, &l, err, errlen);
-    for (int i = 0; rc == 0 && i < l.n; i++)   /* ledger_line bounds node and page_kb */
-        bytes[l.e[i].node] += (unsigned long long)l.e[i].added * l.e[i].page_kb * 1024;
-    free(l.e);
-    unlock_state(lk);
+    ng_ledger l;
+    int rc = ledger_open(c, &l, err, errlen);
+    for (int i = 0; rc == 0 && i < l.n; i++) {   /* ledger_line bounds node and page_kb */
+        const entry *e = ng_ledger_at(&l, i);
+        bytes[e->node] += (unsigned long long)e->added * e->page_kb * 1024;
+    }
+    ng_ledger_close(&l);
     return rc;
 }
 
@@ -495,9 +426,8 @@ int ng_hp_reserve_rank(const ng_hp_ctx *c, unsigned long job, unsigned long step
 }
 
 /* The service: tasks (already the job's user) post their nodes in a shared
- * slot; a thread of the root parent reserves them. */
+ * slot; a thread of the root parent reserves them (lib/slots.c). */
 typedef struct {
-    volatile int state;            /* 0 idle, 1 asked, 2 done, 3 failed */
     int strict;
     char nodes[1100];              /* "1" or "0,1": up to NG_MAX_NODES */
     char result[NG_ERRLEN];        /* env value, or the error */
@@ -510,37 +440,25 @@ struct ng_hp_service {
     unsigned long job, step;
     unsigned long long bytes;
     unsigned long page_kb;
-    int n, owner;
-    hp_slot *slots;
-    pthread_t thread;
-    int thread_on;
-    volatile int stop;
+    int owner;
+    ng_slots *slots;
 };
 
-static void *service_main(void *arg)
+/* In the root parent's thread: reserve what task i asked for. */
+static int answer_ask(void *arg, int i, void *data)
 {
     ng_hp_service *s = arg;
-    while (!s->stop) {
-        for (int i = 0; i < s->n; i++) {
-            hp_slot *sl = &s->slots[i];
-            if (sl->state != 1)
-                continue;
-            __sync_synchronize();
-            char env[NG_ERRLEN], err[NG_ERRLEN];
-            hwloc_bitmap_t nodes = hwloc_bitmap_alloc();
-            int rc = nodes && ng_list_parse(sl->nodes, nodes) == 0
-                   ? ng_hp_reserve_rank(&s->ctx, s->job, s->step, i, nodes, s->bytes, s->page_kb,
-                                        s->owner, sl->strict, env, sizeof(env), sl->warn,
-                                        sizeof(sl->warn), err, sizeof(err))
-                   : ng_err(err, sizeof(err), "hugepages: bad node list '%.64s'", sl->nodes);
-            hwloc_bitmap_free(nodes);
-            snprintf(sl->result, sizeof(sl->result), "%s", rc == 0 ? env : err);
-            __sync_synchronize();
-            sl->state = rc == 0 ? 2 : 3;
-        }
-        usleep(2000);
-    }
-    return NULL;
+    hp_slot *sl = data;
+    char env[NG_ERRLEN], err[NG_ERRLEN];
+    hwloc_bitmap_t nodes = hwloc_bitmap_alloc();
+    int rc = nodes && ng_list_parse(sl->nodes, nodes) == 0
+           ? ng_hp_reserve_rank(&s->ctx, s->job, s->step, i, nodes, s->bytes, s->page_kb,
+                                s->owner, sl->strict, env, sizeof(env), sl->warn,
+                                sizeof(sl->warn), err, sizeof(err))
+           : ng_err(err, sizeof(err), "hugepages: bad node list '%.64s'", sl->nodes);
+    hwloc_bitmap_free(nodes);
+    snprintf(sl->result, sizeof(sl->result), "%s", rc == 0 ? env : err);
+    return rc;
 }
 
 static void copy_str(char *dst, size_t len, const char **field)
@@ -560,7 +478,8 @@ ng_hp_service *ng_hp_service_start(const ng_hp_ctx *c, unsigned long job, unsign
         return NULL;
     }
     ng_hp_service *s = calloc(1, sizeof(*s));
-    if (!s) {
+    if (!s || !(s->slots = ng_slots_new(ntasks, sizeof(hp_slot)))) {
+        free(s);
         ng_err(err, errlen, "hugepages: out of memory; none reserved for this step");
         return NULL;
     }
@@ -572,22 +491,13 @@ ng_hp_service *ng_hp_service_start(const ng_hp_ctx *c, unsigned long job, unsign
     s->step = step;
     s->bytes = bytes;
     s->page_kb = page_kb;
-    s->n = ntasks;
     s->owner = (int)getpid();   /* the step's root parent bounds the pages */
-    s->slots = mmap(NULL, (size_t)ntasks * sizeof(hp_slot), PROT_READ | PROT_WRITE,
-                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (s->slots == MAP_FAILED) {
-        free(s);
-        ng_err(err, errlen, "hugepages: out of memory; none reserved for this step");
-        return NULL;
-    }
-    if (pthread_create(&s->thread, NULL, service_main, s) != 0) {
-        munmap(s->slots, (size_t)ntasks * sizeof(hp_slot));
+    if (ng_slots_serve(s->slots, 2, answer_ask, NULL, s) < 0) {
+        ng_slots_free(s->slots);
         free(s);
         ng_err(err, errlen, "hugepages: cannot start the reservation thread");
         return NULL;
     }
-    s->thread_on = 1;
     return s;
 }
 
@@ -595,20 +505,16 @@ int ng_hp_service_ask(ng_hp_service *s, int local, hwloc_const_bitmap_t nodes, i
                       int timeout_ms, char *env, size_t envlen, char *warn, size_t warnlen,
                       char *err, size_t errlen)
 {
-    if (!s || local < 0 || local >= s->n)
+    hp_slot *sl = s ? ng_slots_data(s->slots, local) : NULL;
+    if (!sl)
         return ng_err(err, errlen, "hugepages: the reservation service of this step did not "
                       "start");
-    hp_slot *sl = &s->slots[local];
     if (!ng_list_str(nodes, sl->nodes, sizeof(sl->nodes)) || !sl->nodes[0])
         return ng_err(err, errlen, "hugepages: no memory node to reserve on");
     sl->strict = strict;
-    __sync_synchronize();
-    sl->state = 1;
-    for (int i = 0; i < timeout_ms / 2 && sl->state == 1; i++)
-        usleep(2000);
-    __sync_synchronize();
-    if (sl->state != 2)
-        return ng_err(err, errlen, "%s", sl->state == 3 ? sl->result
+    int got = ng_slots_ask(s->slots, local, timeout_ms);
+    if (got != NG_SLOT_DONE)
+        return ng_err(err, errlen, "%s", got == NG_SLOT_FAILED ? sl->result
                       : "hugepages: no answer from slurmstepd in time");
     snprintf(env, envlen, "%s", sl->result);
     snprintf(warn, warnlen, "%s", sl->warn);
@@ -619,10 +525,6 @@ void ng_hp_service_stop(ng_hp_service *s)
 {
     if (!s)
         return;
-    if (s->thread_on) {
-        s->stop = 1;
-        pthread_join(s->thread, NULL);
-    }
-    munmap(s->slots, (size_t)s->n * sizeof(hp_slot));
+    ng_slots_free(s->slots);
     free(s);
 }

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "private/irq.h"
+#include "private/ledger.h"
 #include "private/slurmstep.h"
 #include "private/util.h"
 
@@ -194,104 +195,56 @@ typedef struct {
     char old[1024], new_[1024];
 } entry;
 
-typedef struct { entry *e; int n; } ledger;
-
-static int ledger_load(const char *dir, ledger *l, char *err, size_t errlen)
+/* One ledger line: job, IRQ, bus id and two CPU lists. */
+static int ledger_line(char *line, void *out)
 {
-    char p[4200], *line = NULL;
-    size_t cap = 0;
-    int lineno = 0, rc = 0, ecap = 0;
-    snprintf(p, sizeof(p), "%s/irq.ledger", dir);
-    l->e = NULL;
-    l->n = 0;
-    int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return errno == ENOENT ? 0 : ng_err(err, errlen, "irq ledger %s: %s", p, strerror(errno));
-    struct stat st;
-    FILE *f = NULL;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-        !(f = fdopen(fd, "r"))) {
-        close(fd);
-        return ng_err(err, errlen, "irq ledger %s is not a regular file owned by uid %d; "
-                      "refusing to change IRQs until an admin checks it", p, (int)geteuid());
-    }
-    while (getline(&line, &cap, f) > 0) {
-        lineno++;
-        if (line[0] == '#')
-            continue;
-        if (l->n == ecap) {
-            entry *ne = realloc(l->e, (size_t)(ecap = ecap ? 2 * ecap : 16) * sizeof(entry));
-            if (!ne) {
-                rc = ng_err(err, errlen, "out of memory");
-                break;
-            }
-            l->e = ne;
-        }
-        entry *e = &l->e[l->n];
-        char job[32], irq[16];
-        hwloc_bitmap_t chk = hwloc_bitmap_alloc();
-        unsigned long long j, q;
-        int ok = strlen(line) < 2200 &&
-                 sscanf(line, "%31s %15s %15s %1023s %1023s", job, irq, e->busid, e->old,
-                        e->new_) == 5 &&
-                 ng_parse_u64(job, 0, 4294967295ull, &j) == 0 &&
-                 ng_parse_u64(irq, 1, 1u << 24, &q) == 0 &&
-                 ng_list_parse(e->old, chk) == 0 && ng_list_parse(e->new_, chk) == 0;
-        hwloc_bitmap_free(chk);
-        if (!ok) {
-            rc = ng_err(err, errlen, "irq ledger %s is corrupt at line %d; refusing to change "
-                        "IRQs until an admin checks it", p, lineno);
-            break;
-        }
-        e->job = (unsigned long)j;
-        e->irq = (int)q;
-        l->n++;
-    }
-    free(line);
-    fclose(f);
-    if (rc < 0) {
-        free(l->e);
-        l->e = NULL;
-        l->n = 0;
-    }
-    return rc;
+    entry *e = out;
+    char job[32], irq[16];
+    hwloc_bitmap_t chk = hwloc_bitmap_alloc();
+    unsigned long long j, q;
+    int ok = chk &&
+             sscanf(line, "%31s %15s %15s %1023s %1023s", job, irq, e->busid, e->old,
+                    e->new_) == 5 &&
+             ng_parse_u64(job, 0, 4294967295ull, &j) == 0 &&
+             ng_parse_u64(irq, 1, 1u << 24, &q) == 0 &&
+             ng_list_parse(e->old, chk) == 0 && ng_list_parse(e->new_, chk) == 0;
+    hwloc_bitmap_free(chk);
+    if (!ok)
+        return -1;
+    e->job = (unsigned long)j;
+    e->irq = (int)q;
+    return 0;
 }
 
-static int ledger_save(const char *dir, const ledger *l, char *err, size_t errlen)
+static void ledger_format(ng_buf *b, const void *p)
 {
-    char p[4200];
-    snprintf(p, sizeof(p), "%s/irq.ledger", dir);
-    ng_buf b = { 0 };
-    ng_buf_add(&b, "%s", LEDGER_HEADER);
-    for (int i = 0; i < l->n; i++)
-        ng_buf_add(&b, "%lu %d %s %s %s\n", l->e[i].job, l->e[i].irq, l->e[i].busid,
-                   l->e[i].old, l->e[i].new_);
-    char *s = ng_buf_take(&b);
-    int rc = ng_write_replace(p, s, "irq ledger", err, errlen);
-    free(s);
-    return rc;
+    const entry *e = p;
+    ng_buf_add(b, "%lu %d %s %s %s\n", e->job, e->irq, e->busid, e->old, e->new_);
 }
 
-/* Lock the state and load the ledger: the lock's fd, or -1. */
-static int ledger_open(const char *dir, ledger *l, char *err, size_t errlen)
+static const ng_ledger_kind irq_ledger = {
+    .file = "irq.ledger", .lock = "irq.lock", .what = "irq", .refuse = "change IRQs",
+    .header = LEDGER_HEADER, .entry_size = sizeof(entry), .max_line = 2199,
+    .parse = ledger_line, .format = ledger_format,
+};
+
+/* Lock the state and load the ledger: 0, or -1 (l closed). */
+static int ledger_open(const char *dir, ng_ledger *l, char *err, size_t errlen)
 {
-    int fd = ng_state_lock(dir, "irq.lock", "irq", err, errlen);
-    if (fd >= 0 && ledger_load(dir, l, err, errlen) < 0) {
-        ng_state_unlock(fd);
+    if (ng_ledger_open(l, &irq_ledger, dir, err, errlen) < 0) {
+        ng_ledger_close(l);
         return -1;
     }
-    return fd;
+    return 0;
 }
 
 int ng_irq_steered(const ng_irq_ctx *c, int *n, char *err, size_t errlen)
 {
-    ledger l;
-    int fd = ledger_open(c->state_dir, &l, err, errlen);
-    if (fd < 0)
+    ng_ledger l;
+    if (ledger_open(c->state_dir, &l, err, errlen) < 0)
         return -1;
     *n = l.n;
-    free(l.e);
-    ng_state_unlock(fd);
+    ng_ledger_close(&l);
     return 0;
 }
 
@@ -325,28 +278,25 @@ int ng_irq_apply(const ng_irq_ctx *c, unsigned long job, ng_irq *v, int n,
     *changed = 0;
     if (note && notelen)
         note[0] = '\0';
-    ledger l;
-    int fd = ledger_open(c->state_dir, &l, err, errlen);
-    if (fd < 0)
+    ng_ledger l;
+    if (ledger_open(c->state_dir, &l, err, errlen) < 0)
         return -1;
     int rc = 0, done = 0, start = l.n, held = 0;
-    entry *grown = realloc(l.e, (size_t)(l.n + n + 1) * sizeof(entry));
-    if (!grown) {
-        free(l.e);
-        ng_state_unlock(fd);
+    if (ng_ledger_room(&l, n + 1) < 0) {
+        ng_ledger_close(&l);
         return ng_err(err, errlen, "out of memory");
     }
-    l.e = grown;
+    entry *le = l.e;   /* stays put: the appends below fit the room made */
     for (int i = 0; i < n && rc == 0; i++) {
         ng_irq *q = &v[i];
         if (strcmp(q->state, "remote") && strcmp(q->state, "spread"))
             continue;
         int mine = -1;
         for (int k = 0; k < start; k++)
-            if (l.e[k].irq == q->irq)
+            if (le[k].irq == q->irq)
                 mine = k;
         if (mine >= 0) {   /* steered already: by this job (nothing to do) or another */
-            held += l.e[mine].job != job;
+            held += le[mine].job != job;
             continue;
         }
         hwloc_bitmap_t target = hwloc_bitmap_dup(q->node_cpus);
@@ -357,8 +307,7 @@ int ng_irq_apply(const ng_irq_ctx *c, unsigned long job, ng_irq *v, int n,
                 hwloc_bitmap_copy(target, t2);
             hwloc_bitmap_free(t2);
         }
-        entry *e = &l.e[l.n];
-        memset(e, 0, sizeof(*e));
+        entry *e = ng_ledger_append(&l);
         e->job = job;
         e->irq = q->irq;
         snprintf(e->busid, sizeof(e->busid), "%s", q->busid);
@@ -366,40 +315,70 @@ int ng_irq_apply(const ng_irq_ctx *c, unsigned long job, ng_irq *v, int n,
         ng_list_str(target, e->new_, sizeof(e->new_));
         hwloc_bitmap_free(target);
         if (write_affinity(procfs, q->irq, e->new_, err, errlen) < 0) {
+            l.n--;   /* not changed: not recorded */
             rc = -1;
             break;
         }
-        l.n++;
         done++;
     }
     if (rc == 0 && done)
-        rc = ledger_save(c->state_dir, &l, err, errlen);
+        rc = ng_ledger_save(&l, err, errlen);
     if (rc < 0) {
         /* nothing half-changed: put back what this call wrote */
         char e2[NG_ERRLEN];
         for (int k = start; k < start + done; k++)
-            write_affinity(procfs, l.e[k].irq, l.e[k].old, e2, sizeof(e2));
+            write_affinity(procfs, le[k].irq, le[k].old, e2, sizeof(e2));
         done = 0;
     }
     for (int k = start; k < start + done; k++)   /* the caller's view follows */
         for (int i = 0; i < n; i++)
-            if (v[i].irq == l.e[k].irq) {
-                ng_list_parse(l.e[k].new_, v[i].affinity);
+            if (v[i].irq == le[k].irq) {
+                ng_list_parse(le[k].new_, v[i].affinity);
                 v[i].state = hwloc_bitmap_isincluded(v[i].affinity, v[i].node_cpus)
                            ? "local" : "spread";
             }
     if (note && notelen && held)
         snprintf(note, notelen, "%d IRQ(s) already steered by another job: left to it", held);
-    free(l.e);
-    ng_state_unlock(fd);
+    ng_ledger_close(&l);
     *changed = done;
     return rc;
+}
+
+typedef struct {
+    const char *procfs;
+    unsigned long job;
+    int rc, restored, vanished;
+    char *err;
+    size_t errlen;
+} restore_pass;
+
+/* Put one entry's IRQ back: gone from the ledger once restored or vanished,
+ * kept (for the next restore) when another job's or not writable. */
+static int keep_unrestored(void *arg, void *p)
+{
+    restore_pass *r = arg;
+    const entry *e = p;
+    char e2[NG_ERRLEN], path[4200];
+    if (r->job && e->job != r->job)
+        return 1;
+    snprintf(path, sizeof(path), "%s/irq/%d", r->procfs, e->irq);
+    if (access(path, F_OK) < 0) {   /* the device went away: nothing to put back */
+        r->vanished++;
+        return 0;
+    }
+    if (write_affinity(r->procfs, e->irq, e->old, e2, sizeof(e2)) < 0) {
+        if (r->rc == 0)
+            ng_err(r->err, r->errlen, "%s", e2);
+        r->rc = -1;
+        return 1;
+    }
+    r->restored++;
+    return 0;
 }
 
 int ng_irq_restore(const ng_irq_ctx *c, unsigned long job, int *restored, char *note,
                    size_t notelen, char *err, size_t errlen)
 {
-    const char *procfs = root_of(c->procfs, "/proc");
     *restored = 0;
     if (note && notelen)
         note[0] = '\0';
@@ -408,44 +387,21 @@ int ng_irq_restore(const ng_irq_ctx *c, unsigned long job, int *restored, char *
     snprintf(p, sizeof(p), "%s/irq.ledger", c->state_dir);
     if (lstat(c->state_dir, &st) < 0 || lstat(p, &st) < 0)
         return 0;   /* nothing was ever changed here */
-    ledger l;
-    int fd = ledger_open(c->state_dir, &l, err, errlen);
-    if (fd < 0)
+    ng_ledger l;
+    if (ledger_open(c->state_dir, &l, err, errlen) < 0)
         return -1;
-    int keep = 0, rc = 0, vanished = 0;
-    for (int i = 0; i < l.n; i++) {
-        entry *e = &l.e[i];
-        char e2[NG_ERRLEN], path[4200];
-        if (job && e->job != job) {
-            l.e[keep++] = *e;
-            continue;
-        }
-        snprintf(path, sizeof(path), "%s/irq/%d", procfs, e->irq);
-        if (access(path, F_OK) < 0) {   /* the device went away: nothing to put back */
-            vanished++;
-            continue;
-        }
-        if (write_affinity(procfs, e->irq, e->old, e2, sizeof(e2)) < 0) {
-            if (rc == 0)
-                ng_err(err, errlen, "%s", e2);
-            rc = -1;
-            l.e[keep++] = *e;   /* kept for the next restore */
-            continue;
-        }
-        (*restored)++;
-    }
-    if (keep != l.n) {
-        l.n = keep;
+    restore_pass r = { root_of(c->procfs, "/proc"), job, 0, 0, 0, err, errlen };
+    if (ng_ledger_keep(&l, keep_unrestored, &r) > 0) {
         char e3[NG_ERRLEN];
-        if (ledger_save(c->state_dir, &l, e3, sizeof(e3)) < 0 && rc == 0)
-            rc = ng_err(err, errlen, "%s", e3);
+        if (ng_ledger_save(&l, e3, sizeof(e3)) < 0 && r.rc == 0)
+            r.rc = ng_err(err, errlen, "%s", e3);
     }
-    if (note && notelen && vanished)
+    *restored = r.restored;
+    if (note && notelen && r.vanished)
         snprintf(note, notelen, "%d IRQ(s) vanished since they were steered: nothing to restore",
-                 vanished);
-    free(l.e);
-    ng_state_unlock(fd);
-    return rc;
+                 r.vanished);
+    ng_ledger_close(&l);
+    return r.rc;
 }
 
 /* ------------------------------------------------------------- devices */
