@@ -291,12 +291,14 @@ int ng_irq_apply(const ng_irq_ctx *c, unsigned long job, ng_irq *v, int n,
         ng_irq *q = &v[i];
         if (strcmp(q->state, "remote") && strcmp(q->state, "spread"))
             continue;
+        /* steered already: by this job (nothing to do; also a legacy line
+         * two devices share, listed twice) or another */
         int mine = -1;
-        for (int k = 0; k < start; k++)
+        for (int k = 0; k < l.n; k++)
             if (le[k].irq == q->irq)
                 mine = k;
-        if (mine >= 0) {   /* steered already: by this job (nothing to do) or another */
-            held += le[mine].job != job;
+        if (mine >= 0) {
+            held += mine < start && le[mine].job != job;
             continue;
         }
         hwloc_bitmap_t target = hwloc_bitmap_dup(q->node_cpus);
@@ -306,6 +308,17 @@ int ng_irq_apply(const ng_irq_ctx *c, unsigned long job, ng_irq *v, int n,
             if (!hwloc_bitmap_iszero(t2))
                 hwloc_bitmap_copy(target, t2);
             hwloc_bitmap_free(t2);
+        }
+        /* The ledger keeps both lists whole or the IRQ is not steered: a
+         * list cut short would restore another cpu set. */
+        int lo = hwloc_bitmap_iszero(q->affinity) ? 0 : hwloc_bitmap_list_snprintf(NULL, 0, q->affinity);
+        int ln = hwloc_bitmap_iszero(target) ? 0 : hwloc_bitmap_list_snprintf(NULL, 0, target);
+        if (lo < 0 || ln < 0 || lo >= (int)sizeof(le->old) || ln >= (int)sizeof(le->new_)) {
+            hwloc_bitmap_free(target);
+            rc = ng_err(err, errlen, "IRQ %d: its cpu list (%d bytes) is longer than the IRQ "
+                        "ledger keeps (%zu bytes)", q->irq, lo > ln ? lo : ln,
+                        sizeof(le->old) - 1);
+            break;
         }
         entry *e = ng_ledger_append(&l);
         e->job = job;
@@ -327,7 +340,11 @@ int ng_irq_apply(const ng_irq_ctx *c, unsigned long job, ng_irq *v, int n,
         /* nothing half-changed: put back what this call wrote */
         char e2[NG_ERRLEN];
         for (int k = start; k < start + done; k++)
-            write_affinity(procfs, le[k].irq, le[k].old, e2, sizeof(e2));
+            if (write_affinity(procfs, le[k].irq, le[k].old, e2, sizeof(e2)) < 0) {
+                size_t u = strlen(err);   /* said, never silently left changed */
+                snprintf(err + u, errlen > u ? errlen - u : 0, "; IRQ %d not put back to %s: %s",
+                         le[k].irq, le[k].old, e2);
+            }
         done = 0;
     }
     for (int k = start; k < start + done; k++)   /* the caller's view follows */

@@ -494,6 +494,40 @@ static void damaged(void)
     t_end();
 }
 
+/* A legacy line two devices share is one IRQ: steered and recorded once.
+ * A cpu list longer than the ledger keeps is refused naming the IRQ and
+ * the limit, and what the call changed before it is put back. */
+static void edges(void)
+{
+    char err[NG_ERRLEN], note[NG_ERRLEN], led[4096], w[300];
+    ng_irq_ctx c = ctx();
+    fake();
+    msi(HCA1, 101);   /* 101 is the GPU's and HCA1's */
+    t_begin("irq/shared-irq-steered-and-recorded-once");
+    CHECK(apply(9, NULL, note, err) == 3, "%s", err);
+    int steered = -1;
+    CHECK(ledger_of(9, led, sizeof(led)) == 3 && ng_irq_steered(&c, &steered, err, sizeof(err))
+          == 0 && steered == 3, "ledger '%s', steered %d", led, steered);
+    CHECK(restore(9, note, err) == 3, "%s", err);
+    t_end();
+
+    fake();
+    /* 101: every even cpu number from 1000 (beyond the machine, so remote) */
+    static char big[8192];
+    size_t u = 0;
+    for (int cpu = 1000; cpu < 3000; cpu += 2)
+        u += (size_t)snprintf(big + u, sizeof(big) - u, "%s%d", u ? "," : "", cpu);
+    snprintf(big + u, sizeof(big) - u, "\n");
+    put(aff_path(101), big);
+    t_begin("irq/cpu-list-longer-than-the-ledger-refused-nothing-steered");
+    CHECK(apply(10, NULL, note, err) < 0 && strstr(err, "IRQ 101") && strstr(err, "1023 bytes"),
+          "'%s'", err);
+    snprintf(w, sizeof(w), "%s\n", spread_s);
+    CHECK(!strcmp(aff(100), w) && !strcmp(aff(101), big) && ledger_of(10, led, sizeof(led)) == 0,
+          "100 '%s', ledger '%s'", aff(100), led);
+    t_end();
+}
+
 int main(void)
 {
     topo = t_load_corpus(XML);
@@ -526,6 +560,7 @@ int main(void)
     devices();
     listing();
     steering();
+    edges();
     damaged();
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
