@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "private/accel.h"
 #include "private/gpumap.h"
 #include "private/util.h"
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "private/accel.h"
 #include "private/gresconf.h"
 #include "private/util.h"
 

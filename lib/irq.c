@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "private/accel.h"
 #include "private/irq.h"
 #include "private/ledger.h"
 #include "private/slurmstep.h"

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "private/accel.h"
 #include "private/assign.h"
 #include "private/config.h"
 #include "private/devcheck.h"

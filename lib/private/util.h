@@ -33,9 +33,6 @@ void ng_buf_add(ng_buf *b, const char *fmt, ...)
 void ng_buf_json_str(ng_buf *b, const char *s);
 char *ng_buf_take(ng_buf *b);
 
-/* The CPUs of a GPU's NUMA node(s) (the union of the nodes' cpusets). */
-void ng_accel_node_cpus(const ng_topo *t, const ng_accel *a, hwloc_bitmap_t cpus);
-
 /* Read a small file into buf (NUL-terminated, trailing newline kept);
  * returns bytes read or -1. */
 long ng_read_file(const char *path, char *buf, size_t len);
