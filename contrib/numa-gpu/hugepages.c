@@ -37,7 +37,11 @@ static int parse(int argc, char **argv, hp_opts *o)
             }
             *nums[which] = (long)x;
         } else if (!strcmp(argv[i], "--state-dir")) {
-            o->state = v;
+            static ng_config sc;   /* state_dir= of plugstack.conf: an absolute path */
+            ng_config_init(&sc);
+            if (cli_setting(&sc, "state-dir", v))
+                return 2;
+            o->state = sc.state_dir;
         } else if (!strcmp(argv[i], "--size")) {
             o->size = v;
         } else {

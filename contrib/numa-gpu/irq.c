@@ -57,6 +57,8 @@ static void print_irqs(const ng_irq *v, int n)
 
 int cmd_irq(int argc, char **argv)
 {
+    static ng_config sc;   /* --state-dir is plugstack.conf's state_dir= */
+    ng_config_init(&sc);
     static const struct option lo[] = {
         { "check", 0, 0, 'c' }, { "apply", 0, 0, 'a' }, { "restore", 0, 0, 'r' },
         { "gpus", 1, 0, 'g' }, { "nics", 1, 0, 'n' }, { "job", 1, 0, 'j' },
@@ -80,7 +82,11 @@ int cmd_irq(int argc, char **argv)
         case 't': topology = optarg; break;
         case 'P': ctx.procfs = roots.procfs = optarg; break;
         case 'S': ctx.sysfs = roots.sysfs = optarg; break;
-        case 's': ctx.state_dir = optarg; break;
+        case 's':
+            if (cli_setting(&sc, "state-dir", optarg))
+                return 2;
+            ctx.state_dir = sc.state_dir;
+            break;
         case 'h': cli_usage("irq", stdout); return 0;
         default: return cli_bad_option("irq", c, argv);
         }

@@ -16,6 +16,8 @@
 
 int cmd_metrics(int argc, char **argv)
 {
+    static ng_config sc;   /* --audit-dir, --state-dir: plugstack.conf's audit_dir=, state_dir= */
+    ng_config_init(&sc);
     static const struct option lo[] = {
         { "job", 1, 0, 'j' }, { "audit-dir", 1, 0, 'a' }, { "state-dir", 1, 0, 's' },
         { "textfile-dir", 1, 0, 't' }, { "output", 1, 0, 'o' }, { "host", 1, 0, 'H' },
@@ -38,8 +40,15 @@ int cmd_metrics(int argc, char **argv)
                 return cli_usage_error("metrics: more than %d --job options", MAX_JOBS);
             jobs[o.njobs++] = (unsigned long)v;
             break;
-        case 'a': o.audit_dir = optarg; break;
-        case 's': o.state_dir = optarg; break;
+        case 'a':
+        case 's':
+            if (cli_setting(&sc, c == 'a' ? "audit-dir" : "state-dir", optarg))
+                return 2;
+            if (c == 'a')
+                o.audit_dir = sc.audit_dir;
+            else
+                o.state_dir = sc.state_dir;
+            break;
         case 't': textfile_dir = optarg; break;
         case 'o': output = optarg; break;
         case 'H': o.host = optarg; break;

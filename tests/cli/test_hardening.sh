@@ -41,6 +41,8 @@ expect hp-node-wrap 2 "invalid --node '4294967303' (expected an integer 0..255)"
     "$NG" hugepages reserve --job 1 --node 4294967303 --size 2M --state-dir "$T/hp"
 expect hp-node-empty 2 "invalid --node ''" "$NG" hugepages reserve --job 1 --node "" --size 2M --state-dir "$T/hp"
 expect hp-owner-zero 2 "invalid --owner '0'" "$NG" hugepages reserve --job 1 --node 0 --owner 0 --size 2M --state-dir "$T/hp"
+expect state-dir-relative 2 "invalid --state-dir 'rel' (expected an absolute path)" "$NG" hugepages status --state-dir rel
+expect audit-dir-relative 2 "invalid --audit-dir 'a' (expected an absolute path)" "$NG" metrics --audit-dir a --output -
 
 # --- the ledger: bad fields refused, any length works, a FIFO never blocks
 mkdir -m 700 "$T/hp"
