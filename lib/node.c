@@ -604,14 +604,18 @@ int ng_node_task(ng_node *n, const ng_task_facts *tf, const ng_task_io *io,
     ng_plan_free(&plan);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     tsay(io, -1, "numa-gpu: task placed in %.3f ms", ms);
-    int strict = n->mode == NG_MODE_STRICT;
+    int strict = n->mode == NG_MODE_STRICT;   /* for the record; the rule is ng_task_failed's */
     /* The audit record: the plugin's time for this task and how it ended. */
     if (n->audit)
         ng_audit_step_done(n->audit, tf->self, ms, hp_given[0] ? hp_given : NULL,
                            rc == 0 ? NG_TASK_OK : strict ? NG_TASK_REFUSED : NG_TASK_UNBOUND,
                            rc == 0 ? (task_err[0] ? task_err : NULL) : err);
-    if (rc == 0)
-        return 0;
+    return rc == 0 ? 0 : ng_task_failed(n->mode, err, io);
+}
+
+int ng_task_failed(ng_mode mode, const char *err, const ng_task_io *io)
+{
+    int strict = mode == NG_MODE_STRICT;
     tsay(io, strict ? 2 : 1, "numa-gpu: %s: %s",
          strict ? "strict mode, task not started" : "running unbound", err);
     return strict ? -1 : 0;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "private/apply.h"
+#include "private/node.h"
 #include "private/visible.h"
 
 static void log_stderr(int level, const char *msg, void *ctx)
@@ -66,10 +67,9 @@ int cmd_exec(int argc, char **argv)
                          sizeof(note));
         if (note[0])
             fprintf(stderr, "numa-gpu: %s\n", note);
-        if (ng_task_apply(t, &p, self, &io, NULL, err, sizeof(err)) < 0) {
-            fprintf(stderr, "numa-gpu: %s\n", err);
+        if (ng_task_apply(t, &p, self, &io, NULL, err, sizeof(err)) < 0 &&
+            ng_task_failed(o.mode, err, &io) < 0)
             rc = 1;
-        }
         ng_plan_free(&p);
     }
     ng_step_free(&st);

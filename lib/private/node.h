@@ -112,6 +112,11 @@ typedef struct {
 int ng_node_task(ng_node *n, const ng_task_facts *tf, const ng_task_io *io,
                  const char *const *hosts, int nhosts);
 
+/* A task whose placement failed (err): strict refuses it (-1), the other
+ * modes run it unbound (0); said once through io either way. The one
+ * rule of the plugin and `numa-gpu exec`. */
+int ng_task_failed(ng_mode mode, const char *err, const ng_task_io *io);
+
 /* slurmstepd (root) when a task exits: its hugepages back, its record. */
 void ng_node_task_exit(ng_node *n, int local, int global, ng_node_log_fn log, void *ctx);
 
