@@ -299,7 +299,10 @@ int ng_irq_apply(const ng_irq_ctx *c, unsigned long job, ng_irq *v, int n,
             if (le[k].irq == q->irq)
                 mine = k;
         if (mine >= 0) {
-            held += mine < start && le[mine].job != job;
+            int first = 1;   /* an IRQ two devices share is held once */
+            for (int j = 0; j < i; j++)
+                first &= v[j].irq != q->irq;
+            held += first && mine < start && le[mine].job != job;
             continue;
         }
         hwloc_bitmap_t target = hwloc_bitmap_dup(q->node_cpus);

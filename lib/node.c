@@ -178,7 +178,7 @@ static int read_gres_facts(ng_node *n, const char *node, char *err, size_t errle
     ng_config_roots(n->cfg, &roots);
     ng_gres_facts_free(&n->gres_facts);
     snprintf(n->gres_node, sizeof(n->gres_node), "%s", node ? node : "");
-    if (ng_gres_facts_read(n->topo, &roots, n->slurm_conf, node, n->cfg->gres_cores, n->gres,
+    if (ng_gres_facts_read(n->topo, &roots, n->slurm_conf[0] ? n->slurm_conf : NULL, node, n->cfg->gres_cores, n->gres,
                            n->slurm.ngres, &n->gres_facts, err, errlen) < 0)
         return -1;
     n->slurm.gres_cpus = (hwloc_const_bitmap_t const *)n->gres_facts.cpus;
@@ -203,7 +203,9 @@ static int read_slurm_step(ng_node *n, const ng_node_facts *f, ng_node_log_fn lo
         ng_gres_list_parse(f->step_gpus, &n->gres, &n->slurm.ngres, err, errlen) < 0)
         return -1;
     n->slurm.gres = n->gres;
-    n->slurm_conf = f->slurm_conf;
+    if (f->slurm_conf && strlen(f->slurm_conf) >= sizeof(n->slurm_conf))
+        return ng_err(err, errlen, "SLURM_CONF is longer than %zu bytes", sizeof(n->slurm_conf) - 1);
+    snprintf(n->slurm_conf, sizeof(n->slurm_conf), "%s", f->slurm_conf ? f->slurm_conf : "");
     n->slurm.local_index = c->constrain_devices >= 0 ? c->constrain_devices
                          : ng_slurm_local_index(f->slurm_conf);
     n->slurm.task_affinity = ng_slurm_task_affinity(f->slurm_conf);
@@ -424,7 +426,7 @@ static void batch_hints(ng_node *n, const ng_task_facts *tf, const ng_task_io *i
     if (warn[0])
         tsay(io, 1, "%s", warn);
     ng_host_plans hp = { 0 };
-    int *tpn = n->cfg->topology_dir[0] && nh > 0 ? calloc((size_t)nh, sizeof(int)) : NULL;
+    int *tpn = n->cfg->topology_dir[0] && nh > 0 ? calloc((size_t)nh, sizeof(int)) : NULL;   /* hosts[0] exists */
     if (tpn) {
         const char *v = io->getenv_fn("SLURM_TASKS_PER_NODE", io->ctx);
         char note[NG_ERRLEN];
@@ -589,7 +591,7 @@ int ng_node_task(ng_node *n, const ng_task_facts *tf, const ng_task_io *io,
             tsay(io, 2, "numa-gpu: widening the MPI daemon: %s", err);
         return 0;
     }
-    if (n->kind == NG_KIND_BATCH && hosts && nhosts > 0)
+    if (n->kind == NG_KIND_BATCH && hosts)   /* an empty list is refused by ng_hints_batch */
         batch_hints(n, tf, io, hosts, nhosts);
     if (n->kind != NG_KIND_TASKS)
         return 0;
@@ -706,8 +708,12 @@ void ng_job_end(const ng_config *cfg, unsigned long job, ng_node_log_fn log, voi
     int rc = ng_audit_job_end(cfg->audit_dir, job, cfg->audit_warn_local, &text, err,
                               sizeof(err));
     for (char *save = NULL, *l = text ? strtok_r(text, "\n", &save) : NULL; l;
-         l = strtok_r(NULL, "\n", &save))
-        say(log, ctx, 1, "numa-gpu: %s", l);
+         l = strtok_r(NULL, "\n", &save)) {
+        char *msg = NULL;   /* a summary line of any length, never cut */
+        if (asprintf(&msg, "numa-gpu: %s", l) >= 0 && log)
+            log(1, msg, ctx);
+        free(msg);
+    }
     if (rc < 0)
         say(log, ctx, 2, "numa-gpu: audit: %s", err);
     free(text);

@@ -285,6 +285,11 @@ int ng_setting_set(ng_config *c, const ng_setting *s, const char *v, char *err, 
         c->verbose = 1;
         return 0;
     }
+    /* the generic parsers store an int: a table entry that points one at
+     * another field type is a bug, refused rather than written */
+    if ((s->set == set_bool || s->set == set_autobool || s->set == set_uint ||
+         s->set == set_word || s->set == set_enum) && s->size != sizeof(int))
+        return ng_err(err, errlen, "%s: not an int field (settings table)", s->key);
     if (s->set(c, s, v, err, errlen) == 0)
         return 0;
     if (!err[0])

@@ -346,7 +346,7 @@ static int user_init(spank_t sp)
     /* The job's user, for reports by user (slurmstepd has resolved it
      * already: the lookup is served from the name service's cache). */
     f.uid = -1;
-    if (spank_get_item(sp, S_JOB_UID, &uid) == ESPANK_SUCCESS) {
+    if (S.cfg.audit_dir[0] && spank_get_item(sp, S_JOB_UID, &uid) == ESPANK_SUCCESS) {
         f.uid = (long long)uid;
         if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res) {
             snprintf(user, sizeof(user), "%s", pw.pw_name);
@@ -411,14 +411,16 @@ int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
 /* ------------------------------------------------------------- the tasks */
 
 /* The job's nodes, every one whatever the job's size (the batch step's
- * rankfile); *nh 0 when unknown. */
+ * rankfile); NULL when SLURM_JOB_NODELIST is unset. */
 static char **job_hosts(spank_t sp, int *nh)
 {
     int maxh = 0;
     char **hosts = NULL, *nodelist = job_getenv_alloc(sp, "SLURM_JOB_NODELIST");
     *nh = 0;
-    if (!nodelist)
+    if (!nodelist || !(hosts = calloc(1, sizeof(char *)))) {
+        free(nodelist);
         return NULL;
+    }
 #if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(23, 11, 0)
     hostlist_t *hl = slurm_hostlist_create(nodelist);   /* opaque since 23.11 */
 #else

@@ -62,6 +62,14 @@ int cmd_exec(int argc, char **argv)
         ng_task_io io = { ng_step_getenv_process, setenv_process, log_stderr, NULL, o.verbose,
                           o.cfg.nic_off };
         int self = st.self >= 0 ? st.self : (local_rank >= 0 ? local_rank : 0);
+        if (self >= p.nranks) {   /* a mistyped --local-rank is a usage error, never unbound */
+            int nr = p.nranks;
+            ng_plan_free(&p);
+            ng_step_free(&st);
+            ng_topo_free(t);
+            return cli_usage_error("exec: --local-rank %d is not a rank of the plan (0..%d)",
+                                   self, nr - 1);
+        }
         char note[NG_ERRLEN];
         ng_visible_apply(&st, (ng_visible)o.cfg.visible, ng_step_getenv_process, setenv_process, NULL, note,
                          sizeof(note));

@@ -70,7 +70,7 @@ typedef struct {
     unsigned *gres;                  /* the step's GPUs on this node */
     ng_gres_facts gres_facts;        /* gres.conf per GRES index */
     char gres_node[256];             /* the node gres.conf was read for */
-    const char *slurm_conf;
+    char slurm_conf[4096];           /* SLURM_CONF, "" the default */
     ng_slurm_step slurm;
     struct ng_audit_step *audit;
     struct ng_hp_service *hp;
@@ -108,7 +108,8 @@ typedef struct {
  * with every message already given through io: levels 0-2 as
  * ng_task_apply's, -1 a debug line (timing), 3 a line of the task's own
  * output (--cpu-bind=verbose), printed as it is. hosts: the job's nodes
- * (the batch step's rankfile), NULL otherwise. */
+ * (the batch step's rankfile; empty when SLURM_JOB_NODELIST named none), NULL
+ * when unknown: no hints. */
 int ng_node_task(ng_node *n, const ng_task_facts *tf, const ng_task_io *io,
                  const char *const *hosts, int nhosts);
 
