@@ -34,10 +34,8 @@
 #include <unistd.h>
 #include "numagpu.h"
 #include "private/config.h"
-#include "private/cpuopt.h"
 #include "private/hugepages.h"
 #include "private/node.h"
-#include "private/visible.h"
 
 SPANK_PLUGIN(numa_gpu, 1);
 
@@ -63,9 +61,13 @@ static struct {
 static int opt_cb(int val, const char *optarg, int remote);
 static int hp_cb(int val, const char *optarg, int remote);
 static int mem_cb(int val, const char *optarg, int remote);
-static int smt_cb(int val, const char *optarg, int remote);
-static int cpus_cb(int val, const char *optarg, int remote);
-static int visible_cb(int val, const char *optarg, int remote);
+static int setting_cb(int val, const char *optarg, int remote);
+
+/* The user options that take a plugstack setting's values (the settings
+ * table parses them): option val -> setting key, and where it goes. */
+enum { OPT_SMT, OPT_CPUS, OPT_VISIBLE };
+static const char *const opt_key[] = { "smt", "cpus", "visible" };
+static int *const opt_field[] = { &S.opt.smt, &S.opt.scope, &S.opt.visible };
 
 static struct spank_option options[] = {
     { "numa-gpu", "MODE",
@@ -79,13 +81,13 @@ static struct spank_option options[] = {
       mem_cb },
     { "numa-gpu-smt", "auto|1|all",
       "Hardware threads per core with --numa-gpu: 1 = one, all = every one, auto = what you "
-      "asked Slurm (--hint=nomultithread, --threads-per-core)", 1, 0, smt_cb },
+      "asked Slurm (--hint=nomultithread, --threads-per-core)", 1, OPT_SMT, setting_cb },
     { "numa-gpu-cpus", "node|package",
       "Cores with --numa-gpu: node = the GPU's NUMA node(s); package = also the package's "
-      "cores no task uses (memory stays on the GPU's node)", 1, 0, cpus_cb },
+      "cores no task uses (memory stays on the GPU's node)", 1, OPT_CPUS, setting_cb },
     { "numa-gpu-visible", "keep|all|own",
       "When every task sees all the step's GPUs: keep the visible-device variables, list the "
-      "task's home GPU first (all), or only it (own)", 1, 0, visible_cb },
+      "task's home GPU first (all), or only it (own)", 1, OPT_VISIBLE, setting_cb },
     SPANK_OPTIONS_TABLE_END
 };
 
@@ -102,43 +104,23 @@ static int mem_cb(int val, const char *optarg, int remote)
     return 0;
 }
 
-/* An option whose value is one of a list of names: idx is the parser's
- * answer (-1 refused), stored in *out, or refused naming what is allowed. */
-static int named_opt(const char *opt, const char *optarg, const char *allowed, int idx, int *out)
+static int setting_cb(int val, const char *optarg, int remote)
 {
-    if (idx < 0) {
-        slurm_error("numa-gpu: unknown %s '%s' (expected %s)", opt, optarg, allowed);
+    (void)remote;
+    char err[NG_ERRLEN];
+    static ng_config c;   /* a scratch config: only the setting's field is read */
+    const ng_setting *st = val >= OPT_SMT && val <= OPT_VISIBLE ? ng_setting_find(opt_key[val])
+                                                                : NULL;
+    if (!st)
+        return -1;
+    ng_config_init(&c);
+    if (ng_setting_set(&c, st, optarg, err, sizeof(err)) < 0) {
+        slurm_error("numa-gpu: unknown --numa-gpu-%s '%s' (expected %s)",
+                    val == OPT_CPUS ? "cpus" : opt_key[val], optarg, st->allowed);
         return -1;
     }
-    *out = idx;
+    *opt_field[val] = *(const int *)((const char *)&c + st->field);
     return 0;
-}
-
-static int smt_cb(int val, const char *optarg, int remote)
-{
-    (void)val;
-    (void)remote;
-    ng_smt m;
-    return named_opt("--numa-gpu-smt", optarg, NG_SMT_NAMES,
-                     ng_smt_parse(optarg, &m) == 0 ? (int)m : -1, &S.opt.smt);
-}
-
-static int cpus_cb(int val, const char *optarg, int remote)
-{
-    (void)val;
-    (void)remote;
-    ng_cpu_scope sc;
-    return named_opt("--numa-gpu-cpus", optarg, NG_SCOPE_NAMES,
-                     ng_cpu_scope_parse(optarg, &sc) == 0 ? (int)sc : -1, &S.opt.scope);
-}
-
-static int visible_cb(int val, const char *optarg, int remote)
-{
-    (void)val;
-    (void)remote;
-    ng_visible v;
-    return named_opt("--numa-gpu-visible", optarg, NG_VISIBLE_NAMES,
-                     ng_visible_parse(optarg, &v) == 0 ? (int)v : -1, &S.opt.visible);
 }
 
 static int hp_cb(int val, const char *optarg, int remote)
