@@ -58,14 +58,16 @@ prom_stop() {
 # histograms at the bucket bounds PROMFILE names, errors, hugepage bytes by
 # node, IRQs once per step, jobs, and the lines that are no record.
 prom_expect() {
-    local prom=$1 host=$2 lle ple
+    local prom=$1 host=$2 lle ple max
     shift 2
+    # the newest record schema this numa-gpu reads (later ones are "future")
+    max=$(sed -n 's/^#define NG_AUDIT_SCHEMA \([0-9][0-9]*\).*/\1/p' "$(dirname "${BASH_SOURCE[0]}")/../lib/private/record.h")
     lle=$(grep -o 'numa_gpu_task_local_pages_ratio_bucket{le="[^"+]*"}' "$prom" |
           sed 's/.*le="\(.*\)"}/"\1"/' | paste -sd, -)
     ple=$(grep -o 'numa_gpu_plugin_task_seconds_bucket{le="[^"+]*"}' "$prom" |
           sed 's/.*le="\(.*\)"}/"\1"/' | paste -sd, -)
-    cat "$@" | jq -R -n -r --arg h "$host" --argjson lle "[$lle]" --argjson ple "[$ple]" '
-      def rec: type == "object" and (.schema | type) == "number" and .schema <= 3 and
+    cat "$@" | jq -R -n -r --arg h "$host" --argjson max "${max:-0}" --argjson lle "[$lle]" --argjson ple "[$ple]" '
+      def rec: type == "object" and (.schema | type) == "number" and .schema <= $max and
                has("job") and has("step") and has("task") and (.host | type) == "string" and
                (.verdict | type) == "string";
       # a bound in record units (percent, ms), rounded as lib/metrics.c writes it
@@ -88,7 +90,7 @@ prom_expect() {
         "numa_gpu_step_irqs_steered_total \([$r[] | select(.irqs_steered != null)] | group_by([.job, .step]) | map(.[0].irqs_steered) | add // 0)",
         "numa_gpu_jobs_total \([$r[].job] | unique | length)",
         "numa_gpu_audit_lines_skipped_total{reason=\"damaged\"} \([$all[] | select(type != "object")] | length)",
-        "numa_gpu_audit_lines_skipped_total{reason=\"future\"} \([$all[] | select(type == "object" and (.schema | type) == "number" and .schema > 3)] | length)"'
+        "numa_gpu_audit_lines_skipped_total{reason=\"future\"} \([$all[] | select(type == "object" and (.schema | type) == "number" and .schema > $max)] | length)"'
 }
 
 # prom_compare EXPECTED PROMFILE: the expected lines PROMFILE does not have

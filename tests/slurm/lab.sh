@@ -18,6 +18,8 @@
 
 LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAB_BUILD=${NUMA_GPU_BUILD:-$LAB_ROOT/build}
+# The audit record schema this tree writes (lib/private/record.h).
+LAB_SCHEMA=$(sed -n 's/^#define NG_AUDIT_SCHEMA \([0-9][0-9]*\).*/\1/p' "$LAB_ROOT/lib/private/record.h")
 LAB=""
 LAB_PIDS=()
 LAB_NAMES=()   # what each of LAB_PIDS is, for lab_stop's summary

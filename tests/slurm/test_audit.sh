@@ -25,7 +25,7 @@ rec=$A/$jid.json
 wait_file "$rec"
 if [ -n "$jid" ] && [ "$(wc -l < "$rec")" -eq 2 ] && jq -e . "$rec" >/dev/null 2>&1 &&
    [ "$(jq -r .task "$rec" | sort | paste -sd,)" = "0,1" ] &&
-   [ "$(jq -r '[.schema, .job] | map(tostring) | join(":")' "$rec" | sort -u)" = "3:$jid" ] &&
+   [ "$(jq -r '[.schema, .job] | map(tostring) | join(":")' "$rec" | sort -u)" = "$LAB_SCHEMA:$jid" ] &&
    [ "$(jq -r '.sample.method' "$rec" | sort -u)" = sampled ] &&
    [ "$(jq -r '.sample.sample_pages > 0 and .sample.resident_hits > 0' "$rec" | sort -u)" = true ]; then
     pass one-valid-json-line-per-task

@@ -4,7 +4,7 @@
 # on both nodes with samples, hugepages and steered IRQs, a strict job of
 # another user whose GPU-1 tasks are refused, a prefer job whose GPU 1
 # cannot be resolved (its tasks run unbound), an MPI daemon step. The
-# records carry the schema-3 fields (IRQs steered for the user's job too);
+# records carry the current schema's fields (IRQs steered for the user's job too);
 # the report's rows per job, node and user equal what jq computes from the
 # same records (tests/data/report/expect.jq); the table says the same; the
 # filters select what they name.
@@ -85,12 +85,12 @@ wait_records "$j4" 1 || got="$got job '$j4' short;"
 RECS=("$A"/*.json)
 ng_nonempty record-files "$(ls "$A"/*.json 2>/dev/null | wc -l)"
 
-# --- the schema-3 fields, as the plugin saw them
+# --- the record's fields (the current schema), as the plugin saw them
 uid=$(id -u "$U")
 all=$(cat "$A"/*.json)
 chk() { jq -e -s "$1" <<< "$all" >/dev/null 2>&1; }
-chk 'all(.schema == 3) and ([.[].host] | unique) == ["lab1", "lab2"]' &&
-    pass schema-3-on-both-nodes || fail schema-3-on-both-nodes "$(jq -c '[.schema, .host]' <<< "$all" | sort | uniq -c)"
+[ -n "$LAB_SCHEMA" ] && chk "all(.schema == $LAB_SCHEMA) and ([.[].host] | unique) == [\"lab1\", \"lab2\"]" &&
+    pass current-schema-on-both-nodes || fail current-schema-on-both-nodes "want schema '$LAB_SCHEMA': $(jq -c '[.schema, .host]' <<< "$all" | sort | uniq -c)"
 chk "map(select(.job == $j2)) | length == 4 and all(.user == \"$U\" and .uid == $uid)" &&
     chk "map(select(.job == $j1)) | all(.user == \"root\" and .uid == 0)" &&
     pass user-and-uid || fail user-and-uid "$(jq -c '[.job, .user, .uid]' <<< "$all")"
