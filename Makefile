@@ -6,8 +6,8 @@
 #   make check-releases  root: every Slurm series (Debian's 22.05 and each of
 #                 ../shared/vendor, built once into /var/cache/numa-gpu):
 #                 the plugin built against it, the binding suite in both lab
-#                 flavours, the GPU-node guest on cgroup v2 (about 5 min a
-#                 series once built, 3.5 more to build one: ~45 min warm,
+#                 flavours, the GPU-node guest on cgroup v2 (about 6 min a
+#                 series once built, 3.5 more to build one: ~50 min warm,
 #                 ~70 cold on 2 cores); make check runs the binding suite
 #                 on those already built
 #   make demo     install deps, build, run a local Slurm cluster and show it
